@@ -56,6 +56,8 @@ class DisplayOptions:
     """Per-subscription display choices, set with /set."""
 
     pictures: bool = True
+    album: bool = False
+    """Send up to ten pictures as a media group instead of the first one alone."""
     link_preview: bool = True
     summary: SummaryMode = SummaryMode.SHORT
 
@@ -75,18 +77,23 @@ class MessageEntity:
 class OutgoingMessage:
     """What the delivery worker sends for one entry to one chat.
 
-    With ``photo_urls`` empty it is a text message; with one URL, a photo whose
-    caption is ``text``; with two to ten, a media group whose first item carries
-    the caption. ``plain_text`` is the last resort when Telegram rejects the rich form.
+    The text form is always there. With one photo URL the message goes out as a
+    photo with ``caption``; with two to ten, as a media group whose first item
+    carries the caption. When Telegram refuses the pictures the text form is sent,
+    and when it refuses the formatting, ``plain_text`` is sent once.
     """
 
     text: str
+    """At most 4096 UTF-16 units."""
     entities: tuple[MessageEntity, ...] = ()
-    photo_urls: tuple[str, ...] = ()
     link_preview_url: str | None = None
-    """The URL to preview, or None to disable the link preview."""
+    """The URL to preview with the text form, or None to disable the link preview."""
+    photo_urls: tuple[str, ...] = ()
+    caption: str = ""
+    """At most 1024 UTF-16 units; used only with photo_urls."""
+    caption_entities: tuple[MessageEntity, ...] = ()
     plain_text: str = ""
-    """Title and link only, no entities: sent once if the rich message is refused."""
+    """Title and link only, no entities: the last resort when the rich form is refused."""
 
 
 @dataclass(frozen=True, slots=True)

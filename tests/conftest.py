@@ -1,0 +1,3 @@
+"""Fixtures shared by the whole suite live in the fakes; they are registered here."""
+
+pytest_plugins = ["tests.fakes.bot_api", "tests.fakes.feed_server"]
