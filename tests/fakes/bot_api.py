@@ -1,0 +1,1 @@
+"""Strict fake Telegram Bot API server (being written)."""

@@ -1,0 +1,1 @@
+"""Loopback feed server (being written)."""
