@@ -1,0 +1,123 @@
+"""Chats: who the bot talks to, their language, chat-wide filter and whether they still listen."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from bot.store.base import StoreBase, chat_from_row, clean, fetch_all, fetch_one, next_number
+from bot.store.records import Chat
+
+_CHAT_SELECT = """
+    SELECT id, kind, title, active, language, filter_expr, deactivated_reason
+    FROM chats WHERE id = ?
+"""
+
+
+class ChatsMixin(StoreBase):
+    """Chat rows. A chat is never deleted: deactivation keeps its subscriptions."""
+
+    async def ensure_chat(
+        self, chat_id: int, *, kind: str = "private", title: str = "", now: float | None = None
+    ) -> Chat:
+        """Insert the chat if missing; a non-empty kind or title updates it; never reactivates."""
+        async with self._tx() as db:
+            await db.execute(
+                """
+                INSERT INTO chats (id, kind, title, created_at) VALUES (?1, ?2, ?3, ?4)
+                ON CONFLICT (id) DO UPDATE SET
+                    kind = CASE WHEN ?2 <> '' THEN ?2 ELSE kind END,
+                    title = CASE WHEN ?3 <> '' THEN ?3 ELSE title END
+                """,
+                (chat_id, clean(kind), clean(title), now),
+            )
+            row = await fetch_one(db, _CHAT_SELECT, (chat_id,))
+        if row is None:
+            raise RuntimeError(f"chat {chat_id} vanished right after insertion")
+        return chat_from_row(row)
+
+    async def get_chat(self, chat_id: int) -> Chat | None:
+        row = await self._one(_CHAT_SELECT, (chat_id,))
+        return None if row is None else chat_from_row(row)
+
+    async def set_chat_active(
+        self, chat_id: int, active: bool, *, reason: str | None = None
+    ) -> None:
+        """Reactivation clears the reason; deactivation records it."""
+        await self._write(
+            "UPDATE chats SET active = ?, deactivated_reason = ? WHERE id = ?",
+            (int(active), None if active or reason is None else clean(reason), chat_id),
+        )
+
+    async def set_chat_language(self, chat_id: int, language: str | None) -> None:
+        await self._write("UPDATE chats SET language = ? WHERE id = ?", (language, chat_id))
+
+    async def set_chat_filter(self, chat_id: int, expr: str) -> None:
+        """An empty expression clears the chat-wide filter."""
+        await self._write("UPDATE chats SET filter_expr = ? WHERE id = ?", (clean(expr), chat_id))
+
+    async def migrate_chat(self, old_id: int, new_id: int) -> None:
+        """Move a group that became a supergroup, in one transaction.
+
+        The new chat row is created from the old one when missing (kind
+        "supergroup"), else kept and given the old language/filter where it has
+        none. Subscriptions move over, taking the smallest free number when theirs is
+        taken; one that the new chat already has for the same topic and feed is
+        merged into it, dropping pending messages the new chat already has queued.
+        All outbox rows follow, then the old chat row is deleted.
+        """
+        if old_id == new_id:
+            return
+        async with self._tx() as db:
+            old = await fetch_one(db, "SELECT * FROM chats WHERE id = ?", (old_id,))
+            if old is None:
+                return
+            await db.execute(
+                """
+                INSERT INTO chats (id, kind, title, active, language, filter_expr,
+                                   deactivated_reason, created_at)
+                SELECT ?1, 'supergroup', title, active, language, filter_expr,
+                       deactivated_reason, created_at
+                FROM chats WHERE id = ?2
+                ON CONFLICT (id) DO UPDATE SET
+                    language = COALESCE(chats.language, excluded.language),
+                    filter_expr = CASE WHEN chats.filter_expr = '' THEN excluded.filter_expr
+                                       ELSE chats.filter_expr END
+                """,
+                (new_id, old_id),
+            )
+            for sub in await fetch_all(
+                db, "SELECT * FROM subscriptions WHERE chat_id = ? ORDER BY number", (old_id,)
+            ):
+                await _move_subscription(db, sub, new_id)
+            await db.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ?", (new_id, old_id))
+            await db.execute("DELETE FROM chats WHERE id = ?", (old_id,))
+
+
+async def _move_subscription(db: aiosqlite.Connection, sub: aiosqlite.Row, new_id: int) -> None:
+    twin = await fetch_one(
+        db,
+        "SELECT id FROM subscriptions WHERE chat_id = ? AND thread_id = ? AND feed_id = ?",
+        (new_id, sub["thread_id"], sub["feed_id"]),
+    )
+    if twin is not None:
+        await db.execute(
+            """
+            DELETE FROM outbox AS o WHERE o.subscription_id = ?1 AND o.state = 'pending'
+              AND EXISTS (SELECT 1 FROM outbox AS n WHERE n.subscription_id = ?2
+                          AND n.entry_key = o.entry_key)
+            """,
+            (sub["id"], twin["id"]),
+        )
+        await db.execute(
+            "UPDATE outbox SET subscription_id = ? WHERE subscription_id = ?",
+            (twin["id"], sub["id"]),
+        )
+        await db.execute("DELETE FROM subscriptions WHERE id = ?", (sub["id"],))
+        return
+    taken = await fetch_one(
+        db, "SELECT 1 FROM subscriptions WHERE chat_id = ? AND number = ?", (new_id, sub["number"])
+    )
+    number = await next_number(db, new_id) if taken is not None else sub["number"]
+    await db.execute(
+        "UPDATE subscriptions SET chat_id = ?, number = ? WHERE id = ?", (new_id, number, sub["id"])
+    )

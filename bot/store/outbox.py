@@ -1,0 +1,183 @@
+"""Seen keys and the outbox: the heart of "each new entry reaches each chat once".
+
+New entries become outbox rows in the same transaction that marks them seen, so a
+crash leaves both or neither; a racing second refresh finds the keys seen and adds
+nothing. The worker deletes a row only after Telegram took the message, so after a
+crash only the message in flight can arrive twice. Rows of inactive chats and of
+paused subscriptions wait; failed rows stay for the record until purged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from bot.models import OutgoingMessage
+from bot.store.base import (
+    OUTBOX_SELECT,
+    StoreBase,
+    clean,
+    fetch_all,
+    outbox_from_row,
+)
+from bot.store.codec import encode_message
+from bot.store.records import OutboxItem, OutboxRow
+
+_DELIVERABLE = """
+    JOIN chats AS c ON c.id = o.chat_id
+    LEFT JOIN subscriptions AS s ON s.id = o.subscription_id
+    WHERE o.state = 'pending' AND c.active = 1 AND COALESCE(s.paused, 0) = 0
+"""
+
+_SEEN_AMONG = """
+    SELECT entry_key FROM seen
+    WHERE feed_id = ? AND entry_key IN (SELECT value FROM json_each(?))
+"""
+
+
+class OutboxMixin(StoreBase):
+    """Dedupe keys per feed and the queue of messages to send."""
+
+    async def unseen_keys(self, feed_id: int, keys: Sequence[str]) -> list[str]:
+        """The keys not yet seen for the feed, each once, in input order (one query)."""
+        stored = {key: clean(key) for key in keys}
+        async with self._read() as db:
+            rows = await fetch_all(db, _SEEN_AMONG, (feed_id, json.dumps(list(stored.values()))))
+        seen = {row[0] for row in rows}
+        return [key for key, as_stored in stored.items() if as_stored not in seen]
+
+    async def commit_entries(
+        self,
+        feed_id: int,
+        *,
+        seen: Sequence[str],
+        outbox: Sequence[OutboxItem],
+        now: float,
+    ) -> int:
+        """Queue the items whose keys were unseen and mark ``seen`` keys, atomically.
+
+        Backlog items are queued even when seen. An item repeating an earlier one
+        for the same subscription and key in this call is dropped. Keys of queued
+        items count as seen too, so a caller that forgets one cannot cause a
+        resend. Returns the number of rows queued.
+        """
+        keyed = [(clean(item.entry_key), item) for item in outbox]
+        candidates = json.dumps(sorted({key for key, item in keyed if not item.backlog}))
+        async with self._tx() as db:
+            already = {row[0] for row in await fetch_all(db, _SEEN_AMONG, (feed_id, candidates))}
+            queued: set[tuple[int, int | None, str]] = set()
+            rows = []
+            for key, item in keyed:
+                ident = (item.subscription_id, item.thread_id, key)
+                if ident in queued or (key in already and not item.backlog):
+                    continue
+                queued.add(ident)
+                rows.append(
+                    (item.chat_id, item.thread_id, item.subscription_id, feed_id, key,
+                     encode_message(item.message), now, now)
+                )  # fmt: skip
+            await db.executemany(
+                """
+                INSERT INTO outbox (chat_id, thread_id, subscription_id, feed_id, entry_key,
+                                    payload, not_before, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                rows,
+            )
+            marks = {clean(key) for key in seen} | {key for key, _ in keyed}
+            await db.executemany(
+                "INSERT OR IGNORE INTO seen (feed_id, entry_key, first_seen) VALUES (?, ?, ?)",
+                [(feed_id, key, now) for key in sorted(marks)],
+            )
+        return len(rows)
+
+    async def prune_seen(self, feed_id: int, *, keep: Sequence[str], before: float) -> int:
+        """Forget keys first seen before ``before`` that the feed no longer carries."""
+        return await self._write(
+            """
+            DELETE FROM seen WHERE feed_id = ? AND first_seen < ?
+              AND entry_key NOT IN (SELECT value FROM json_each(?))
+            """,
+            (feed_id, before, json.dumps([clean(key) for key in keep])),
+        )
+
+    async def pending_outbox(self, now: float, limit: int) -> list[OutboxRow]:
+        """Rows ready to send (not_before <= now), oldest first."""
+        rows = await self._all(
+            f"{OUTBOX_SELECT} {_DELIVERABLE} AND o.not_before <= ? ORDER BY o.id LIMIT ?",
+            (now, limit),
+        )
+        return [outbox_from_row(row) for row in rows]
+
+    async def next_outbox_time(self) -> float | None:
+        """When the next deliverable row becomes ready (possibly in the past), or None."""
+        sql = f"SELECT MIN(o.not_before) FROM outbox AS o {_DELIVERABLE}"  # noqa: S608 - constant fragments only
+        row = await self._one(sql)
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def mark_delivered(self, outbox_id: int, *, now: float) -> None:
+        """Delete the row and count it in a per-UTC-day tally (one small row per day)."""
+        async with self._tx() as db:
+            cursor = await db.execute(
+                "DELETE FROM outbox WHERE id = ? AND state = 'pending'", (outbox_id,)
+            )
+            if cursor.rowcount:
+                await db.execute(
+                    """
+                    INSERT INTO deliveries (day, count) VALUES (?, 1)
+                    ON CONFLICT (day) DO UPDATE SET count = count + 1
+                    """,
+                    (int(now // 86400),),
+                )
+
+    async def defer(self, outbox_id: int, *, not_before: float, error: str | None = None) -> None:
+        """Retry later, counting the attempt; the last error is kept when none is given."""
+        await self._write(
+            """
+            UPDATE outbox SET attempts = attempts + 1, not_before = ?,
+                last_error = COALESCE(?, last_error)
+            WHERE id = ? AND state = 'pending'
+            """,
+            (not_before, None if error is None else clean(error), outbox_id),
+        )
+
+    async def defer_chat(self, chat_id: int, *, not_before: float) -> None:
+        """Hold every pending row of the chat until ``not_before`` (never brings one forward)."""
+        await self._write(
+            """
+            UPDATE outbox SET not_before = MAX(not_before, ?)
+            WHERE chat_id = ? AND state = 'pending'
+            """,
+            (not_before, chat_id),
+        )
+
+    async def mark_failed(self, outbox_id: int, *, error: str, now: float) -> None:
+        await self._write(
+            """
+            UPDATE outbox SET state = 'failed', last_error = ?, failed_at = ?
+            WHERE id = ? AND state = 'pending'
+            """,
+            (clean(error), now, outbox_id),
+        )
+
+    async def fail_chat_outbox(self, chat_id: int, *, error: str, now: float) -> int:
+        """Give up every pending row of the chat (it blocked the bot); return how many."""
+        return await self._write(
+            """
+            UPDATE outbox SET state = 'failed', last_error = ?, failed_at = ?
+            WHERE chat_id = ? AND state = 'pending'
+            """,
+            (clean(error), now, chat_id),
+        )
+
+    async def replace_outbox_message(self, outbox_id: int, message: OutgoingMessage) -> None:
+        """Persist a fallback form before resending it, so a crash resends the fallback."""
+        await self._write(
+            "UPDATE outbox SET payload = ? WHERE id = ?", (encode_message(message), outbox_id)
+        )
+
+    async def purge_failed(self, before: float) -> int:
+        """Delete failed rows that failed before ``before``; return how many."""
+        return await self._write(
+            "DELETE FROM outbox WHERE state = 'failed' AND failed_at < ?", (before,)
+        )

@@ -1,0 +1,82 @@
+"""Plain records the store hands out, beside the shared ones in bot.models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.models import OutgoingMessage, Subscription
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A chat the bot knows; inactive chats keep their subscriptions but get nothing."""
+
+    id: int
+    kind: str
+    title: str
+    active: bool
+    language: str | None
+    filter_expr: str
+    deactivated_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A message to queue for one chat, as the pipeline builds it."""
+
+    chat_id: int
+    thread_id: int | None
+    subscription_id: int
+    feed_id: int
+    entry_key: str
+    message: OutgoingMessage
+    backlog: bool = False
+    """Queue even when the entry was already seen (backlog after /sub or /resume)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A queued message as the delivery worker reads it back."""
+
+    id: int
+    chat_id: int
+    thread_id: int | None
+    subscription_id: int | None
+    """None once the subscription is gone (only failed rows outlive it)."""
+    feed_id: int
+    entry_key: str
+    message: OutgoingMessage
+    attempts: int
+    not_before: float
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """The numbers behind `newsrelay stats` and /stats."""
+
+    feeds: int
+    subscriptions: int
+    chats: int
+    active_chats: int
+    delivered: int
+    pending: int
+    failed: int
+    failing_feeds: tuple[tuple[str, int, str], ...]
+    """(url, error_count, last_error), most errors first."""
+
+
+class SubscriptionExists(Exception):  # noqa: N818 - the name the callers were promised
+    """The chat (or forum topic) already follows that feed."""
+
+    def __init__(self, existing: Subscription) -> None:
+        super().__init__(f"chat {existing.chat_id} already follows feed {existing.feed_id}")
+        self.existing = existing
+
+
+class UnknownChatError(LookupError):
+    """A subscription was asked for a chat the store has never seen: call ensure_chat first."""
+
+    def __init__(self, chat_id: int) -> None:
+        super().__init__(f"unknown chat {chat_id}")
+        self.chat_id = chat_id

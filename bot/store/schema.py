@@ -1,0 +1,127 @@
+"""The schema as an ordered list of migrations; PRAGMA user_version is its version.
+
+Migration N (1-based) takes the database from version N-1 to N. Each runs in one
+transaction together with the version bump, so a crash mid-migration leaves the
+previous version intact. Never edit a released migration: append a new one.
+
+Notes on the shape:
+- ``subscriptions.thread_id`` stores 0 for "no forum topic" because SQLite treats
+  NULLs as distinct in UNIQUE constraints; Telegram topic ids are positive.
+- ``outbox.subscription_id`` is SET NULL on delete: remove_subscription deletes its
+  pending rows itself, and failed rows stay for the record.
+- ``deliveries`` counts delivered messages per UTC day (day = unix time // 86400):
+  one small row a day instead of a row per message.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the initial schema
+    """
+    CREATE TABLE chats (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL DEFAULT 'private',
+        title TEXT NOT NULL DEFAULT '',
+        active INTEGER NOT NULL DEFAULT 1,
+        language TEXT,
+        filter_expr TEXT NOT NULL DEFAULT '',
+        deactivated_reason TEXT,
+        created_at REAL
+    );
+    CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        title TEXT NOT NULL DEFAULT '',
+        etag TEXT,
+        last_modified TEXT,
+        body_hash TEXT,
+        last_error TEXT,
+        error_count INTEGER NOT NULL DEFAULT 0,
+        interval_seconds INTEGER NOT NULL,
+        next_fetch_at REAL NOT NULL,
+        last_checked_at REAL,
+        last_success_at REAL,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX feeds_next_fetch ON feeds (next_fetch_at);
+    CREATE TABLE subscriptions (
+        id INTEGER PRIMARY KEY,
+        chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+        feed_id INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+        number INTEGER NOT NULL CHECK (number > 0),
+        thread_id INTEGER NOT NULL DEFAULT 0,
+        filter_expr TEXT NOT NULL DEFAULT '',
+        paused INTEGER NOT NULL DEFAULT 0,
+        options TEXT NOT NULL DEFAULT '{}',
+        created_at REAL,
+        UNIQUE (chat_id, number),
+        UNIQUE (chat_id, thread_id, feed_id)
+    );
+    CREATE INDEX subscriptions_feed ON subscriptions (feed_id);
+    CREATE TABLE seen (
+        feed_id INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+        entry_key TEXT NOT NULL,
+        first_seen REAL NOT NULL,
+        PRIMARY KEY (feed_id, entry_key)
+    ) WITHOUT ROWID;
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+        thread_id INTEGER,
+        subscription_id INTEGER REFERENCES subscriptions (id) ON DELETE SET NULL,
+        feed_id INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+        entry_key TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before REAL NOT NULL,
+        created_at REAL NOT NULL,
+        failed_at REAL,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_pending_time ON outbox (not_before) WHERE state = 'pending';
+    CREATE INDEX outbox_chat ON outbox (chat_id, state);
+    CREATE INDEX outbox_subscription ON outbox (subscription_id);
+    CREATE INDEX outbox_feed ON outbox (feed_id);
+    CREATE TABLE deliveries (
+        day INTEGER PRIMARY KEY,
+        count INTEGER NOT NULL
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+async def current_version(db: aiosqlite.Connection) -> int:
+    """The version recorded in the database file (0 for a new file)."""
+    async with db.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+async def migrate(db: aiosqlite.Connection) -> int:
+    """Apply every migration the file lacks, each atomically; return the new version.
+
+    A file newer than this code is refused rather than guessed at.
+    """
+    version = await current_version(db)
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"database schema version {version} is newer than this program ({SCHEMA_VERSION})"
+        )
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        script = MIGRATIONS[number - 1]
+        try:
+            # executescript commits any open transaction first, so BEGIN..COMMIT
+            # inside the script makes the migration and its version bump one unit.
+            await db.executescript(
+                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
+            )
+        except BaseException:
+            if db.in_transaction:
+                await db.rollback()
+            raise
+    return SCHEMA_VERSION

@@ -1,0 +1,126 @@
+"""Subscriptions: a chat (or forum topic) following a feed, numbered #1, #2… per chat."""
+
+from __future__ import annotations
+
+from bot.models import DisplayOptions, Subscription
+from bot.store.base import (
+    SUBSCRIPTION_SELECT,
+    StoreBase,
+    clean,
+    fetch_one,
+    next_number,
+    subscription_from_row,
+    thread_to_db,
+)
+from bot.store.codec import encode_options
+from bot.store.records import SubscriptionExists, UnknownChatError
+
+
+class SubscriptionsMixin(StoreBase):
+    """Subscription rows; listings join the feed's title, URL and last error."""
+
+    async def add_subscription(
+        self, chat_id: int, feed_id: int, *, thread_id: int | None = None, now: float | None = None
+    ) -> Subscription:
+        """Subscribe with the smallest free number.
+
+        Raises SubscriptionExists when the chat or topic already follows the feed, and
+        UnknownChatError when ensure_chat was never called for the chat.
+        """
+        thread = thread_to_db(thread_id)
+        async with self._tx() as db:
+            if await fetch_one(db, "SELECT 1 FROM chats WHERE id = ?", (chat_id,)) is None:
+                raise UnknownChatError(chat_id)
+            existing = await fetch_one(
+                db,
+                f"{SUBSCRIPTION_SELECT} WHERE s.chat_id = ? AND s.thread_id = ? AND s.feed_id = ?",
+                (chat_id, thread, feed_id),
+            )
+            if existing is not None:
+                raise SubscriptionExists(subscription_from_row(existing))
+            number = await next_number(db, chat_id)
+            cursor = await db.execute(
+                """
+                INSERT INTO subscriptions (chat_id, feed_id, number, thread_id, options, created_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+                (chat_id, feed_id, number, thread, encode_options(DisplayOptions()), now),
+            )
+            row = await fetch_one(db, f"{SUBSCRIPTION_SELECT} WHERE s.id = ?", (cursor.lastrowid,))
+        if row is None:
+            raise RuntimeError("subscription vanished right after insertion")
+        return subscription_from_row(row)
+
+    async def count_subscriptions(self, chat_id: int) -> int:
+        row = await self._one("SELECT COUNT(*) FROM subscriptions WHERE chat_id = ?", (chat_id,))
+        return 0 if row is None else int(row[0])
+
+    async def list_subscriptions(self, chat_id: int) -> list[Subscription]:
+        rows = await self._all(
+            f"{SUBSCRIPTION_SELECT} WHERE s.chat_id = ? ORDER BY s.number", (chat_id,)
+        )
+        return [subscription_from_row(row) for row in rows]
+
+    async def get_subscription(self, chat_id: int, number: int) -> Subscription | None:
+        return await self._subscription("s.chat_id = ? AND s.number = ?", (chat_id, number))
+
+    async def get_subscription_by_id(self, subscription_id: int) -> Subscription | None:
+        return await self._subscription("s.id = ?", (subscription_id,))
+
+    async def find_subscription(self, chat_id: int, url: str) -> Subscription | None:
+        """The chat's subscription to that exact feed URL (the lowest number if several topics)."""
+        return await self._subscription(
+            "s.chat_id = ? AND f.url = ? ORDER BY s.number LIMIT 1", (chat_id, clean(url))
+        )
+
+    async def subscriptions_for_feed(self, feed_id: int) -> list[Subscription]:
+        """Who gets the feed's new entries: unpaused subscriptions of active chats."""
+        rows = await self._all(
+            f"""{SUBSCRIPTION_SELECT} JOIN chats AS c ON c.id = s.chat_id
+            WHERE s.feed_id = ? AND s.paused = 0 AND c.active = 1 ORDER BY s.id""",
+            (feed_id,),
+        )
+        return [subscription_from_row(row) for row in rows]
+
+    async def remove_subscription(self, subscription_id: int) -> None:
+        """Delete it with its pending messages; failed ones stay, detached, for the record."""
+        async with self._tx() as db:
+            await db.execute(
+                "DELETE FROM outbox WHERE subscription_id = ? AND state = 'pending'",
+                (subscription_id,),
+            )
+            await db.execute("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
+
+    async def remove_all_subscriptions(self, chat_id: int) -> int:
+        """Delete every subscription of the chat and their pending messages; return how many."""
+        async with self._tx() as db:
+            await db.execute(
+                """
+                DELETE FROM outbox WHERE state = 'pending' AND subscription_id IN
+                    (SELECT id FROM subscriptions WHERE chat_id = ?)
+                """,
+                (chat_id,),
+            )
+            cursor = await db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
+            return cursor.rowcount
+
+    async def set_subscription_filter(self, subscription_id: int, expr: str) -> None:
+        """An empty expression clears the filter."""
+        await self._write(
+            "UPDATE subscriptions SET filter_expr = ? WHERE id = ?", (clean(expr), subscription_id)
+        )
+
+    async def set_subscription_options(self, subscription_id: int, options: DisplayOptions) -> None:
+        await self._write(
+            "UPDATE subscriptions SET options = ? WHERE id = ?",
+            (encode_options(options), subscription_id),
+        )
+
+    async def set_subscription_paused(self, subscription_id: int, paused: bool) -> None:
+        await self._write(
+            "UPDATE subscriptions SET paused = ? WHERE id = ?", (int(paused), subscription_id)
+        )
+
+    async def _subscription(self, where: str, params: tuple[object, ...]) -> Subscription | None:
+        row = await self._one(f"{SUBSCRIPTION_SELECT} WHERE {where}", params)
+        return None if row is None else subscription_from_row(row)
