@@ -109,6 +109,20 @@ class OutboxMixin(StoreBase):
         )
         return [outbox_from_row(row) for row in rows]
 
+    async def outbox_heads(self, now: float, limit: int) -> list[OutboxRow]:
+        """The oldest ready row of each chat, oldest first: one per chat, for per-chat pacing.
+
+        A chat's row held back by ``defer`` does not block its later ready rows.
+        """
+        rows = await self._all(
+            f"""{OUTBOX_SELECT} WHERE o.id IN (
+                SELECT MIN(o.id) FROM outbox AS o {_DELIVERABLE} AND o.not_before <= ?
+                GROUP BY o.chat_id)
+            ORDER BY o.id LIMIT ?""",  # noqa: S608 - constant fragments only
+            (now, limit),
+        )
+        return [outbox_from_row(row) for row in rows]
+
     async def next_outbox_time(self) -> float | None:
         """When the next deliverable row becomes ready (possibly in the past), or None."""
         sql = f"SELECT MIN(o.not_before) FROM outbox AS o {_DELIVERABLE}"  # noqa: S608 - constant fragments only

@@ -82,7 +82,7 @@ MIGRATIONS: tuple[str, ...] = (
         last_error TEXT
     );
     CREATE INDEX outbox_pending_time ON outbox (not_before) WHERE state = 'pending';
-    CREATE INDEX outbox_chat ON outbox (chat_id, state);
+    CREATE INDEX outbox_chat ON outbox (chat_id, id) WHERE state = 'pending';
     CREATE INDEX outbox_subscription ON outbox (subscription_id);
     CREATE INDEX outbox_feed ON outbox (feed_id);
     CREATE TABLE deliveries (
