@@ -1,0 +1,192 @@
+"""The one place where the running bot is put together and taken apart.
+
+``Relay`` owns the store, the fetcher, the PTB ``Application``, the poller and
+the delivery worker, and starts and stops them in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.request import HTTPXRequest
+
+from bot.commands import BOT_COMMANDS, register
+from bot.config import Settings
+from bot.delivery import Deliverer
+from bot.feeds.fetch import Fetcher
+from bot.i18n import t
+from bot.logs import event
+from bot.ratelimit import Limits, SendBudget
+from bot.scheduler import Poller
+from bot.services import Services
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT_SECONDS = 10
+STOP_GRACE_SECONDS = 2.0
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message is one line for stderr."""
+
+
+def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    """The PTB application talking to ``telegram.api_base_url``, with our handlers."""
+    api = settings.telegram.api_base_url
+    # trust_env=False: proxy variables must not reroute the token-bearing requests.
+    request = HTTPXRequest(
+        connection_pool_size=64, read_timeout=15, httpx_kwargs={"trust_env": False}
+    )
+    updates_request = HTTPXRequest(
+        connection_pool_size=2,
+        read_timeout=POLL_TIMEOUT_SECONDS + 10,
+        httpx_kwargs={"trust_env": False},
+    )
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram.token.get_secret_value())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .request(request)
+        .get_updates_request(updates_request)
+        .job_queue(None)
+        .build()
+    )
+    register(application)
+    application.add_error_handler(_on_error)
+    return application
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure with its traceback; tell the user in one line, never with a traceback."""
+    error = context.error
+    log.error("handler_failed error=%r", error, exc_info=error)
+    if isinstance(update, Update) and update.effective_message is not None:
+        with contextlib.suppress(TelegramError):
+            await update.effective_message.reply_text(t("en", "error"), do_quote=False)
+
+
+class Relay:
+    """A running newsrelay: commands in, feeds polled, messages out."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.time,
+        limits: Limits | None = None,
+        poll_tick_seconds: float | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._limits = limits
+        self._tick = poll_tick_seconds or float(min(5, settings.polling.min_interval_seconds))
+        self._store: Store | None = None
+        self._fetcher: Fetcher | None = None
+        self._application: Application | None = None  # type: ignore[type-arg]
+        self._poller: Poller | None = None
+        self._deliverer: Deliverer | None = None
+        self._delivery_task: asyncio.Task[None] | None = None
+
+    @property
+    def poller(self) -> Poller:
+        assert self._poller is not None, "Relay not started"  # noqa: S101 - misuse guard
+        return self._poller
+
+    @property
+    def deliverer(self) -> Deliverer:
+        assert self._deliverer is not None, "Relay not started"  # noqa: S101 - misuse guard
+        return self._deliverer
+
+    @property
+    def store(self) -> Store:
+        assert self._store is not None, "Relay not started"  # noqa: S101 - misuse guard
+        return self._store
+
+    async def start(self, *, poll_feeds: bool = True) -> None:
+        """Open the store, reach Telegram, and start polling updates, feeds and the outbox."""
+        settings = self.settings
+        self._store = store = await Store.open(settings.database.path)
+        self._fetcher = fetcher = Fetcher(settings.fetch)
+        self._application = application = build_application(settings)
+        try:
+            await application.initialize()
+        except InvalidToken as exc:
+            await self._close_resources()
+            raise StartupError("Telegram rejected the bot token") from exc
+        except NetworkError as exc:
+            await self._close_resources()
+            raise StartupError(
+                f"cannot reach the Telegram Bot API at {settings.telegram.api_base_url}: {exc.message}"
+            ) from exc
+        self._deliverer = deliverer = Deliverer(
+            application.bot, store, clock=self.clock, budget=SendBudget(self.clock, self._limits)
+        )
+        application.bot_data["services"] = Services(
+            settings, store, fetcher, self.clock, deliverer.wake
+        )
+        self._poller = Poller(
+            store,
+            fetcher,
+            clock=self.clock,
+            concurrency=settings.fetch.concurrency,
+            on_queued=deliverer.wake,
+            tick_seconds=self._tick,
+        )
+        with contextlib.suppress(TelegramError):
+            await application.bot.set_my_commands(BOT_COMMANDS)
+        await application.start()
+        assert application.updater is not None  # noqa: S101 - built with an updater
+        await application.updater.start_polling(
+            timeout=POLL_TIMEOUT_SECONDS, allowed_updates=Update.ALL_TYPES
+        )
+        self._delivery_task = asyncio.create_task(deliverer.run())
+        if poll_feeds:
+            self._poller.start()
+        event(log, logging.INFO, "started", bot=application.bot.username)
+
+    async def stop(self) -> None:
+        """Stop in reverse order; sends under way get a short grace period."""
+        if self._poller is not None:
+            await self._poller.stop()
+        if self._delivery_task is not None:
+            self._delivery_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._delivery_task
+            self._delivery_task = None
+        if self._deliverer is not None:
+            await self._deliverer.drain(STOP_GRACE_SECONDS)
+        application = self._application
+        if application is not None:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+        await self._close_resources()
+        event(log, logging.INFO, "stopped")
+
+    async def _close_resources(self) -> None:
+        if self._fetcher is not None:
+            await self._fetcher.aclose()
+            self._fetcher = None
+        if self._store is not None:
+            await self._store.close()
+            self._store = None
+
+
+async def run_until_signalled(relay: Relay, stop: asyncio.Event) -> None:
+    """Run ``relay`` until ``stop`` is set (by SIGINT/SIGTERM in the CLI)."""
+    await relay.start()
+    try:
+        await stop.wait()
+    finally:
+        await relay.stop()

@@ -1,0 +1,174 @@
+"""The command line: ``newsrelay run | check-config | preview | stats``.
+
+Exit codes: 0 ok, 1 runtime or configuration error (one line on stderr, no
+traceback), 2 usage error (argparse's own).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot import __version__
+from bot.app import Relay, StartupError, run_until_signalled
+from bot.config import ConfigError, Settings, load_settings, masked_token
+from bot.feeds.fetch import FetchError, Fetcher
+from bot.feeds.parse import NotAFeed, parse_feed
+from bot.logs import configure_logging
+from bot.models import DisplayOptions, ParsedFeed, SummaryMode
+from bot.pipeline import chronological
+from bot.render import detect_boilerplate, format_for_terminal, render_entry
+from bot.store import Store
+
+
+class CliError(Exception):
+    """A one-line failure for stderr, exit code 1."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsrelay", description="Telegram news relay")
+    parser.add_argument("--version", action="version", version=f"newsrelay {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the bot")
+    run.add_argument("-c", "--config", type=Path, help="YAML configuration file")
+    run.add_argument("--token", help="the bot token (else telegram.token or BOT_TOKEN)")
+    run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+    check = commands.add_parser("check-config", help="validate and print the configuration")
+    check.add_argument("-c", "--config", type=Path)
+    check.add_argument("--token")
+
+    preview = commands.add_parser("preview", help="render a feed's newest entries to the terminal")
+    preview.add_argument("source", help="feed URL or local file")
+    preview.add_argument("-n", type=int, default=3, help="how many entries (default 3)")
+    preview.add_argument("-c", "--config", type=Path)
+    preview.add_argument("--summary", choices=[m.value for m in SummaryMode], default="short")
+
+    stats = commands.add_parser("stats", help="feeds, subscriptions, chats, deliveries")
+    stats.add_argument("-c", "--config", type=Path)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "token", None):
+        overrides["telegram"] = {"token": args.token}
+    return load_settings(args.config, overrides=overrides)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    data = settings.model_dump(mode="json")
+    data["telegram"]["token"] = masked_token(settings.telegram.token.get_secret_value())
+    print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), end="")
+    if not settings.telegram.token.get_secret_value():
+        raise CliError("telegram.token is not set (use --token, BOT_TOKEN or the config file)")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    token = settings.telegram.token.get_secret_value()
+    if not token:
+        raise CliError("telegram.token is not set (use --token, BOT_TOKEN or the config file)")
+    configure_logging(token=token, level=logging.DEBUG if args.verbose else logging.INFO)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_until_signalled(Relay(settings), stop)
+
+    try:
+        asyncio.run(main())
+    except StartupError as exc:
+        raise CliError(str(exc)) from exc
+    return 0
+
+
+async def _load_preview(source: str, settings: Settings) -> ParsedFeed:
+    path = Path(source)
+    if "://" not in source and path.exists():
+        try:
+            return parse_feed(path.read_bytes(), url=path.resolve().as_uri())
+        except OSError as exc:
+            raise CliError(f"cannot read {source}: {exc.strerror}") from exc
+    fetcher = Fetcher(settings.fetch)
+    try:
+        response = await fetcher.fetch(source)
+        return parse_feed(response.body, url=response.url, content_type=response.content_type)
+    finally:
+        await fetcher.aclose()
+
+
+def _preview(args: argparse.Namespace) -> int:
+    if args.n < 1:
+        raise CliError("-n must be at least 1")
+    settings = load_settings(args.config)
+    try:
+        parsed = asyncio.run(_load_preview(args.source, settings))
+    except (FetchError, NotAFeed) as exc:
+        raise CliError(f"{args.source}: {exc}") from exc
+    options = DisplayOptions(summary=SummaryMode(args.summary))
+    boilerplate = detect_boilerplate(parsed.entries)
+    newest = chronological(parsed.entries)[::-1][: args.n]
+    for index, entry in enumerate(newest):
+        if index:
+            print("\n" + "─" * 40 + "\n")
+        message = render_entry(
+            entry, feed_title=parsed.title, options=options, boilerplate=boilerplate
+        )
+        print(format_for_terminal(message))
+    if not newest:
+        print(f"{parsed.title or args.source}: no entries")
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    if not settings.database.path.exists():
+        raise CliError(f"no database at {settings.database.path}")
+
+    async def collect() -> None:
+        store = await Store.open(settings.database.path)
+        try:
+            stats = await store.stats()
+        finally:
+            await store.close()
+        print(f"feeds: {stats.feeds}")
+        print(f"subscriptions: {stats.subscriptions}")
+        print(f"chats: {stats.chats} ({stats.active_chats} active)")
+        print(f"delivered: {stats.delivered}")
+        print(f"pending: {stats.pending}")
+        print(f"failed deliveries: {stats.failed}")
+        print(f"failing feeds: {len(stats.failing_feeds)}")
+        for url, count, error in stats.failing_feeds:
+            print(f"  {url} ({count}×): {error}")
+
+    asyncio.run(collect())
+    return 0
+
+
+_COMMANDS = {"run": _run, "check-config": _check_config, "preview": _preview, "stats": _stats}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``newsrelay`` and ``python -m bot``."""
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except (ConfigError, CliError) as exc:
+        print(f"newsrelay: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

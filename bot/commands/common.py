@@ -1,0 +1,170 @@
+"""What every command handler needs: services, language, replies, rights, target chat."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import ContextTypes
+
+from bot.i18n import pick_language, t
+from bot.models import Subscription
+from bot.services import Services
+
+Context = ContextTypes.DEFAULT_TYPE
+MAX_REPLY_UNITS = 3800
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_ADMIN_STATUSES = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
+
+
+class CommandError(Exception):
+    """Bad input: the message is the one-line reply (already HTML-safe)."""
+
+
+def services_of(context: Context) -> Services:
+    services = context.application.bot_data["services"]
+    assert isinstance(services, Services)  # noqa: S101 - wiring invariant, set in bot.app
+    return services
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The chat a command acts on: the current one, or a channel managed from a private chat."""
+
+    chat_id: int
+    thread_id: int | None
+    lang: str
+
+
+async def language(services: Services, update: Update) -> str:
+    chat = update.effective_chat
+    stored = await services.store.get_chat(chat.id) if chat is not None else None
+    user = update.effective_user
+    return pick_language(stored.language if stored else None, user.language_code if user else None)
+
+
+async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Answer in the chat (and forum topic) the command came from."""
+    message = update.effective_message
+    if message is None:
+        return
+    await message.reply_text(
+        text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW, reply_markup=markup,
+        do_quote=False,
+    )
+
+
+async def reply_lines(update: Update, lines: list[str]) -> None:
+    """Send ``lines`` in as few messages as Telegram's length limit allows."""
+    chunk: list[str] = []
+    size = 0
+    for line in lines:
+        units = len(line.encode("utf-16-le")) // 2 + 1
+        if chunk and size + units > MAX_REPLY_UNITS:
+            await reply(update, "\n".join(chunk))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += units
+    if chunk:
+        await reply(update, "\n".join(chunk))
+
+
+def thread_of(message: Message | None) -> int | None:
+    """The forum topic a command was sent in, if any."""
+    if message is not None and message.is_topic_message:
+        return message.message_thread_id
+    return None
+
+
+async def is_admin(context: Context, chat: Chat, user_id: int | None) -> bool:
+    """Telegram alone decides who may change a group's or channel's subscriptions."""
+    if chat.type == ChatType.PRIVATE:
+        return True
+    if user_id is None:
+        # A post in a channel: only its admins can write there.
+        return chat.type == ChatType.CHANNEL
+    try:
+        member = await context.bot.get_chat_member(chat.id, user_id)
+    except (BadRequest, Forbidden):
+        return False
+    return member.status in _ADMIN_STATUSES
+
+
+def is_chat_ref(word: str) -> bool:
+    """``@channel`` or ``-100123``: the command manages another chat."""
+    return word.startswith("@") or (word.startswith("-") and word[1:].isdigit())
+
+
+async def resolve_target(update: Update, context: Context, args: list[str]) -> Target:
+    """The chat a command acts on; consumes a leading ``@channel``/``-100…`` argument."""
+    services = services_of(context)
+    lang = await language(services, update)
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is None:
+        raise CommandError(t(lang, "error"))
+    allowed = services.settings.access.allowed_chats
+    if args and is_chat_ref(args[0]):
+        ref = args.pop(0)
+        try:
+            target = await context.bot.get_chat(int(ref) if ref.lstrip("-").isdigit() else ref)
+        except (BadRequest, Forbidden) as exc:
+            raise CommandError(t(lang, "bad_target", reason=f"{ref}: {exc.message}")) from exc
+        if not await is_admin(context, target, user.id if user else None):
+            raise CommandError(t(lang, "admins_only"))
+        if allowed and target.id not in allowed:
+            raise CommandError(t(lang, "not_allowed"))
+        await services.store.ensure_chat(target.id, kind=target.type, title=target.title or "")
+        return Target(target.id, None, lang)
+    if allowed and chat.id not in allowed:
+        raise CommandError(t(lang, "not_allowed"))
+    if not await is_admin(context, chat, user.id if user else None):
+        raise CommandError(t(lang, "admins_only"))
+    title = chat.title or chat.full_name or ""
+    await services.store.ensure_chat(chat.id, kind=chat.type, title=title)
+    return Target(chat.id, thread_of(message), lang)
+
+
+async def find_subscription(
+    services: Services, chat_id: int, ref: str, lang: str
+) -> Subscription:
+    """A subscription named by ``3``, ``#3`` or its URL."""
+    number = ref.removeprefix("#")
+    found = (
+        await services.store.get_subscription(chat_id, int(number))
+        if number.isdigit()
+        else await services.store.find_subscription(chat_id, ref)
+    )
+    if found is None:
+        raise CommandError(t(lang, "unknown_sub", what=ref))
+    return found
+
+
+def command_args(context: Context) -> list[str]:
+    return list(context.args or [])
+
+
+def callback_parts(data: Any, prefix: str) -> list[str] | None:
+    if isinstance(data, str) and data.startswith(prefix + ":"):
+        return data.split(":")[1:]
+    return None
+
+
+Handler = Callable[[Update, Context], Awaitable[None]]
+
+
+def command(func: Handler) -> Handler:
+    """Turn a CommandError raised by ``func`` into its one-line reply."""
+
+    @functools.wraps(func)
+    async def wrapper(update: Update, context: Context) -> None:
+        try:
+            await func(update, context)
+        except CommandError as exc:
+            await reply(update, str(exc))
+
+    return wrapper

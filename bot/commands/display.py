@@ -1,0 +1,96 @@
+"""/set: a subscription's display options, toggled on an inline keyboard."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.commands.common import (
+    CommandError,
+    Context,
+    callback_parts,
+    command,
+    command_args,
+    find_subscription,
+    is_admin,
+    language,
+    reply,
+    resolve_target,
+    services_of,
+)
+from bot.i18n import t
+from bot.models import DisplayOptions, SummaryMode, Subscription
+
+_SUMMARY_CYCLE = {
+    SummaryMode.SHORT: SummaryMode.FULL,
+    SummaryMode.FULL: SummaryMode.NONE,
+    SummaryMode.NONE: SummaryMode.SHORT,
+}
+
+
+def _state(lang: str, value: bool) -> str:
+    return t(lang, "on" if value else "off")
+
+
+def keyboard(sub: Subscription, lang: str) -> InlineKeyboardMarkup:
+    """One button per option; pressing it flips (or cycles) that option."""
+    options = sub.options
+    rows = [
+        ("pictures", t(lang, "set_pictures", state=_state(lang, options.pictures))),
+        ("album", t(lang, "set_album", state=_state(lang, options.album))),
+        ("preview", t(lang, "set_preview", state=_state(lang, options.link_preview))),
+        ("summary", t(lang, "set_summary", state=t(lang, f"summary_{options.summary.value}"))),
+    ]
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=f"set:{sub.id}:{name}")] for name, label in rows]
+    )
+
+
+def toggled(options: DisplayOptions, name: str) -> DisplayOptions:
+    """The options with ``name`` flipped; unknown names leave them unchanged."""
+    if name == "pictures":
+        return dataclasses.replace(options, pictures=not options.pictures)
+    if name == "album":
+        return dataclasses.replace(options, album=not options.album)
+    if name == "preview":
+        return dataclasses.replace(options, link_preview=not options.link_preview)
+    if name == "summary":
+        return dataclasses.replace(options, summary=_SUMMARY_CYCLE[options.summary])
+    return options
+
+
+@command
+async def set_command(update: Update, context: Context) -> None:
+    """Show the display options of one subscription as a keyboard."""
+    args = command_args(context)
+    target = await resolve_target(update, context, args)
+    if not args:
+        raise CommandError(t(target.lang, "set_usage"))
+    sub = await find_subscription(services_of(context), target.chat_id, args[0], target.lang)
+    await reply(
+        update, t(target.lang, "set_head", number=sub.number, title=sub.title or sub.url),
+        keyboard(sub, target.lang),
+    )
+
+
+async def set_button(update: Update, context: Context) -> None:
+    """A press on the /set keyboard: flip the option and redraw the keyboard."""
+    query = update.callback_query
+    parts = callback_parts(query.data if query else None, "set")
+    if query is None or parts is None or len(parts) != 2 or not parts[0].isdigit():
+        return
+    services = services_of(context)
+    lang = await language(services, update)
+    sub = await services.store.get_subscription_by_id(int(parts[0]))
+    if sub is None:
+        await query.answer(t(lang, "unknown_sub", what=""))
+        return
+    chat = await context.bot.get_chat(sub.chat_id)
+    if not await is_admin(context, chat, query.from_user.id):
+        await query.answer(t(lang, "admins_only"))
+        return
+    options = toggled(sub.options, parts[1])
+    await services.store.set_subscription_options(sub.id, options)
+    await query.answer()
+    await query.edit_message_reply_markup(keyboard(dataclasses.replace(sub, options=options), lang))

@@ -1,0 +1,120 @@
+"""/sub, /unsub and /list."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.commands.common import (
+    CommandError,
+    Context,
+    callback_parts,
+    command,
+    command_args,
+    find_subscription,
+    is_admin,
+    language,
+    reply,
+    reply_lines,
+    resolve_target,
+    services_of,
+)
+from bot.i18n import t
+from bot.subscribe import SubscribeError, subscribe
+
+MAX_URLS_PER_COMMAND = 20
+
+
+@command
+async def sub(update: Update, context: Context) -> None:
+    """Subscribe the chat to each URL given."""
+    args = command_args(context)
+    target = await resolve_target(update, context, args)
+    if not args:
+        raise CommandError(t(target.lang, "sub_usage"))
+    services = services_of(context)
+    lines = []
+    for url in args[:MAX_URLS_PER_COMMAND]:
+        try:
+            outcome = await subscribe(services, target.chat_id, target.thread_id, url)
+        except SubscribeError as exc:
+            lines.append(t(target.lang, "sub_failed", url=url, reason=str(exc)))
+            continue
+        key = "sub_exists" if outcome.existed else "sub_ok"
+        lines.append(t(target.lang, key, title=outcome.title, number=outcome.subscription.number))
+    await reply_lines(update, lines)
+
+
+@command
+async def unsub(update: Update, context: Context) -> None:
+    """Unsubscribe by number, URL or ``all``; with no argument, offer a keyboard."""
+    args = command_args(context)
+    target = await resolve_target(update, context, args)
+    store = services_of(context).store
+    if not args:
+        subscriptions = await store.list_subscriptions(target.chat_id)
+        if not subscriptions:
+            raise CommandError(t(target.lang, "list_empty"))
+        buttons = [
+            [InlineKeyboardButton(f"#{s.number} {s.title or s.url}"[:60], callback_data=f"unsub:{s.id}")]
+            for s in subscriptions[:50]
+        ]
+        await reply(update, t(target.lang, "unsub_pick"), InlineKeyboardMarkup(buttons))
+        return
+    if args[0].lower() == "all":
+        count = await store.remove_all_subscriptions(target.chat_id)
+        await reply(update, t(target.lang, "unsub_all", count=count))
+        return
+    found = await find_subscription(services_of(context), target.chat_id, args[0], target.lang)
+    await store.remove_subscription(found.id)
+    await reply(update, t(target.lang, "unsub_ok", title=found.title or found.url, number=found.number))
+
+
+async def unsub_button(update: Update, context: Context) -> None:
+    """A press on the /unsub keyboard."""
+    query = update.callback_query
+    parts = callback_parts(query.data if query else None, "unsub")
+    if query is None or parts is None or not parts[0].isdigit():
+        return
+    services = services_of(context)
+    lang = await language(services, update)
+    found = await services.store.get_subscription_by_id(int(parts[0]))
+    if found is None:
+        await query.answer(t(lang, "unknown_sub", what=""), show_alert=False)
+        return
+    chat = await context.bot.get_chat(found.chat_id)
+    if not await is_admin(context, chat, query.from_user.id):
+        await query.answer(t(lang, "admins_only"))
+        return
+    await services.store.remove_subscription(found.id)
+    await query.answer()
+    await query.edit_message_text(
+        t(lang, "unsub_ok", title=found.title or found.url, number=found.number), parse_mode="HTML"
+    )
+
+
+@command
+async def list_subscriptions(update: Update, context: Context) -> None:
+    """Every subscription with its number, title, URL, filter, paused state and last error."""
+    args = command_args(context)
+    target = await resolve_target(update, context, args)
+    store = services_of(context).store
+    subscriptions = await store.list_subscriptions(target.chat_id)
+    if not subscriptions:
+        await reply(update, t(target.lang, "list_empty"))
+        return
+    lines = [t(target.lang, "list_head", count=len(subscriptions))]
+    chat = await store.get_chat(target.chat_id)
+    if chat is not None and chat.filter_expr:
+        lines.append(t(target.lang, "list_chat_filter", expr=chat.filter_expr))
+    for s in subscriptions:
+        title = escape(s.title or s.url, quote=False)
+        lines.append(f'#{s.number} <a href="{escape(s.url)}">{title}</a>')
+        if s.filter_expr:
+            lines.append(t(target.lang, "list_filter", expr=s.filter_expr))
+        if s.paused:
+            lines.append(t(target.lang, "list_paused"))
+        if s.last_error:
+            lines.append(t(target.lang, "list_error", error=s.last_error))
+    await reply_lines(update, lines)

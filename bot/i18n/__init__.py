@@ -1,0 +1,30 @@
+"""Reply texts in English and Simplified Chinese.
+
+Templates are Telegram HTML: every value put into them is escaped by ``t`` so
+feed titles and user input can never break the markup.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.i18n.texts import TEXTS
+
+LANGUAGES = ("en", "zh")
+
+
+def pick_language(chat_language: str | None, user_language: str | None) -> str:
+    """The chat's choice wins; otherwise the user's Telegram language; else English."""
+    for candidate in (chat_language, user_language):
+        if candidate:
+            code = candidate.split("-")[0].lower()
+            if code in LANGUAGES:
+                return code
+    return "en"
+
+
+def t(lang: str, key: str, /, **values: object) -> str:
+    """The reply ``key`` in ``lang`` (falling back to English), values HTML-escaped."""
+    table = TEXTS.get(lang, TEXTS["en"])
+    template = table.get(key) or TEXTS["en"][key]
+    return template.format(**{name: escape(str(value), quote=False) for name, value in values.items()})

@@ -1,0 +1,122 @@
+"""The reply templates; keys are the same in every language."""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    "help": (
+        "<b>newsrelay</b> relays news feeds (RSS, Atom, JSON Feed) to this chat, "
+        "each new entry once, with optional keyword filters.\n\n"
+        "/sub URL [URL…] — subscribe (a web page that links a feed works too)\n"
+        "/unsub ID|URL|all — unsubscribe\n"
+        "/list — subscriptions, filters and errors\n"
+        "/filter ID|all [EXPR|off] — keyword filter, e.g. <code>/filter 3 乌克兰 NATO -体育</code>\n"
+        "/set ID — pictures, link preview, summary length\n"
+        "/help — this text\n\n"
+        "Filters: <code>word</code> any may match, <code>+word</code> required, "
+        "<code>-word</code> excluded, <code>\"a phrase\"</code>, <code>title:word</code>, "
+        "<code>/regex/</code>."
+    ),
+    "sub_usage": "Usage: /sub URL [URL…]",
+    "sub_ok": "✅ Subscribed to <b>{title}</b> as #{number}",
+    "sub_exists": "Already subscribed to <b>{title}</b> as #{number}",
+    "sub_failed": "❌ {url}: {reason}",
+    "sub_limit": "❌ {url}: this chat already has the maximum of {limit} subscriptions",
+    "not_a_url": "not a web address (it must start with http:// or https://)",
+    "no_feed_found": "no feed found on that page",
+    "unsub_usage": "Usage: /unsub ID|URL|all",
+    "unsub_pick": "Which subscription should go?",
+    "unsub_ok": "Unsubscribed from <b>{title}</b> (#{number})",
+    "unsub_all": "Unsubscribed from {count} feeds",
+    "unknown_sub": "No subscription {what} in this chat; /list shows them",
+    "list_empty": "No subscriptions yet. Send /sub URL to add one.",
+    "list_head": "<b>Subscriptions ({count})</b>",
+    "list_chat_filter": "Chat filter: <code>{expr}</code>",
+    "list_filter": "   filter: <code>{expr}</code>",
+    "list_paused": "   ⏸ paused",
+    "list_error": "   ⚠️ {error}",
+    "filter_usage": "Usage: /filter ID|all [EXPR|off]",
+    "filter_set": "Filter of {target} set: {words}",
+    "filter_cleared": "Filter of {target} cleared: every entry is delivered",
+    "filter_none": "{target} has no filter: every entry is delivered",
+    "filter_show": "Filter of {target}: <code>{expr}</code>\n{words}",
+    "filter_bad": "❌ Bad filter: {reason}",
+    "filter_preview_head": "Latest entries of <b>{title}</b>:",
+    "filter_preview_failed": "(could not preview: {reason})",
+    "target_chat": "the whole chat",
+    "target_sub": "#{number}",
+    "set_head": "Display options of #{number} <b>{title}</b>",
+    "set_pictures": "Pictures: {state}",
+    "set_album": "Albums: {state}",
+    "set_preview": "Link preview: {state}",
+    "set_summary": "Summary: {state}",
+    "on": "on",
+    "off": "off",
+    "summary_full": "full",
+    "summary_short": "short",
+    "summary_none": "none",
+    "set_usage": "Usage: /set ID",
+    "admins_only": "Only chat administrators may change subscriptions here",
+    "not_allowed": "This bot is not available in this chat",
+    "bad_target": "❌ {reason}",
+    "error": "Something went wrong; the problem was logged",
+}
+
+ZH: dict[str, str] = {
+    "help": (
+        "<b>newsrelay</b> 把新闻订阅源（RSS、Atom、JSON Feed）的每条新内容推送到本聊天，"
+        "每条只推送一次，并支持关键词过滤。\n\n"
+        "/sub 网址 [网址…] — 订阅（含订阅源链接的网页也可以）\n"
+        "/unsub 编号|网址|all — 取消订阅\n"
+        "/list — 订阅、过滤器和错误\n"
+        "/filter 编号|all [表达式|off] — 关键词过滤，例如 <code>/filter 3 乌克兰 NATO -体育</code>\n"
+        "/set 编号 — 图片、链接预览、摘要长度\n"
+        "/help — 本说明\n\n"
+        "过滤：<code>词</code> 任一匹配，<code>+词</code> 必须包含，<code>-词</code> 排除，"
+        "<code>\"短语\"</code>，<code>title:词</code>，<code>/正则/</code>。"
+    ),
+    "sub_usage": "用法：/sub 网址 [网址…]",
+    "sub_ok": "✅ 已订阅 <b>{title}</b>，编号 #{number}",
+    "sub_exists": "已经订阅过 <b>{title}</b>，编号 #{number}",
+    "sub_failed": "❌ {url}：{reason}",
+    "sub_limit": "❌ {url}：本聊天的订阅已达上限 {limit} 个",
+    "not_a_url": "不是网址（须以 http:// 或 https:// 开头）",
+    "no_feed_found": "该网页上没有找到订阅源",
+    "unsub_usage": "用法：/unsub 编号|网址|all",
+    "unsub_pick": "要取消哪个订阅？",
+    "unsub_ok": "已取消订阅 <b>{title}</b>（#{number}）",
+    "unsub_all": "已取消 {count} 个订阅",
+    "unknown_sub": "本聊天没有订阅 {what}；/list 可查看全部",
+    "list_empty": "还没有订阅。发送 /sub 网址 来添加。",
+    "list_head": "<b>订阅（{count}）</b>",
+    "list_chat_filter": "全聊天过滤器：<code>{expr}</code>",
+    "list_filter": "   过滤器：<code>{expr}</code>",
+    "list_paused": "   ⏸ 已暂停",
+    "list_error": "   ⚠️ {error}",
+    "filter_usage": "用法：/filter 编号|all [表达式|off]",
+    "filter_set": "{target} 的过滤器已设置：{words}",
+    "filter_cleared": "{target} 的过滤器已清除：所有内容都会推送",
+    "filter_none": "{target} 没有过滤器：所有内容都会推送",
+    "filter_show": "{target} 的过滤器：<code>{expr}</code>\n{words}",
+    "filter_bad": "❌ 过滤器有误：{reason}",
+    "filter_preview_head": "<b>{title}</b> 的最新内容：",
+    "filter_preview_failed": "（无法预览：{reason}）",
+    "target_chat": "整个聊天",
+    "target_sub": "#{number}",
+    "set_head": "#{number} <b>{title}</b> 的显示选项",
+    "set_pictures": "图片：{state}",
+    "set_album": "多图相册：{state}",
+    "set_preview": "链接预览：{state}",
+    "set_summary": "摘要：{state}",
+    "on": "开",
+    "off": "关",
+    "summary_full": "全文",
+    "summary_short": "简短",
+    "summary_none": "无",
+    "set_usage": "用法：/set 编号",
+    "admins_only": "只有群组管理员可以在这里修改订阅",
+    "not_allowed": "本聊天不能使用这个机器人",
+    "bad_target": "❌ {reason}",
+    "error": "出了点问题，已记录",
+}
+
+TEXTS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}

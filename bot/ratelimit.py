@@ -1,0 +1,95 @@
+"""Per-chat and bot-wide send budgets that keep us under Telegram's limits.
+
+Telegram allows about 30 messages/s per bot, about one per second in a chat
+(short bursts pass) and 20 per minute in a group or channel. We budget below
+each so that a 429 is an accident, not a routine; and each chat waits on its
+own bucket, so one chat's wait never holds back the others (PTB's
+AIORateLimiter has no per-private-chat limit and stalls every send on a 429).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class TokenBucket:
+    """``burst`` sends at once, then one every ``interval`` seconds."""
+
+    burst: float
+    interval: float
+    tokens: float
+    updated: float
+
+    def _refill(self, now: float) -> None:
+        if now > self.updated:
+            self.tokens = min(self.burst, self.tokens + (now - self.updated) / self.interval)
+            self.updated = now
+
+    def wait_time(self, now: float, cost: float = 1.0) -> float:
+        """Seconds until ``cost`` tokens are available (0 when they are now)."""
+        self._refill(now)
+        blocked = max(0.0, self.updated - now)
+        missing = min(cost, self.burst) - self.tokens
+        return blocked + max(0.0, missing * self.interval)
+
+    def take(self, now: float, cost: float = 1.0) -> None:
+        self._refill(now)
+        self.tokens -= cost
+
+    def block_until(self, until: float) -> None:
+        """Empty the bucket so that nothing is sent before ``until`` (a 429's retry_after)."""
+        self.tokens = min(self.tokens, 0.0)
+        self.updated = max(self.updated, until)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Budgets a little under Telegram's published limits."""
+
+    global_burst: float = 25
+    global_interval: float = 1 / 25
+    private_burst: float = 2
+    private_interval: float = 1.1
+    group_burst: float = 2
+    group_interval: float = 3.5
+
+
+class SendBudget:
+    """Decides when the next message to a chat may go out."""
+
+    def __init__(self, clock: Callable[[], float], limits: Limits | None = None) -> None:
+        self._clock = clock
+        self._limits = limits or Limits()
+        self._global = TokenBucket(
+            self._limits.global_burst, self._limits.global_interval, self._limits.global_burst, clock()
+        )
+        self._chats: dict[int, TokenBucket] = {}
+
+    def _chat(self, chat_id: int) -> TokenBucket:
+        bucket = self._chats.get(chat_id)
+        if bucket is None:
+            # Negative ids are groups, supergroups and channels: the 20/min limit.
+            burst, interval = (
+                (self._limits.group_burst, self._limits.group_interval)
+                if chat_id < 0
+                else (self._limits.private_burst, self._limits.private_interval)
+            )
+            bucket = TokenBucket(burst, interval, burst, self._clock())
+            self._chats[chat_id] = bucket
+        return bucket
+
+    def wait_time(self, chat_id: int, cost: int = 1) -> float:
+        """Seconds to wait before sending ``cost`` messages to the chat."""
+        now = self._clock()
+        return max(self._chat(chat_id).wait_time(now, cost), self._global.wait_time(now, cost))
+
+    def spend(self, chat_id: int, cost: int = 1) -> None:
+        now = self._clock()
+        self._chat(chat_id).take(now, cost)
+        self._global.take(now, cost)
+
+    def block_chat(self, chat_id: int, seconds: float) -> None:
+        """Telegram said 429 for this chat: hold it, and only it, for ``seconds``."""
+        self._chat(chat_id).block_until(self._clock() + seconds)

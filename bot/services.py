@@ -1,0 +1,21 @@
+"""What command handlers and jobs share: built once, in ``bot.app``, never global."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.feeds.fetch import Fetcher
+from bot.store import Store
+
+
+@dataclass(slots=True)
+class Services:
+    """The collaborators of a running bot."""
+
+    settings: Settings
+    store: Store
+    fetcher: Fetcher
+    clock: Callable[[], float]
+    wake_delivery: Callable[[], None]
