@@ -1,0 +1,131 @@
+"""Blocks a feed repeats in every entry (mirror footers, copyright lines), found and cut.
+
+A body is split into blocks at block-level tags (p, div, hr, headings, lists,
+tables...). A block is boilerplate when it sits among the first or last three
+blocks of at least two entries *and* of more than half of the entries that have a
+body: a statistical rule, learned from the feed's own entries, with no list of
+known footers.
+
+One entry cannot vote, so two structural rules apply to every entry on their own:
+
+- a trailing block after the last ``<hr>`` that is short (at most 300 characters)
+  and mostly link text -- the shape of "更多RSS: https://feedx.net ..." or "Read
+  more on ..." footers -- is dropped, unless it is all the body there is;
+- a leading block that is nothing but an ISO-8601 timestamp (feedx's date line) is
+  dropped: the header already shows the entry's time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from bot.models import Entry
+from bot.render.html import html_to_plain
+
+_EDGE = 3
+_LONGEST = 1000
+_FOOTER = 300
+_BOUNDARY = re.compile(
+    r"<(?:/?(?:p|div|h[1-6]|ul|ol|li|blockquote|table|section|article|aside|figure|pre"
+    r"|header|footer|center|dl)\b|hr\b)[^>]*>",
+    re.I,
+)
+_LAST_HR = re.compile(r".*(<hr\b[^>]*>)", re.I | re.S)
+_ANCHOR = re.compile(r"<a\b[^>]*>(.*?)</a\s*>", re.I | re.S)
+_TIMESTAMP = re.compile(
+    r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Boilerplate:
+    """The block texts (whitespace-folded) a feed repeats at the start or end of entries."""
+
+    leading: frozenset[str] = frozenset()
+    trailing: frozenset[str] = frozenset()
+
+
+def _blocks(html: str) -> list[tuple[int, int]]:
+    """Block ranges of ``html``: the text between two consecutive block-level tags."""
+    cuts = [0, *(m.start() for m in _BOUNDARY.finditer(html)), len(html)]
+    return [(a, b) for a, b in pairwise(cuts) if b > a]
+
+
+def _edge_texts(html: str, blocks: Sequence[tuple[int, int]]) -> tuple[list[str], list[str]]:
+    """Texts of the first and the last few non-empty blocks."""
+
+    def take(ranges: Sequence[tuple[int, int]]) -> list[str]:
+        found: list[str] = []
+        for a, b in ranges:
+            if b - a > _LONGEST * 8:
+                break
+            text = html_to_plain(html[a:b])
+            if text:
+                found.append(text)
+                if len(found) == _EDGE:
+                    break
+        return found
+
+    return take(blocks), take(blocks[::-1])
+
+
+def detect_boilerplate(entries: Sequence[Entry]) -> Boilerplate:
+    """Learn the feed's repeated leading and trailing blocks from its own entries."""
+    leading: Counter[str] = Counter()
+    trailing: Counter[str] = Counter()
+    bodies = 0
+    for entry in entries:
+        html = entry.content_html
+        if not html.strip():
+            continue
+        bodies += 1
+        first, last = _edge_texts(html, _blocks(html))
+        leading.update({t for t in first if len(t) <= _LONGEST})
+        trailing.update({t for t in last if len(t) <= _LONGEST})
+
+    def common(counts: Counter[str]) -> frozenset[str]:
+        return frozenset(t for t, n in counts.items() if n >= 2 and n * 2 > bodies)
+
+    return Boilerplate(common(leading), common(trailing))
+
+
+def _footer_after_rule(html: str) -> str:
+    """Drop a short, mostly-links block after the last <hr>, if text precedes the rule."""
+    found = _LAST_HR.match(html)
+    if found is None:
+        return html
+    tail = html[found.end(1) :]
+    text = html_to_plain(tail)
+    if not text or len(text) > _FOOTER:
+        return html
+    linked = sum(len(html_to_plain(m.group(1))) for m in _ANCHOR.finditer(tail))
+    if linked * 2 < len(text.replace(" ", "")) or not html_to_plain(html[: found.start(1)]):
+        return html
+    return html[: found.start(1)]
+
+
+def strip_boilerplate(html: str, boilerplate: Boilerplate | None = None) -> str:
+    """``html`` without the feed's repeated blocks, its footer after <hr> and a bare date line."""
+    known = boilerplate or Boilerplate()
+    blocks = _blocks(html)
+    end = len(html)
+    for a, b in reversed(blocks[-_EDGE * 4 :]):
+        text = html_to_plain(html[a:b])
+        if text in known.trailing:
+            end = a
+        elif text:
+            break
+    start = 0
+    for a, b in blocks[: _EDGE * 4]:
+        if b > end:
+            break
+        text = html_to_plain(html[a:b])
+        if text in known.leading or _TIMESTAMP.fullmatch(text):
+            start = b
+        elif text:
+            break
+    return _footer_after_rule(html[start:end])
