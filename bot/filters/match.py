@@ -170,8 +170,9 @@ def _compile_regex(term: Term) -> tuple[object, Callable[[str], bool]]:
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
         reason = " ".join(str(reason).split())
-        regex_at = term.canonical.index("/") + term.position
-        raise FilterSyntaxError("bad_regex", f"invalid regex ({reason})", regex_at) from exc
+        raise FilterSyntaxError(
+            "bad_regex", f"invalid regex ({reason})", term.body_position
+        ) from exc
 
     def search(text: str) -> bool:
         return compiled.search(text) is not None

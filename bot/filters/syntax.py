@@ -85,6 +85,8 @@ class Term:
     text: str
     position: int
     """1-based character of the term's first character in the original expression."""
+    body_position: int
+    """1-based character where the body (word, opening quote or slash) starts."""
 
     @property
     def canonical(self) -> str:
@@ -153,12 +155,12 @@ class _Parser:
             raise self.error(
                 "missing_term", f"missing term after '{self.text[start : self.pos]}'", start
             )
-        char = self.text[self.pos]
+        char, body_at = self.text[self.pos], self.pos + 1
         if char in _QUOTES:
-            return Term(op, field, Kind.PHRASE, self.phrase(), start + 1)
+            return Term(op, field, Kind.PHRASE, self.phrase(), start + 1, body_at)
         if char == "/":
-            return Term(op, field, Kind.REGEX, self.regex(), start + 1)
-        return Term(op, field, Kind.WORD, self.word(), start + 1)
+            return Term(op, field, Kind.REGEX, self.regex(), start + 1, body_at)
+        return Term(op, field, Kind.WORD, self.word(), start + 1, body_at)
 
     def field_prefix(self) -> str | None:
         """Consume ``name:`` when name is a known field; leave anything else alone."""
