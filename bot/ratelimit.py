@@ -9,6 +9,7 @@ AIORateLimiter has no per-private-chat limit and stalls every send on a 429).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,8 +40,8 @@ class TokenBucket:
         self.tokens -= cost
 
     def block_until(self, until: float) -> None:
-        """Empty the bucket so that nothing is sent before ``until`` (a 429's retry_after)."""
-        self.tokens = min(self.tokens, 0.0)
+        """Send nothing before ``until`` (a 429's retry_after), then one message at most."""
+        self.tokens = min(self.tokens, 1.0)
         self.updated = max(self.updated, until)
 
 
@@ -48,8 +49,9 @@ class TokenBucket:
 class Limits:
     """Budgets a little under Telegram's published limits."""
 
-    global_burst: float = 25
-    global_interval: float = 1 / 25
+    # Burst plus one second of refill stays under 30 in any one-second window.
+    global_burst: float = 5
+    global_interval: float = 1 / 24
     private_burst: float = 2
     private_interval: float = 1.1
     group_burst: float = 2
@@ -59,7 +61,9 @@ class Limits:
 class SendBudget:
     """Decides when the next message to a chat may go out."""
 
-    def __init__(self, clock: Callable[[], float], limits: Limits | None = None) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, limits: Limits | None = None
+    ) -> None:
         self._clock = clock
         self._limits = limits or Limits()
         self._global = TokenBucket(

@@ -1,0 +1,107 @@
+"""The command line as a user runs it: exit codes, one-line errors, masked token, clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.corpus import SEED_FEED
+from tests.fakes.bot_api import FakeBotAPI
+
+TOKEN = "123456789:FAKE-token_for-tests"
+
+
+def _run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
+    environ.update(env or {})
+    return subprocess.run(  # noqa: S603 - our own program with fixed arguments
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd, env=environ, capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def test_check_config_masks_the_token(tmp_path: Path) -> None:
+    """check-config prints the effective values with the token masked."""
+    result = _run("check-config", "--token", TOKEN, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "123456789:****" in result.stdout
+    assert "FAKE-token" not in result.stdout + result.stderr
+    assert "concurrency: 32" in result.stdout
+
+
+def test_bad_config_exits_1_with_one_line(tmp_path: Path) -> None:
+    """A bad key exits 1 with one line naming it, no traceback."""
+    config = tmp_path / "c.yaml"
+    config.write_text("fetch:\n  concurrency: -3\n")
+    result = _run("check-config", "-c", str(config), "--token", TOKEN, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "fetch.concurrency" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    """An unknown subcommand is a usage error."""
+    assert _run("frobnicate", cwd=tmp_path).returncode == 2
+
+
+def test_run_without_token_exits_1(tmp_path: Path) -> None:
+    """run with no token says so in one line."""
+    result = _run("run", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "token" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_preview_renders_a_file_without_token(tmp_path: Path) -> None:
+    """preview needs no token and prints the entry's title and link."""
+    result = _run("preview", str(SEED_FEED), "-n", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "俄国称无意入侵乌克兰" in result.stdout
+    assert "dw.com" in result.stdout
+
+
+def test_preview_of_a_missing_feed_exits_1(tmp_path: Path) -> None:
+    """A refused address in preview is one line on stderr."""
+    result = _run("preview", "http://169.254.169.254/feed", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "refused" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+async def test_run_stops_cleanly_on_signal(
+    bot_api: FakeBotAPI, tmp_path: Path, signum: signal.Signals
+) -> None:
+    """`newsrelay run --token T` with no config file starts, answers /start, and stops within 5 s."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
+    environ["NEWSRELAY_TELEGRAM__API_BASE_URL"] = bot_api.base_url
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--token", bot_api.token,
+        cwd=tmp_path, env=environ,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        bot_api.user_sends(99, "/start")
+        await bot_api.wait_for_sent(99, 1, timeout=30)
+        started = time.monotonic()
+        process.send_signal(signum)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=10)
+        elapsed = time.monotonic() - started
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, stderr.decode()
+    assert elapsed < 5, elapsed
+    assert (tmp_path / "data" / "newsrelay.db").exists()
+    log = stderr.decode()
+    assert bot_api.token.split(":")[1] not in log
+    assert "Traceback" not in log

@@ -1,0 +1,79 @@
+"""Settings come from YAML, then NEWSRELAY_* variables and BOT_TOKEN, then flags; bad keys are named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings, masked_token
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.yaml"
+
+
+def test_example_file_holds_every_default() -> None:
+    """config.example.yaml loads to exactly the built-in defaults."""
+    assert load_settings(EXAMPLE, environ={}) == load_settings(None, environ={})
+
+
+def test_layers_later_wins(tmp_path: Path) -> None:
+    """The file is overridden by the environment, which is overridden by flags."""
+    path = tmp_path / "c.yaml"
+    path.write_text("fetch:\n  concurrency: 4\n  timeout_seconds: 7\ntelegram:\n  token: file\n")
+    env = {"NEWSRELAY_FETCH__CONCURRENCY": "8", "BOT_TOKEN": "env"}
+    settings = load_settings(path, environ=env, overrides={"telegram": {"token": "flag"}})
+    assert settings.fetch.concurrency == 8
+    assert settings.fetch.timeout_seconds == 7
+    assert settings.telegram.token.get_secret_value() == "flag"
+
+
+def test_bot_token_variable_and_nested_name() -> None:
+    """BOT_TOKEN sets the token; NEWSRELAY_TELEGRAM__TOKEN wins over it."""
+    assert load_settings(environ={"BOT_TOKEN": "a"}).telegram.token.get_secret_value() == "a"
+    both = {"BOT_TOKEN": "a", "NEWSRELAY_TELEGRAM__TOKEN": "b"}
+    assert load_settings(environ=both).telegram.token.get_secret_value() == "b"
+
+
+def test_list_values_from_environment() -> None:
+    """A YAML list in a variable becomes a list of ids."""
+    env = {"NEWSRELAY_ACCESS__ALLOWED_CHATS": "[1, -100200]"}
+    assert load_settings(environ=env).access.allowed_chats == (1, -100200)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "named"),
+    [
+        ("fetch:\n  concurency: 3\n", "fetch.concurency: unknown key"),
+        ("polling:\n  interval_seconds: soon\n", "polling.interval_seconds"),
+        ("telegram:\n  api_base_url: ftp://x\n", "telegram.api_base_url"),
+        ("database:\n  url: postgres://x\n", "database.url"),
+        ("colour: blue\n", "colour: unknown key"),
+    ],
+)
+def test_bad_keys_are_named(tmp_path: Path, yaml_text: str, named: str) -> None:
+    """Unknown keys and bad values fail with the key in the message."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml_text)
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        load_settings(path, environ={})
+
+
+def test_unknown_environment_key_is_named() -> None:
+    """A misspelt variable is an error too, not silently ignored."""
+    with pytest.raises(ConfigError, match="fetch.timeout"):
+        load_settings(environ={"NEWSRELAY_FETCH__TIMEOUT": "3"})
+
+
+def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
+    """A YAML syntax error names the file and line."""
+    path = tmp_path / "broken.yaml"
+    path.write_text("fetch:\n  concurrency: [1\n")
+    with pytest.raises(ConfigError, match="not valid YAML at line"):
+        load_settings(path, environ={})
+
+
+def test_token_is_masked() -> None:
+    """The masked form keeps the bot id and hides the secret."""
+    assert masked_token("123456:ABC-secret") == "123456:****"
+    assert masked_token("") == "(not set)"
+    assert "secret" not in masked_token("garbage-secret")

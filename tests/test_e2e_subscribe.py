@@ -1,0 +1,174 @@
+"""End to end: a user subscribes and receives each new entry exactly once, across restarts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.corpus import SEED_FEED
+from tests.fakes.bot_api import FakeBotAPI, SentMessage
+from tests.fakes.feed_server import FeedServer
+from tests.fakes.feedgen import Item, rss
+from tests.harness import BotHarness, HarnessFactory
+
+CHAT = 4242
+START = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+OLD_ITEMS = [
+    Item(
+        guid=f"old-{n}",
+        title=f"Older story {n}",
+        link=f"https://news.example/old/{n}",
+        description_html=f"<p>Old body {n}.</p>",
+        pub_date=START + timedelta(minutes=n),
+    )
+    for n in range(3)
+]
+
+NEW_ITEMS = [
+    Item(
+        guid="dw-1",
+        title="俄国称无意入侵乌克兰  与美8小时对谈无突破",
+        link="https://www.dw.com/zh/a-60384110",
+        description_html=(
+            '<div><i><br>2022-01-11T01:33:44.003Z</i></div><p>（德国之声中文网）美国与俄罗斯高官'
+            "周一（10日）在日内瓦就乌克兰情势召开安全会谈，长达八小时的讨论并无重大突破。</p>"
+            "<p><strong>美国和俄罗斯谈了什么？</strong></p><p>里亚布科夫说，会谈是「困难」但「专业」的。</p>"
+        ),
+        pub_date=START + timedelta(hours=1),
+    ),
+    Item(
+        guid="en-1",
+        title="Markets&nbsp;rally as talks resume",
+        link="https://news.example/markets",
+        description_html=(
+            "<p>Stocks rose&nbsp;sharply on Monday.</p><ul><li>Oil fell 2%</li>"
+            "<li>Gold &amp; silver were flat</li></ul><ol><li>First</li><li>Second</li></ol>"
+        ),
+        pub_date=START + timedelta(hours=2),
+    ),
+    Item(
+        guid="emoji-1",
+        title="🎉 Launch day 🚀 for the 👩‍🚀 crew",
+        link="https://news.example/launch",
+        description_html="<p>Everyone cheered 👏🏽 as the rocket 🚀 lifted off.</p>",
+        pub_date=START + timedelta(hours=3),
+    ),
+]
+
+
+def _holds(message: SentMessage, title_fragment: str, link: str) -> bool:
+    """The message shows the title and carries the link (as a text link or in the text)."""
+    text = message.text if message.text is not None else (message.caption or "")
+    entities = message.entities or message.caption_entities
+    links = [str(e.get("url")) for e in entities if e.get("type") == "text_link"]
+    return title_fragment in text and (any(u.startswith(link) for u in links) or link in text)
+
+
+async def _subscribe(
+    harness_factory: HarnessFactory, feeds: FeedServer, bot_api: FakeBotAPI
+) -> tuple[BotHarness, SentMessage]:
+    feeds.put("/news.xml", rss("Example News", OLD_ITEMS[::-1]))
+    harness = await harness_factory()
+    reply = await harness.command(CHAT, f"/sub {feeds.url('/news.xml')}")
+    return harness, reply
+
+
+async def test_start_is_answered_with_the_command_list(
+    bot_factory: HarnessFactory, bot_api: FakeBotAPI
+) -> None:
+    """/start gets the help text naming /sub."""
+    harness = await bot_factory()
+    reply = await harness.command(CHAT, "/start")
+    assert reply.text is not None
+    assert "/sub" in reply.text
+    assert bot_api.rejected == []
+
+
+async def test_new_entries_arrive_exactly_once_in_order(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """After /sub, three new entries (Chinese HTML, English with &nbsp; and lists, emoji) arrive once each."""
+    harness, reply = await _subscribe(bot_factory, feed_server, bot_api)
+    assert reply.text is not None
+    assert "Example News" in reply.text
+    assert "#1" in reply.text
+    backlog = await bot_api.wait_for_sent(CHAT, 2)
+    assert _holds(backlog[1], "Older story 2", "https://news.example/old/2")
+
+    feed_server.put("/news.xml", rss("Example News", (OLD_ITEMS + NEW_ITEMS)[::-1]))
+    await harness.poll()
+    sent = await bot_api.wait_for_sent(CHAT, 5)
+    delivered = sent[2:]
+    for message, item in zip(delivered, NEW_ITEMS, strict=True):
+        assert _holds(message, item.title.split()[0].replace("&nbsp;", ""), item.link), message
+
+    await harness.poll()
+    await harness.poll()
+    await harness.relay.deliverer.dispatch()  # type: ignore[union-attr]
+    assert len(bot_api.sent_to(CHAT)) == 5
+    assert bot_api.rejected == []
+
+
+async def test_restart_repeats_nothing(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """A stopped and restarted bot sends neither old entries again nor misses a new one."""
+    harness, _ = await _subscribe(bot_factory, feed_server, bot_api)
+    await bot_api.wait_for_sent(CHAT, 2)
+    feed_server.put("/news.xml", rss("Example News", (OLD_ITEMS + NEW_ITEMS[:1])[::-1]))
+    await harness.poll()
+    await bot_api.wait_for_sent(CHAT, 3)
+
+    await harness.restart()
+    await harness.poll()
+    feed_server.put("/news.xml", rss("Example News", (OLD_ITEMS + NEW_ITEMS[:2])[::-1]))
+    await harness.poll()
+    sent = await bot_api.wait_for_sent(CHAT, 4)
+    assert _holds(sent[3], "Markets", "https://news.example/markets")
+    await harness.poll()
+    assert len(bot_api.sent_to(CHAT)) == 4
+    assert bot_api.rejected == []
+
+
+async def test_unchanged_feed_is_refetched_conditionally(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """Refetching an unchanged feed sends the validators and gets 304."""
+    harness, _ = await _subscribe(bot_factory, feed_server, bot_api)
+    await harness.poll()
+    await harness.poll()
+    assert feed_server.count("/news.xml", status=304) == 2
+    conditional = [r for r in feed_server.requests if r.status == 304]
+    assert all("If-None-Match" in r.headers for r in conditional)
+
+
+async def test_one_fetch_per_feed_for_many_chats(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """Two chats following one feed cost one fetch per poll, and both get the new entry."""
+    harness, _ = await _subscribe(bot_factory, feed_server, bot_api)
+    await harness.command(777, f"/sub {feed_server.url('/news.xml')}")
+    before = feed_server.count("/news.xml")
+    feed_server.put("/news.xml", rss("Example News", (OLD_ITEMS + NEW_ITEMS[:1])[::-1]))
+    await harness.poll()
+    assert feed_server.count("/news.xml") == before + 1
+    first = await bot_api.wait_for_sent(CHAT, 3)
+    second = await bot_api.wait_for_sent(777, 3)
+    assert _holds(first[-1], "俄国称无意入侵乌克兰", "https://www.dw.com/zh/a-60384110")
+    assert _holds(second[-1], "俄国称无意入侵乌克兰", "https://www.dw.com/zh/a-60384110")
+
+
+async def test_seed_item_is_delivered_from_the_real_feed(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """The founding DW item, as feedx relays it, is accepted by the strict API with title and link."""
+    feed_server.put("/dw.xml", SEED_FEED.read_bytes())
+    harness = await bot_factory()
+    reply = await harness.command(CHAT, f"/sub {feed_server.url('/dw.xml')}")
+    assert reply.text is not None
+    assert "#1" in reply.text
+    sent = await bot_api.wait_for_sent(CHAT, 2)
+    assert _holds(sent[1], "俄国称无意入侵乌克兰", "https://www.dw.com/zh/")
+    body = sent[1].text or sent[1].caption or ""
+    assert "feedx.top" not in body
+    assert bot_api.rejected == []
