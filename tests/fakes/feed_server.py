@@ -1,1 +1,271 @@
-"""Loopback feed server (being written)."""
+"""Loopback feed server: real HTTP on 127.0.0.1 for fetcher and pipeline tests.
+
+Each path answers in one of a few ways set at runtime: a document (with ETag,
+Last-Modified and 304s), a redirect, a fixed status, an endless slow drip, or
+a huge body streamed lazily. Every request is logged so tests can assert what
+the client sent (conditional headers, User-Agent) and how often.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip as gzip_module
+import hashlib
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from email.utils import formatdate, parsedate_to_datetime
+
+import pytest
+from aiohttp import web
+from multidict import CIMultiDict
+
+_ZEROS = bytes(64 * 1024)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One request as the server saw it, and the status it answered."""
+
+    path: str
+    method: str
+    headers: CIMultiDict[str]
+    status: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Document:
+    body: bytes
+    content_type: str
+    etag: str
+    last_modified: str
+    modified_at: float
+    encoding: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Redirect:
+    to_url: str
+    status: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Status:
+    code: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Slow:
+    chunk: bytes
+    interval: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Huge:
+    size: int
+    declare_length: bool
+    content_type: str
+
+
+_Route = _Document | _Redirect | _Status | _Slow | _Huge
+
+
+@dataclass
+class FeedServer:
+    """An aiohttp server on 127.0.0.1 with an ephemeral port; set paths, then fetch them."""
+
+    requests: list[Recorded] = field(default_factory=list)
+    _routes: dict[str, _Route] = field(default_factory=dict)
+    _runner: web.AppRunner | None = None
+    _base: str = ""
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def start(self) -> None:
+        """Listen on 127.0.0.1 on a free port."""
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self._base = f"http://{host}:{port}"
+
+    async def stop(self) -> None:
+        """End drips and streams, then close the listener."""
+        self._stopping.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return int(self._base.rsplit(":", 1)[1])
+
+    def url(self, path: str) -> str:
+        """The absolute URL of a path on this server."""
+        return self._base + (path if path.startswith("/") else "/" + path)
+
+    def put(
+        self,
+        path: str,
+        body: bytes,
+        content_type: str = "application/rss+xml",
+        *,
+        gzip: bool = False,
+    ) -> None:
+        """Serve (or replace) a document: ETag from its hash, Last-Modified now."""
+        if gzip:
+            self.put_encoded(path, gzip_module.compress(body, mtime=0), "gzip", content_type)
+        else:
+            self.put_encoded(path, body, None, content_type)
+
+    def put_gzip(self, path: str, body: bytes, content_type: str = "application/rss+xml") -> None:
+        """Serve a document gzip-compressed on the wire."""
+        self.put(path, body, content_type, gzip=True)
+
+    def put_encoded(
+        self,
+        path: str,
+        encoded: bytes,
+        encoding: str | None,
+        content_type: str = "application/rss+xml",
+    ) -> None:
+        """Serve bytes as they are, labelled with the given Content-Encoding (None: none)."""
+        now = time.time()
+        self._routes[path] = _Document(
+            body=encoded,
+            content_type=content_type,
+            etag='"' + hashlib.sha256(encoded).hexdigest()[:16] + '"',
+            last_modified=formatdate(now, usegmt=True),
+            modified_at=int(now),
+            encoding=encoding,
+        )
+
+    def redirect(self, path: str, to_url: str, status: int = 302) -> None:
+        """Answer the path with a redirect to an absolute or relative URL."""
+        self._routes[path] = _Redirect(to_url, status)
+
+    def status(
+        self, path: str, code: int, headers: Mapping[str, str] | None = None, body: bytes = b""
+    ) -> None:
+        """Answer the path with a fixed status, headers and body."""
+        self._routes[path] = _Status(code, dict(headers or {}), body)
+
+    def slow(self, path: str, chunk: bytes = b"x", interval: float = 0.05) -> None:
+        """Answer 200 and then drip a chunk every interval, forever."""
+        self._routes[path] = _Slow(chunk, interval)
+
+    def huge(
+        self,
+        path: str,
+        size: int,
+        *,
+        declare_length: bool = True,
+        content_type: str = "application/rss+xml",
+    ) -> None:
+        """Stream size zero bytes lazily; without declare_length no Content-Length is sent."""
+        self._routes[path] = _Huge(size, declare_length, content_type)
+
+    def count(self, path: str, status: int | None = None) -> int:
+        """How many requests the path received, optionally only those answered with status."""
+        return sum(
+            1 for r in self.requests if r.path == path and (status is None or r.status == status)
+        )
+
+    def _log(self, request: web.Request, status: int) -> None:
+        self.requests.append(
+            Recorded(request.path_qs, request.method, CIMultiDict(request.headers), status)
+        )
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        route = self._routes.get(request.path_qs) or self._routes.get(request.path)
+        match route:
+            case None:
+                self._log(request, 404)
+                return web.Response(status=404, text="not found")
+            case _Document():
+                return self._document(request, route)
+            case _Redirect(to_url, code):
+                self._log(request, code)
+                return web.Response(status=code, headers={"Location": to_url})
+            case _Status(code, headers, body):
+                self._log(request, code)
+                return web.Response(status=code, headers=dict(headers), body=body)
+            case _Slow():
+                return await self._drip(request, route)
+            case _Huge():
+                return await self._stream(request, route)
+
+    def _document(self, request: web.Request, doc: _Document) -> web.Response:
+        headers = {
+            "Content-Type": doc.content_type,
+            "ETag": doc.etag,
+            "Last-Modified": doc.last_modified,
+        }
+        if doc.encoding:
+            headers["Content-Encoding"] = doc.encoding
+        if self._not_modified(request, doc):
+            self._log(request, 304)
+            return web.Response(status=304, headers={"ETag": doc.etag})
+        self._log(request, 200)
+        return web.Response(status=200, body=doc.body, headers=headers)
+
+    @staticmethod
+    def _not_modified(request: web.Request, doc: _Document) -> bool:
+        inm = request.headers.get("If-None-Match")
+        if inm is not None:
+            return doc.etag in {tag.strip() for tag in inm.split(",")} or inm.strip() == "*"
+        ims = request.headers.get("If-Modified-Since")
+        if ims is None:
+            return False
+        try:
+            since = parsedate_to_datetime(ims).timestamp()
+        except (TypeError, ValueError):
+            return False
+        return doc.modified_at <= since
+
+    async def _drip(self, request: web.Request, slow: _Slow) -> web.StreamResponse:
+        self._log(request, 200)
+        response = web.StreamResponse(status=200, headers={"Content-Type": "application/rss+xml"})
+        await response.prepare(request)
+        try:
+            while not self._stopping.is_set():
+                await response.write(slow.chunk)
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), slow.interval)
+                except TimeoutError:
+                    continue
+        except ConnectionResetError:
+            pass  # the client gave up, which is what the test wants to see
+        return response
+
+    async def _stream(self, request: web.Request, huge: _Huge) -> web.StreamResponse:
+        self._log(request, 200)
+        response = web.StreamResponse(status=200, headers={"Content-Type": huge.content_type})
+        if huge.declare_length:
+            response.content_length = huge.size
+        await response.prepare(request)
+        remaining = huge.size
+        try:
+            while remaining > 0 and not self._stopping.is_set():
+                piece = _ZEROS if remaining >= len(_ZEROS) else _ZEROS[:remaining]
+                await response.write(piece)
+                remaining -= len(piece)
+        except ConnectionResetError:
+            pass  # the client stopped reading at its cap
+        return response
+
+
+@pytest.fixture
+async def feed_server() -> AsyncIterator[FeedServer]:
+    """A started FeedServer, stopped after the test."""
+    server = FeedServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
