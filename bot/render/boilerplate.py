@@ -56,21 +56,26 @@ def _blocks(html: str) -> list[tuple[int, int]]:
 
 
 def _edge_texts(html: str, blocks: Sequence[tuple[int, int]]) -> tuple[list[str], list[str]]:
-    """Texts of the first and the last few non-empty blocks."""
+    """Texts of the first and the last few non-empty blocks; a block near both goes to one."""
 
-    def take(ranges: Sequence[tuple[int, int]]) -> list[str]:
-        found: list[str] = []
-        for a, b in ranges:
+    def take(order: Sequence[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for index in order:
+            a, b = blocks[index]
             if b - a > _LONGEST * 8:
                 break
             text = html_to_plain(html[a:b])
             if text:
-                found.append(text)
+                found[index] = text
                 if len(found) == _EDGE:
                     break
         return found
 
-    return take(blocks), take(blocks[::-1])
+    count = len(blocks)
+    first, last = take(range(count)), take(range(count - 1, -1, -1))
+    for index in first.keys() & last.keys():
+        del (first if index * 2 >= count else last)[index]
+    return list(first.values()), list(last.values())
 
 
 def detect_boilerplate(entries: Sequence[Entry]) -> Boilerplate:

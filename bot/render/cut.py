@@ -25,17 +25,25 @@ _SPACE = re.compile(r"\s")
 _TRAILING = " \t\n,;:(-\u3001\uff0c\uff1b\uff1a\uff08\u300c\u300e\u201c\u2018\u2013\u2014"
 
 
-def _glued(left: str, right: str) -> bool:
-    """True when cutting between ``left`` and ``right`` would break one visible character."""
-    code = ord(right)
+def _flag_half(text: str, at: int) -> bool:
+    """True when ``at`` falls inside a regional-indicator pair (a flag)."""
+    run = 0
+    while at - run > 0 and 0x1F1E6 <= ord(text[at - run - 1]) <= 0x1F1FF:
+        run += 1
+    return run % 2 == 1 and 0x1F1E6 <= ord(text[at]) <= 0x1F1FF
+
+
+def _glued(text: str, at: int) -> bool:
+    """True when cutting before ``text[at]`` would break one visible character."""
+    code = ord(text[at])
     return (
         code == 0x200D
-        or ord(left) == 0x200D
+        or ord(text[at - 1]) == 0x200D
         or 0xFE00 <= code <= 0xFE0F
         or 0x1F3FB <= code <= 0x1F3FF
         or 0xE0020 <= code <= 0xE007F
-        or (0x1F1E6 <= code <= 0x1F1FF and 0x1F1E6 <= ord(left) <= 0x1F1FF)
-        or unicodedata.combining(right) != 0
+        or unicodedata.combining(text[at]) != 0
+        or _flag_half(text, at)
     )
 
 
@@ -67,7 +75,7 @@ def _boundary(text: str, hard: int) -> int:
     if space > 0:
         return floor + space
     at = hard
-    while 0 < at < len(text) and _glued(text[at - 1], text[at]):
+    while 0 < at < len(text) and _glued(text, at):
         at -= 1
     return at if at > 0 else hard
 
