@@ -225,27 +225,30 @@ def _entry(raw: Any, base: str) -> Entry:
         content_html=content,
         author=one_line(plain_text(str(raw.get("author", "")))),
         tags=_tags(raw),
-        published=_utc(raw.get("published_parsed")) or _utc(raw.get("updated_parsed")),
+        # dict.get: FeedParserDict.get("updated_parsed") falls back with a DeprecationWarning.
+        published=_utc(dict.get(raw, "published_parsed")) or _utc(dict.get(raw, "updated_parsed")),
         images=_images(raw, base),
     )
 
 
+def _fingerprint(entry: Entry) -> str:
+    published = entry.published.isoformat() if entry.published else ""
+    return digest(entry.title, entry.link, entry.content_html, published)[:16]
+
+
 def unique_keys(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
     """Make keys unique within one document, as the module docstring describes."""
-    counts: dict[str, int] = {}
-    for entry in entries:
-        counts[entry.key] = counts.get(entry.key, 0) + 1
+    versions: dict[str, set[str]] = {}
+    fingerprints = [_fingerprint(entry) for entry in entries]
+    for entry, fingerprint in zip(entries, fingerprints, strict=True):
+        versions.setdefault(entry.key, set()).add(fingerprint)
     result: list[Entry] = []
     seen: set[str] = set()
-    for original in entries:
-        entry = original
-        if counts[entry.key] > 1:
-            published = entry.published.isoformat() if entry.published else ""
-            fingerprint = digest(entry.title, entry.link, entry.content_html, published)
-            entry = replace(entry, key=f"{entry.key}#{fingerprint[:16]}")
-        if entry.key not in seen:
-            seen.add(entry.key)
-            result.append(entry)
+    for entry, fingerprint in zip(entries, fingerprints, strict=True):
+        key = entry.key if len(versions[entry.key]) == 1 else f"{entry.key}#{fingerprint}"
+        if key not in seen:
+            seen.add(key)
+            result.append(entry if key == entry.key else replace(entry, key=key))
     return tuple(result)
 
 
