@@ -383,6 +383,13 @@ def test_defuse_keeps_the_external_doctype_and_drops_the_subset() -> None:
     )
 
 
+def test_control_bytes_are_dropped() -> None:
+    """Control bytes XML forbids (waerfa has one in a URL) are removed, not fatal."""
+    doc = feedgen.rss("c", [feedgen.Item(guid="1", title="a\x08b", link="https://e.example/\x0b")])
+    (entry,) = parse_feed(doc, url=ORIGIN).entries
+    assert (entry.title, entry.link) == ("ab", "https://e.example/")
+
+
 def test_utf16_feed_parses() -> None:
     """A UTF-16 feed with a BOM is read like any other."""
     doc = feedgen.rss("宽字符", [feedgen.Item(guid="1", title="标题", link="https://e.example/")])

@@ -44,6 +44,9 @@ _SUBSET_TOKEN = re.compile(rb"[\"'\]]|<!--")
 _SUBSET_CLOSER = {b'"': b'"', b"'": b"'", b"<!--": b"-->"}
 _DECLARES_UTF8 = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']utf-?8["']""", re.IGNORECASE)
 _XML_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
+# C0 controls XML 1.0 forbids. No ASCII-compatible multibyte encoding (UTF-8, GB18030,
+# Big5, Shift_JIS) uses these bytes inside a character, so deleting them is safe there.
+_FORBIDDEN_CONTROLS = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
 _WIDE_BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
@@ -141,12 +144,14 @@ def _doctype_end(data: bytes, start: int) -> tuple[int, bytes]:
 
 
 def defuse(body: bytes) -> bytes:
-    """The document with no internal DTD subset and no entity declarations before the root.
+    """The document without internal DTD subset, prolog entity declarations or forbidden controls.
 
     Character and predefined entities still work; references to removed ones
     are left as unknown entities, which costs a bozo flag rather than memory.
     """
-    data = _widen_to_utf8(body) or _repair_utf8(body)
+    # A stray control byte makes expat give up and feedparser parse the whole
+    # document a second time with its slower loose parser.
+    data = (_widen_to_utf8(body) or _repair_utf8(body)).translate(None, _FORBIDDEN_CONTROLS)
     kept: list[bytes] = []
     pos = 0
     if data.startswith(codecs.BOM_UTF8):
