@@ -86,6 +86,8 @@ class Relay:
         poll_tick_seconds: float | None = None,
     ) -> None:
         self.settings = settings
+        # Wall-clock time for the schedule and the outbox; send budgets keep their own
+        # monotonic clock because Telegram's limits run on real time.
         self.clock = clock
         self._limits = limits
         self._tick = poll_tick_seconds or float(min(5, settings.polling.min_interval_seconds))
@@ -128,7 +130,7 @@ class Relay:
                 f"cannot reach the Telegram Bot API at {settings.telegram.api_base_url}: {exc.message}"
             ) from exc
         self._deliverer = deliverer = Deliverer(
-            application.bot, store, clock=self.clock, budget=SendBudget(self.clock, self._limits)
+            application.bot, store, clock=self.clock, budget=SendBudget(limits=self._limits)
         )
         application.bot_data["services"] = Services(
             settings, store, fetcher, self.clock, deliverer.wake
