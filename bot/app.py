@@ -126,14 +126,16 @@ class Relay:
             raise StartupError("Telegram rejected the bot token") from exc
         except NetworkError as exc:
             await self._close_resources()
+            api = settings.telegram.api_base_url
             raise StartupError(
-                f"cannot reach the Telegram Bot API at {settings.telegram.api_base_url}: {exc.message}"
+                f"cannot reach the Telegram Bot API at {api}: {exc.message}"
             ) from exc
+        budget = SendBudget(limits=self._limits)
         self._deliverer = deliverer = Deliverer(
-            application.bot, store, clock=self.clock, budget=SendBudget(limits=self._limits)
+            application.bot, store, clock=self.clock, budget=budget
         )
         application.bot_data["services"] = Services(
-            settings, store, fetcher, self.clock, deliverer.wake
+            settings, store, fetcher, self.clock, deliverer.wake, budget
         )
         self._poller = Poller(
             store,

@@ -20,7 +20,7 @@ import yaml
 from bot import __version__
 from bot.app import Relay, StartupError, run_until_signalled
 from bot.config import ConfigError, Settings, load_settings, masked_token
-from bot.feeds.fetch import FetchError, Fetcher
+from bot.feeds.fetch import Fetcher, FetchError
 from bot.feeds.parse import NotAFeed, parse_feed
 from bot.logs import configure_logging
 from bot.models import DisplayOptions, ParsedFeed, SummaryMode
@@ -96,13 +96,18 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _load_preview(source: str, settings: Settings) -> ParsedFeed:
+def _read_local(source: str) -> ParsedFeed | None:
+    """A feed from a local file, or None when ``source`` is not one."""
     path = Path(source)
-    if "://" not in source and path.exists():
-        try:
-            return parse_feed(path.read_bytes(), url=path.resolve().as_uri())
-        except OSError as exc:
-            raise CliError(f"cannot read {source}: {exc.strerror}") from exc
+    if "://" in source or not path.exists():
+        return None
+    try:
+        return parse_feed(path.read_bytes(), url=path.resolve().as_uri())
+    except OSError as exc:
+        raise CliError(f"cannot read {source}: {exc.strerror}") from exc
+
+
+async def _fetch_preview(source: str, settings: Settings) -> ParsedFeed:
     fetcher = Fetcher(settings.fetch)
     try:
         response = await fetcher.fetch(source)
@@ -116,7 +121,7 @@ def _preview(args: argparse.Namespace) -> int:
         raise CliError("-n must be at least 1")
     settings = load_settings(args.config)
     try:
-        parsed = asyncio.run(_load_preview(args.source, settings))
+        parsed = _read_local(args.source) or asyncio.run(_fetch_preview(args.source, settings))
     except (FetchError, NotAFeed) as exc:
         raise CliError(f"{args.source}: {exc}") from exc
     options = DisplayOptions(summary=SummaryMode(args.summary))

@@ -106,10 +106,10 @@ class Deliverer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
-    async def drain(self, timeout: float) -> None:
-        """Let the sends under way finish (on shutdown), up to ``timeout`` seconds."""
+    async def drain(self, grace_seconds: float) -> None:
+        """Let the sends under way finish (on shutdown), up to ``grace_seconds``."""
         if self._sends:
-            await asyncio.wait(self._sends, timeout=timeout)
+            await asyncio.wait(self._sends, timeout=grace_seconds)
 
     async def dispatch(self) -> float:
         """Start a send for every chat whose budget allows; return seconds until the next look."""
@@ -155,11 +155,19 @@ class Deliverer:
         except Forbidden as exc:
             await store.set_chat_active(row.chat_id, False, reason=exc.message)
             failed = await store.fail_chat_outbox(row.chat_id, error=exc.message, now=now)
-            event(log, logging.WARNING, "chat_deactivated", chat_id=row.chat_id,
-                  reason=exc.message, dropped=failed)
+            event(
+                log,
+                logging.WARNING,
+                "chat_deactivated",
+                chat_id=row.chat_id,
+                reason=exc.message,
+                dropped=failed,
+            )
         except ChatMigrated as exc:
             await store.migrate_chat(row.chat_id, exc.new_chat_id)
-            event(log, logging.INFO, "chat_migrated", chat_id=row.chat_id, new_chat_id=exc.new_chat_id)
+            event(
+                log, logging.INFO, "chat_migrated", chat_id=row.chat_id, new_chat_id=exc.new_chat_id
+            )
         except BadRequest as exc:
             await self._refused(row, exc.message)
         except NetworkError as exc:
@@ -171,8 +179,14 @@ class Deliverer:
                 return
             backoff = min(MAX_BACKOFF, 2.0**attempts)
             await store.defer(row.id, not_before=now + backoff, error=exc.message)
-            event(log, logging.WARNING, "send_retry", chat_id=row.chat_id, error=exc.message,
-                  backoff=backoff)
+            event(
+                log,
+                logging.WARNING,
+                "send_retry",
+                chat_id=row.chat_id,
+                error=exc.message,
+                backoff=backoff,
+            )
         else:
             await store.mark_delivered(row.id, now=now)
 
@@ -189,12 +203,24 @@ class Deliverer:
             fallback = dataclasses.replace(message, photo_urls=(), caption="", caption_entities=())
         elif not _is_plain(message):
             fallback = plain_form(message)
-            event(log, logging.WARNING, "message_refused", feed_id=row.feed_id,
-                  entry=row.entry_key, error=reason)
+            event(
+                log,
+                logging.WARNING,
+                "message_refused",
+                feed_id=row.feed_id,
+                entry=row.entry_key,
+                error=reason,
+            )
         else:
             await self._store.mark_failed(row.id, error=reason, now=now)
-            event(log, logging.ERROR, "delivery_failed", feed_id=row.feed_id,
-                  entry=row.entry_key, error=reason)
+            event(
+                log,
+                logging.ERROR,
+                "delivery_failed",
+                feed_id=row.feed_id,
+                entry=row.entry_key,
+                error=reason,
+            )
             return
         await self._store.replace_outbox_message(row.id, fallback)
         self.wake()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.feeds.fetch import FetchError, Fetcher
+from bot.feeds.fetch import Fetcher, FetchError
 from bot.feeds.parse import NotAFeed, parse_feed
 from bot.filters import CompiledFilter, FilterFields, FilterSyntaxError, compile_filter, match_all
 from bot.logs import event
@@ -86,12 +86,15 @@ def plan_deliveries(
     items: list[OutboxItem] = []
     rendered: dict[tuple[str, object, tuple[str, ...]], OutgoingMessage] = {}
     for entry in entries:
-        fields = filter_fields(entry) if any(
-            s.filter_expr or chat_filters.get(s.chat_id) for s in subscriptions
-        ) else None
+        fields = (
+            filter_fields(entry)
+            if any(s.filter_expr or chat_filters.get(s.chat_id) for s in subscriptions)
+            else None
+        )
         for sub in subscriptions:
             filters = [
-                f for f in (_compiled(chat_filters.get(sub.chat_id, "")), _compiled(sub.filter_expr))
+                f
+                for f in (_compiled(chat_filters.get(sub.chat_id, "")), _compiled(sub.filter_expr))
                 if f is not None
             ]
             alert_terms: tuple[str, ...] = ()
@@ -157,27 +160,42 @@ async def refresh_feed(
                 store,
                 feed,
                 clock,
-                response.etag or feed.etag,
-                response.last_modified or feed.last_modified,
-                feed.body_hash,
+                etag=response.etag or feed.etag,
+                last_modified=response.last_modified or feed.last_modified,
+                body_hash=feed.body_hash,
             )
             return RefreshResult(feed.id, "not_modified")
         digest = body_digest(response.body)
         if digest == feed.body_hash:
-            await _succeeded(store, feed, clock, response.etag, response.last_modified, digest)
+            await _succeeded(
+                store,
+                feed,
+                clock,
+                etag=response.etag,
+                last_modified=response.last_modified,
+                body_hash=digest,
+            )
             return RefreshResult(feed.id, "unchanged")
         parsed = parse_feed(response.body, url=response.url, content_type=response.content_type)
     except (FetchError, NotAFeed) as exc:
         error = str(exc)
         now = clock()
         interval = next_interval(feed.interval_seconds, feed.error_count + 1)
-        await store.record_fetch_failure(feed.id, next_fetch_at=now + interval, error=error, now=now)
+        await store.record_fetch_failure(
+            feed.id, next_fetch_at=now + interval, error=error, now=now
+        )
         event(log, logging.WARNING, "fetch_failed", feed_id=feed.id, url=feed.url, error=error)
         return RefreshResult(feed.id, "failed", error=error)
 
     new_count, queued = await queue_new_entries(store, feed.id, parsed, clock=clock)
     await _succeeded(
-        store, feed, clock, response.etag, response.last_modified, digest, title=parsed.title
+        store,
+        feed,
+        clock,
+        etag=response.etag,
+        last_modified=response.last_modified,
+        body_hash=digest,
+        title=parsed.title,
     )
     if new_count:
         event(log, logging.INFO, "feed_updated", feed_id=feed.id, new=new_count, queued=queued)
@@ -211,10 +229,10 @@ async def _succeeded(
     store: Store,
     feed: Feed,
     clock: Callable[[], float],
+    *,
     etag: str | None,
     last_modified: str | None,
     body_hash: str | None,
-    *,
     title: str | None = None,
 ) -> None:
     now = clock()

@@ -41,7 +41,7 @@ class TokenBucket:
 
     def block_until(self, until: float) -> None:
         """Send nothing before ``until`` (a 429's retry_after), then one message at most."""
-        self.tokens = min(self.tokens, 1.0)
+        self.tokens = 1.0
         self.updated = max(self.updated, until)
 
 
@@ -67,7 +67,10 @@ class SendBudget:
         self._clock = clock
         self._limits = limits or Limits()
         self._global = TokenBucket(
-            self._limits.global_burst, self._limits.global_interval, self._limits.global_burst, clock()
+            self._limits.global_burst,
+            self._limits.global_interval,
+            self._limits.global_burst,
+            clock(),
         )
         self._chats: dict[int, TokenBucket] = {}
 
@@ -80,7 +83,8 @@ class SendBudget:
                 if chat_id < 0
                 else (self._limits.private_burst, self._limits.private_interval)
             )
-            bucket = TokenBucket(burst, interval, burst, self._clock())
+            # Start empty: Telegram may still count what an earlier process sent.
+            bucket = TokenBucket(burst, interval, 0.0, self._clock())
             self._chats[chat_id] = bucket
         return bucket
 
@@ -90,6 +94,7 @@ class SendBudget:
         return max(self._chat(chat_id).wait_time(now, cost), self._global.wait_time(now, cost))
 
     def spend(self, chat_id: int, cost: int = 1) -> None:
+        """Count messages sent to the chat, replies to commands included."""
         now = self._clock()
         self._chat(chat_id).take(now, cost)
         self._global.take(now, cost)

@@ -9,9 +9,9 @@ fetched twice at the same time, however many chats follow it.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -95,9 +95,6 @@ class Poller:
                 result = await refresh_feed(
                     feed, fetcher=self._fetcher, store=self._store, clock=self._clock
                 )
-            if result.queued:
-                self._on_queued()
-            return result
         except Exception as exc:
             # A bug in one feed's refresh must not stop the others: log it with its
             # traceback, record it on the feed (shown in /list), and back the feed off.
@@ -110,5 +107,9 @@ class Poller:
                 now=now,
             )
             return RefreshResult(feed.id, "failed", error=repr(exc))
+        else:
+            if result.queued:
+                self._on_queued()
+            return result
         finally:
             self._running.pop(feed.id, None)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.feeds.fetch import Fetcher
+from bot.ratelimit import SendBudget
 from bot.store import Store
 
 
@@ -19,3 +20,5 @@ class Services:
     fetcher: Fetcher
     clock: Callable[[], float]
     wake_delivery: Callable[[], None]
+    budget: SendBudget
+    """Replies spend from the same per-chat budget as deliveries: Telegram counts both."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot.feeds.discover import find_feed_links
-from bot.feeds.fetch import FetchError, Fetcher, FetchResult
+from bot.feeds.fetch import Fetcher, FetchError, FetchResult
 from bot.feeds.parse import NotAFeed, is_html_page, parse_feed
 from bot.models import ParsedFeed, Subscription
 from bot.pipeline import body_digest, chronological, plan_deliveries
@@ -95,7 +95,9 @@ async def subscribe(
     feed, created = await store.get_or_create_feed(
         feed_url,
         title=parsed.title,
-        interval_seconds=max(settings.polling.interval_seconds, settings.polling.min_interval_seconds),
+        interval_seconds=max(
+            settings.polling.interval_seconds, settings.polling.min_interval_seconds
+        ),
         now=now,
     )
     try:
@@ -104,9 +106,11 @@ async def subscribe(
         return SubscribeOutcome(exc.existing, feed.title or parsed.title or feed_url, existed=True)
 
     entries = chronological(parsed.entries)
-    backlog = entries[len(entries) - settings.delivery.backlog_on_subscribe :] if (
-        settings.delivery.backlog_on_subscribe
-    ) else []
+    backlog = (
+        entries[len(entries) - settings.delivery.backlog_on_subscribe :]
+        if (settings.delivery.backlog_on_subscribe)
+        else []
+    )
     if not created:
         # Entries the feed has not seen yet will reach every subscriber at the next poll.
         unseen = set(await store.unseen_keys(feed.id, [entry.key for entry in backlog]))

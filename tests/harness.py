@@ -35,7 +35,7 @@ class ShiftedClock:
 
 
 def make_settings(api: FakeBotAPI, db: Path, **sections: dict[str, Any]) -> Settings:
-    """Settings for a test bot: the fake's token and URL, a file database, loopback feeds allowed."""
+    """A test bot's settings: the fake's token and URL, a file database, loopback feeds."""
     data: dict[str, Any] = {
         "telegram": {"token": api.token, "api_base_url": api.base_url},
         "database": {"url": f"sqlite:///{db}"},

@@ -18,12 +18,19 @@ from tests.fakes.bot_api import FakeBotAPI
 TOKEN = "123456789:FAKE-token_for-tests"
 
 
-def _run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
     environ.update(env or {})
     return subprocess.run(  # noqa: S603 - our own program with fixed arguments
         [sys.executable, "-m", "bot", *args],
-        cwd=cwd, env=environ, capture_output=True, text=True, timeout=60, check=False,
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -80,13 +87,20 @@ def test_preview_of_a_missing_feed_exits_1(tmp_path: Path) -> None:
 async def test_run_stops_cleanly_on_signal(
     bot_api: FakeBotAPI, tmp_path: Path, signum: signal.Signals
 ) -> None:
-    """`newsrelay run --token T` with no config file starts, answers /start, and stops within 5 s."""
+    """`newsrelay run --token T` without a config file answers /start and stops within 5 s."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
     environ["NEWSRELAY_TELEGRAM__API_BASE_URL"] = bot_api.base_url
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--token", bot_api.token,
-        cwd=tmp_path, env=environ,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        "--token",
+        bot_api.token,
+        cwd=tmp_path,
+        env=environ,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         bot_api.user_sends(99, "/start")

@@ -1,4 +1,4 @@
-"""Settings come from YAML, then NEWSRELAY_* variables and BOT_TOKEN, then flags; bad keys are named."""
+"""Settings: YAML, then NEWSRELAY_* variables and BOT_TOKEN, then flags; bad keys are named."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def test_bad_keys_are_named(tmp_path: Path, yaml_text: str, named: str) -> None:
 
 def test_unknown_environment_key_is_named() -> None:
     """A misspelt variable is an error too, not silently ignored."""
-    with pytest.raises(ConfigError, match="fetch.timeout"):
+    with pytest.raises(ConfigError, match=r"fetch\.timeout"):
         load_settings(environ={"NEWSRELAY_FETCH__TIMEOUT": "3"})
 
 

@@ -21,7 +21,9 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _reply_to(harness_factory: HarnessFactory, text: str, **sections: dict[str, object]) -> str:
+async def _reply_to(
+    harness_factory: HarnessFactory, text: str, **sections: dict[str, object]
+) -> str:
     harness = await harness_factory(**sections)
     reply = await harness.command(CHAT, text)
     assert reply.text is not None

@@ -1,4 +1,4 @@
-"""End to end: deliveries survive Telegram's refusals, limits and outages without loss or repeats."""
+"""End to end: deliveries survive Telegram's refusals, limits and outages, losing nothing."""
 
 from __future__ import annotations
 
@@ -65,8 +65,11 @@ async def test_retry_after_is_waited_out(
     items = _items(2)
     harness = await _subscribed(bot_factory, feed_server, bot_api, items)
     bot_api.fail_next(
-        "sendMessage", chat_id=CHAT, code=429,
-        description="Too Many Requests: retry after 1", parameters={"retry_after": 1},
+        "sendMessage",
+        chat_id=CHAT,
+        code=429,
+        description="Too Many Requests: retry after 1",
+        parameters={"retry_after": 1},
     )
     feed_server.put("/f.xml", rss("Wire", items[::-1]))
     await harness.poll()
@@ -81,7 +84,9 @@ async def test_outage_then_recovery_loses_nothing(
     """Two 500 answers in a row: the message is retried and delivered exactly once."""
     items = _items(2)
     harness = await _subscribed(bot_factory, feed_server, bot_api, items)
-    bot_api.fail_next("sendMessage", chat_id=CHAT, code=500, description="Internal Server Error", times=2)
+    bot_api.fail_next(
+        "sendMessage", chat_id=CHAT, code=500, description="Internal Server Error", times=2
+    )
     feed_server.put("/f.xml", rss("Wire", items[::-1]))
     await harness.poll()
     await bot_api.wait_for_sent(CHAT, 2, timeout=20)
@@ -146,7 +151,9 @@ async def test_content_rejection_falls_back_to_plain_text(
     items = _items(2)
     harness = await _subscribed(bot_factory, feed_server, bot_api, items)
     bot_api.fail_next(
-        "sendMessage", chat_id=CHAT, code=400,
+        "sendMessage",
+        chat_id=CHAT,
+        code=400,
         description="Bad Request: can't parse entities: unexpected end of name token",
     )
     feed_server.put("/f.xml", rss("Wire", items[::-1]))
@@ -168,7 +175,7 @@ async def test_group_migration_moves_the_subscription(
     bot_api.migrate_chat(group, supergroup)
     feed_server.put("/f.xml", rss("Wire", items[::-1]))
     await harness.poll()
-    sent = await bot_api.wait_for_sent(supergroup, 1)
+    sent = await bot_api.wait_for_sent(supergroup, 1, timeout=30)
     assert "Headline number 1" in (sent[0].text or "")
     assert harness.relay is not None
     assert await harness.relay.store.list_subscriptions(supergroup)

@@ -19,10 +19,10 @@ async def start(update: Update, context: Context) -> None:
         if stored is not None and not stored.active:
             await services.store.set_chat_active(chat.id, True)
             services.wake_delivery()
-    await reply(update, t(await language(services, update), "help"))
+    await reply(update, context, t(await language(services, update), "help"))
 
 
 @command
 async def help_command(update: Update, context: Context) -> None:
     """The command list."""
-    await reply(update, t(await language(services_of(context), update), "help"))
+    await reply(update, context, t(await language(services_of(context), update), "help"))

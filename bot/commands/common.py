@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
+from telegram import Chat, ChatFullInfo, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
@@ -48,30 +48,36 @@ async def language(services: Services, update: Update) -> str:
     return pick_language(stored.language if stored else None, user.language_code if user else None)
 
 
-async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+async def reply(
+    update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
     """Answer in the chat (and forum topic) the command came from."""
     message = update.effective_message
     if message is None:
         return
+    services_of(context).budget.spend(message.chat_id)
     await message.reply_text(
-        text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW, reply_markup=markup,
+        text,
+        parse_mode=ParseMode.HTML,
+        link_preview_options=_NO_PREVIEW,
+        reply_markup=markup,
         do_quote=False,
     )
 
 
-async def reply_lines(update: Update, lines: list[str]) -> None:
+async def reply_lines(update: Update, context: Context, lines: list[str]) -> None:
     """Send ``lines`` in as few messages as Telegram's length limit allows."""
     chunk: list[str] = []
     size = 0
     for line in lines:
         units = len(line.encode("utf-16-le")) // 2 + 1
         if chunk and size + units > MAX_REPLY_UNITS:
-            await reply(update, "\n".join(chunk))
+            await reply(update, context, "\n".join(chunk))
             chunk, size = [], 0
         chunk.append(line)
         size += units
     if chunk:
-        await reply(update, "\n".join(chunk))
+        await reply(update, context, "\n".join(chunk))
 
 
 def thread_of(message: Message | None) -> int | None:
@@ -81,7 +87,7 @@ def thread_of(message: Message | None) -> int | None:
     return None
 
 
-async def is_admin(context: Context, chat: Chat, user_id: int | None) -> bool:
+async def is_admin(context: Context, chat: Chat | ChatFullInfo, user_id: int | None) -> bool:
     """Telegram alone decides who may change a group's or channel's subscriptions."""
     if chat.type == ChatType.PRIVATE:
         return True
@@ -129,9 +135,7 @@ async def resolve_target(update: Update, context: Context, args: list[str]) -> T
     return Target(chat.id, thread_of(message), lang)
 
 
-async def find_subscription(
-    services: Services, chat_id: int, ref: str, lang: str
-) -> Subscription:
+async def find_subscription(services: Services, chat_id: int, ref: str, lang: str) -> Subscription:
     """A subscription named by ``3``, ``#3`` or its URL."""
     number = ref.removeprefix("#")
     found = (
@@ -154,7 +158,7 @@ def callback_parts(data: Any, prefix: str) -> list[str] | None:
     return None
 
 
-Handler = Callable[[Update, Context], Awaitable[None]]
+Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
 
 
 def command(func: Handler) -> Handler:
@@ -165,6 +169,6 @@ def command(func: Handler) -> Handler:
         try:
             await func(update, context)
         except CommandError as exc:
-            await reply(update, str(exc))
+            await reply(update, context, str(exc))
 
     return wrapper

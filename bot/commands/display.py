@@ -20,7 +20,7 @@ from bot.commands.common import (
     services_of,
 )
 from bot.i18n import t
-from bot.models import DisplayOptions, SummaryMode, Subscription
+from bot.models import DisplayOptions, Subscription, SummaryMode
 
 _SUMMARY_CYCLE = {
     SummaryMode.SHORT: SummaryMode.FULL,
@@ -43,7 +43,10 @@ def keyboard(sub: Subscription, lang: str) -> InlineKeyboardMarkup:
         ("summary", t(lang, "set_summary", state=t(lang, f"summary_{options.summary.value}"))),
     ]
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=f"set:{sub.id}:{name}")] for name, label in rows]
+        [
+            [InlineKeyboardButton(label, callback_data=f"set:{sub.id}:{name}")]
+            for name, label in rows
+        ]
     )
 
 
@@ -69,7 +72,9 @@ async def set_command(update: Update, context: Context) -> None:
         raise CommandError(t(target.lang, "set_usage"))
     sub = await find_subscription(services_of(context), target.chat_id, args[0], target.lang)
     await reply(
-        update, t(target.lang, "set_head", number=sub.number, title=sub.title or sub.url),
+        update,
+        context,
+        t(target.lang, "set_head", number=sub.number, title=sub.title or sub.url),
         keyboard(sub, target.lang),
     )
 

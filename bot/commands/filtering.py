@@ -66,10 +66,10 @@ async def filter_command(update: Update, context: Context) -> None:
     message = update.effective_message
     expr = _expression(message.text or "" if message else "", 2 if had_ref else 1)
     if args[0].lower() == "all":
-        await _chat_filter(update, services, target, expr)
+        await _chat_filter(update, context, target, expr)
     else:
         sub = await find_subscription(services, target.chat_id, args[0], target.lang)
-        await _sub_filter(update, services, target, sub, expr)
+        await _sub_filter(update, context, target, sub, expr)
 
 
 def _words(expr: str, lang: str) -> str:
@@ -79,49 +79,69 @@ def _words(expr: str, lang: str) -> str:
         raise CommandError(t(lang, "filter_bad", reason=str(exc))) from exc
 
 
-async def _chat_filter(update: Update, services: Services, target: Target, expr: str) -> None:
+async def _chat_filter(update: Update, context: Context, target: Target, expr: str) -> None:
+    services = services_of(context)
     name = t(target.lang, "target_chat")
     store = services.store
     if expr.lower() == "off":
         await store.set_chat_filter(target.chat_id, "")
-        await reply(update, t(target.lang, "filter_cleared", target=name))
+        await reply(update, context, t(target.lang, "filter_cleared", target=name))
     elif expr:
         words = _words(expr, target.lang)
         await store.set_chat_filter(target.chat_id, compile_filter(expr).expression)
-        await reply(update, t(target.lang, "filter_set", target=name, words=words))
+        await reply(update, context, t(target.lang, "filter_set", target=name, words=words))
     else:
         chat = await store.get_chat(target.chat_id)
         current = chat.filter_expr if chat else ""
         if not current:
-            await reply(update, t(target.lang, "filter_none", target=name))
+            await reply(update, context, t(target.lang, "filter_none", target=name))
             return
         await reply(
             update,
-            t(target.lang, "filter_show", target=name, expr=current, words=_words(current, target.lang)),
+            context,
+            t(
+                target.lang,
+                "filter_show",
+                target=name,
+                expr=current,
+                words=_words(current, target.lang),
+            ),
         )
 
 
 async def _sub_filter(
-    update: Update, services: Services, target: Target, sub: Subscription, expr: str
+    update: Update, context: Context, target: Target, sub: Subscription, expr: str
 ) -> None:
+    services = services_of(context)
     name = t(target.lang, "target_sub", number=sub.number)
     store = services.store
     if expr.lower() == "off":
         await store.set_subscription_filter(sub.id, "")
-        await reply(update, t(target.lang, "filter_cleared", target=name))
+        await reply(update, context, t(target.lang, "filter_cleared", target=name))
         return
     if expr:
         words = _words(expr, target.lang)
         canonical = compile_filter(expr).expression
         await store.set_subscription_filter(sub.id, canonical)
         head = t(target.lang, "filter_set", target=name, words=words)
-        await reply(update, "\n".join([head, *await _preview(services, sub, canonical, target.lang)]))
+        await reply(
+            update,
+            context,
+            "\n".join([head, *await _preview(services, sub, canonical, target.lang)]),
+        )
         return
     if not sub.filter_expr:
-        await reply(update, t(target.lang, "filter_none", target=name))
+        await reply(update, context, t(target.lang, "filter_none", target=name))
         return
     shown = t(
-        target.lang, "filter_show", target=name, expr=sub.filter_expr,
+        target.lang,
+        "filter_show",
+        target=name,
+        expr=sub.filter_expr,
         words=_words(sub.filter_expr, target.lang),
     )
-    await reply(update, "\n".join([shown, *await _preview(services, sub, sub.filter_expr, target.lang)]))
+    await reply(
+        update,
+        context,
+        "\n".join([shown, *await _preview(services, sub, sub.filter_expr, target.lang)]),
+    )

@@ -43,7 +43,7 @@ async def sub(update: Update, context: Context) -> None:
             continue
         key = "sub_exists" if outcome.existed else "sub_ok"
         lines.append(t(target.lang, key, title=outcome.title, number=outcome.subscription.number))
-    await reply_lines(update, lines)
+    await reply_lines(update, context, lines)
 
 
 @command
@@ -57,18 +57,26 @@ async def unsub(update: Update, context: Context) -> None:
         if not subscriptions:
             raise CommandError(t(target.lang, "list_empty"))
         buttons = [
-            [InlineKeyboardButton(f"#{s.number} {s.title or s.url}"[:60], callback_data=f"unsub:{s.id}")]
+            [
+                InlineKeyboardButton(
+                    f"#{s.number} {s.title or s.url}"[:60], callback_data=f"unsub:{s.id}"
+                )
+            ]
             for s in subscriptions[:50]
         ]
-        await reply(update, t(target.lang, "unsub_pick"), InlineKeyboardMarkup(buttons))
+        await reply(update, context, t(target.lang, "unsub_pick"), InlineKeyboardMarkup(buttons))
         return
     if args[0].lower() == "all":
         count = await store.remove_all_subscriptions(target.chat_id)
-        await reply(update, t(target.lang, "unsub_all", count=count))
+        await reply(update, context, t(target.lang, "unsub_all", count=count))
         return
     found = await find_subscription(services_of(context), target.chat_id, args[0], target.lang)
     await store.remove_subscription(found.id)
-    await reply(update, t(target.lang, "unsub_ok", title=found.title or found.url, number=found.number))
+    await reply(
+        update,
+        context,
+        t(target.lang, "unsub_ok", title=found.title or found.url, number=found.number),
+    )
 
 
 async def unsub_button(update: Update, context: Context) -> None:
@@ -102,7 +110,7 @@ async def list_subscriptions(update: Update, context: Context) -> None:
     store = services_of(context).store
     subscriptions = await store.list_subscriptions(target.chat_id)
     if not subscriptions:
-        await reply(update, t(target.lang, "list_empty"))
+        await reply(update, context, t(target.lang, "list_empty"))
         return
     lines = [t(target.lang, "list_head", count=len(subscriptions))]
     chat = await store.get_chat(target.chat_id)
@@ -117,4 +125,4 @@ async def list_subscriptions(update: Update, context: Context) -> None:
             lines.append(t(target.lang, "list_paused"))
         if s.last_error:
             lines.append(t(target.lang, "list_error", error=s.last_error))
-    await reply_lines(update, lines)
+    await reply_lines(update, context, lines)

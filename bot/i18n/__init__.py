@@ -27,4 +27,6 @@ def t(lang: str, key: str, /, **values: object) -> str:
     """The reply ``key`` in ``lang`` (falling back to English), values HTML-escaped."""
     table = TEXTS.get(lang, TEXTS["en"])
     template = table.get(key) or TEXTS["en"][key]
-    return template.format(**{name: escape(str(value), quote=False) for name, value in values.items()})
+    return template.format(
+        **{name: escape(str(value), quote=False) for name, value in values.items()}
+    )

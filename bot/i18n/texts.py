@@ -9,11 +9,12 @@ EN: dict[str, str] = {
         "/sub URL [URL…] — subscribe (a web page that links a feed works too)\n"
         "/unsub ID|URL|all — unsubscribe\n"
         "/list — subscriptions, filters and errors\n"
-        "/filter ID|all [EXPR|off] — keyword filter, e.g. <code>/filter 3 乌克兰 NATO -体育</code>\n"
+        "/filter ID|all [EXPR|off] — keyword filter, "
+        "e.g. <code>/filter 3 乌克兰 NATO -体育</code>\n"
         "/set ID — pictures, link preview, summary length\n"
         "/help — this text\n\n"
         "Filters: <code>word</code> any may match, <code>+word</code> required, "
-        "<code>-word</code> excluded, <code>\"a phrase\"</code>, <code>title:word</code>, "
+        '<code>-word</code> excluded, <code>"a phrase"</code>, <code>title:word</code>, '
         "<code>/regex/</code>."
     ),
     "sub_usage": "Usage: /sub URL [URL…]",
@@ -68,11 +69,12 @@ ZH: dict[str, str] = {
         "/sub 网址 [网址…] — 订阅（含订阅源链接的网页也可以）\n"
         "/unsub 编号|网址|all — 取消订阅\n"
         "/list — 订阅、过滤器和错误\n"
-        "/filter 编号|all [表达式|off] — 关键词过滤，例如 <code>/filter 3 乌克兰 NATO -体育</code>\n"
+        "/filter 编号|all [表达式|off] — 关键词过滤，"
+        "例如 <code>/filter 3 乌克兰 NATO -体育</code>\n"
         "/set 编号 — 图片、链接预览、摘要长度\n"
         "/help — 本说明\n\n"
         "过滤：<code>词</code> 任一匹配，<code>+词</code> 必须包含，<code>-词</code> 排除，"
-        "<code>\"短语\"</code>，<code>title:词</code>，<code>/正则/</code>。"
+        '<code>"短语"</code>，<code>title:词</code>，<code>/正则/</code>。'
     ),
     "sub_usage": "用法：/sub 网址 [网址…]",
     "sub_ok": "✅ 已订阅 <b>{title}</b>，编号 #{number}",
