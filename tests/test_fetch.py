@@ -94,6 +94,16 @@ async def test_changed_document_is_fetched_despite_validators(
     assert again.etag != first.etag
 
 
+async def test_cookies_are_never_sent_back(feed_server: FeedServer, fetcher: Fetcher) -> None:
+    """A cookie set by one feed is not stored, so it cannot reach another site on the same IP."""
+    feed_server.status("/sets-cookie", 200, {"Set-Cookie": "session=s3cret; Path=/"}, FEED)
+    feed_server.put("/other.xml", FEED)
+    await fetcher.fetch(feed_server.url("/sets-cookie"))
+    await fetcher.fetch(feed_server.url("/other.xml"))
+    await fetcher.fetch(feed_server.url("/sets-cookie"))
+    assert [r.headers.get("Cookie") for r in feed_server.requests] == [None, None, None]
+
+
 async def test_gzip_body_is_decoded(feed_server: FeedServer, fetcher: Fetcher) -> None:
     """A gzip-encoded answer comes back as the original bytes."""
     feed_server.put_gzip("/z.xml", FEED)

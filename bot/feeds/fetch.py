@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from http import HTTPStatus
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from ipaddress import ip_address
 
 import httpx
@@ -229,6 +230,9 @@ class Fetcher:
             timeout=httpx.Timeout(settings.timeout_seconds),
             follow_redirects=False,
             trust_env=False,
+            # Requests are addressed to IPs, so a stored cookie would go to every
+            # site sharing that IP (CDNs); feeds need no cookies: keep none.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
             # Requests go to a vetted IP with the name in Host/SNI; a kept-alive TLS
             # connection could otherwise serve another name on the same IP unverified.
             limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=0),
