@@ -94,6 +94,11 @@ class Deliverer:
         self._busy_chats: set[int] = set()
         self._sends: set[asyncio.Task[None]] = set()
 
+    @property
+    def busy(self) -> bool:
+        """Whether a send is under way."""
+        return bool(self._sends)
+
     def wake(self) -> None:
         """New rows are waiting: look at the outbox now rather than at the next timer."""
         self._wake.set()

@@ -83,8 +83,9 @@ class SendBudget:
                 if chat_id < 0
                 else (self._limits.private_burst, self._limits.private_interval)
             )
-            # Start empty: Telegram may still count what an earlier process sent.
-            bucket = TokenBucket(burst, interval, 0.0, self._clock())
+            # Start with one message, not a burst: Telegram may still count what an
+            # earlier process sent to this chat.
+            bucket = TokenBucket(burst, interval, 1.0, self._clock())
             self._chats[chat_id] = bucket
         return bucket
 

@@ -7,6 +7,7 @@ because the strict fake enforces Telegram's limits in real time.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -78,6 +79,16 @@ class BotHarness:
         assert self.relay is not None
         self.clock.advance(self.settings.polling.interval_seconds + 1)
         await self.relay.poller.poll_once()
+
+    async def settle(self, deadline_seconds: float = 20.0) -> None:
+        """Wait until every queued message was sent (or recorded as failed), with a deadline."""
+        assert self.relay is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + deadline_seconds
+        while (await self.relay.store.stats()).pending or self.relay.deliverer.busy:
+            if loop.time() > deadline:
+                raise AssertionError(f"outbox not empty after {deadline_seconds}s")
+            await asyncio.sleep(0.02)
 
     async def command(self, chat_id: int, text: str, **kwargs: Any) -> SentMessage:
         """A user sends ``text``; returns the bot's next message in that chat."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from bot.services import Services
 
 Context = ContextTypes.DEFAULT_TYPE
 MAX_REPLY_UNITS = 3800
+MAX_REPLY_WAIT = 10.0
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _ADMIN_STATUSES = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 
@@ -55,7 +57,10 @@ async def reply(
     message = update.effective_message
     if message is None:
         return
-    services_of(context).budget.spend(message.chat_id)
+    budget = services_of(context).budget
+    # Replies count against the chat's limit like deliveries; wait our turn (briefly).
+    await asyncio.sleep(min(MAX_REPLY_WAIT, budget.wait_time(message.chat_id)))
+    budget.spend(message.chat_id)
     await message.reply_text(
         text,
         parse_mode=ParseMode.HTML,
