@@ -11,7 +11,7 @@ could land inside another task's open transaction.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -199,8 +199,3 @@ class StoreBase:
             count = cursor.rowcount
             await cursor.close()
             return count
-
-    async def _write_many(self, statements: Iterable[tuple[str, Params]]) -> None:
-        async with self._tx() as db:
-            for sql, params in statements:
-                await db.execute(sql, params)
