@@ -50,6 +50,13 @@ async def _followed_feed(
     return feed.id, sub.id
 
 
+async def _two_chats(store: Store) -> tuple[int, int, int]:
+    """Chats 1 and 2 following one feed; returns (feed_id, sub of chat 1, sub of chat 2)."""
+    feed_id, sub_1 = await _followed_feed(store, chat_id=1)
+    await store.ensure_chat(2)
+    return feed_id, sub_1, (await store.add_subscription(2, feed_id)).id
+
+
 def _item(
     chat_id: int, sub_id: int, feed_id: int, key: str, *, backlog: bool = False
 ) -> OutboxItem:
@@ -308,9 +315,7 @@ async def test_defer_counts_attempts_and_holds_the_row(store: Store) -> None:
 
 async def test_defer_chat_holds_only_that_chat(store: Store) -> None:
     """A 429 for one chat holds that chat's queue and nobody else's, and never shortens a wait."""
-    feed_id, sub_1 = await _followed_feed(store, chat_id=1)
-    await store.ensure_chat(2)
-    sub_2 = (await store.add_subscription(2, feed_id)).id
+    feed_id, sub_1, sub_2 = await _two_chats(store)
     items = [
         _item(1, sub_1, feed_id, "a"),
         _item(2, sub_2, feed_id, "a"),
@@ -351,9 +356,7 @@ async def test_delivered_and_failed_rows_leave_the_queue(store: Store) -> None:
 
 async def test_blocked_chat_fails_its_queue_and_waits(store: Store) -> None:
     """A 403 fails the chat's pending rows; an inactive chat's rows are not handed out."""
-    feed_id, sub_1 = await _followed_feed(store, chat_id=1)
-    await store.ensure_chat(2)
-    sub_2 = (await store.add_subscription(2, feed_id)).id
+    feed_id, sub_1, sub_2 = await _two_chats(store)
     items = [
         _item(1, sub_1, feed_id, "a"),
         _item(1, sub_1, feed_id, "b"),
@@ -400,10 +403,8 @@ async def test_removing_a_subscription_drops_its_queue_but_keeps_failures(store:
 
 async def test_remove_all_subscriptions_of_a_chat(store: Store) -> None:
     """`/unsub all` removes the chat's subscriptions and queue, and only the chat's."""
-    feed_id, sub_1 = await _followed_feed(store, chat_id=1)
+    feed_id, sub_1, sub_2 = await _two_chats(store)
     await _followed_feed(store, chat_id=1, url="https://z.example/")
-    await store.ensure_chat(2)
-    sub_2 = (await store.add_subscription(2, feed_id)).id
     items = [_item(1, sub_1, feed_id, "a"), _item(2, sub_2, feed_id, "a")]
     await store.commit_entries(feed_id, seen=["a"], outbox=items, now=T0)
     assert await store.remove_all_subscriptions(1) == 2
