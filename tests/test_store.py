@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -523,6 +524,24 @@ async def test_failed_transaction_leaves_nothing_half_written(store: Store, tmp_
     assert _count(tmp_path / "data" / "bot.db", "SELECT COUNT(*) FROM outbox") == 0
     # The store is still usable after the rollback.
     assert await store.commit_entries(feed_id, seen=["a"], outbox=items[:1], now=T0) == 1
+
+
+@pytest.mark.parametrize("steps", [0, 1, 2, 3, 5, 8])
+async def test_cancelled_commit_is_all_or_nothing(store: Store, steps: int) -> None:
+    """A refresh cancelled at any await commits all or nothing, and the store goes on working."""
+    feed_id, sub_id = await _followed_feed(store)
+    keys = [f"k{i}" for i in range(200)]
+    items = [_item(1, sub_id, feed_id, k) for k in keys]
+    task = asyncio.create_task(store.commit_entries(feed_id, seen=keys, outbox=items, now=T0))
+    for _ in range(steps):
+        await asyncio.sleep(0)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    queued = len(await store.pending_outbox(T0, 1000))
+    unseen = await store.unseen_keys(feed_id, keys)
+    assert (queued, len(unseen)) in {(0, 200), (200, 0)}
+    assert await store.commit_entries(feed_id, seen=unseen, outbox=items, now=T0) == 200 - queued
 
 
 def _outbox_rows(path: Path) -> int:

@@ -165,17 +165,14 @@ class StoreBase:
     async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
         """One atomic write transaction: all of it commits, or none of it."""
         async with self._lock:
-            await self._db.execute("BEGIN IMMEDIATE")
             try:
+                await self._db.execute("BEGIN IMMEDIATE")
                 yield self._db
-            except BaseException:
-                await self._db.rollback()
-                raise
-            try:
                 await self._db.commit()
             except BaseException:
-                if self._db.in_transaction:
-                    await self._db.rollback()
+                # aiosqlite runs calls in order on its thread, so even when a
+                # cancellation hit while BEGIN was queued, this ROLLBACK runs after it.
+                await self._db.rollback()
                 raise
 
     @asynccontextmanager

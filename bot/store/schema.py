@@ -121,7 +121,6 @@ async def migrate(db: aiosqlite.Connection) -> int:
                 f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
             )
         except BaseException:
-            if db.in_transaction:
-                await db.rollback()
+            await db.rollback()  # a no-op unless the script stopped inside its transaction
             raise
     return SCHEMA_VERSION
