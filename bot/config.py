@@ -49,7 +49,9 @@ class DatabaseSettings(_Section):
     @classmethod
     def _sqlite_url(cls, value: str) -> str:
         if not value.startswith("sqlite:///"):
-            raise ValueError("only sqlite:///relative/path or sqlite:////absolute/path is supported")
+            raise ValueError(
+                "only sqlite:///relative/path or sqlite:////absolute/path is supported"
+            )
         return value
 
     @property
