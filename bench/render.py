@@ -27,8 +27,12 @@ FEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "feeds"
 
 
 def _when(item: Any) -> datetime | None:
-    parsed = item.get("published_parsed") or item.get("updated_parsed")
-    return datetime(*parsed[:6], tzinfo=UTC) if parsed else None
+    # dict.get: feedparser's own get() warns when mapping updated_parsed to published_parsed
+    parsed = dict.get(item, "published_parsed") or dict.get(item, "updated_parsed")
+    if not parsed:
+        return None
+    year, month, day, hour, minute, second = parsed[:6]
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def _images(item: Any) -> tuple[str, ...]:
@@ -37,8 +41,11 @@ def _images(item: Any) -> tuple[str, ...]:
         for e in item.get("enclosures", [])
         if str(e.get("type", "")).startswith("image/")
     ]
-    urls += [str(m.get("url", "")) for m in item.get("media_content", [])
-             if m.get("medium") == "image" or str(m.get("type", "")).startswith("image/")]  # fmt: skip
+    urls += [
+        str(m.get("url", ""))
+        for m in item.get("media_content", [])
+        if m.get("medium") == "image" or str(m.get("type", "")).startswith("image/")
+    ]
     urls += [str(m.get("url", "")) for m in item.get("media_thumbnail", [])]
     return tuple(u for u in urls if u)
 
@@ -80,7 +87,10 @@ def main() -> None:
     size = sum(len(e.content_html) for _, _, entries in feeds for e in entries)
     print(f"{len(feeds)} feeds, {total} entries, {size / 1e6:.1f} M characters of HTML")
     full = DisplayOptions(album=True, summary=SummaryMode.FULL)
-    for label, options in (("default (short, 1 picture)", DisplayOptions()), ("full + album", full)):
+    for label, options in (
+        ("default (short, 1 picture)", DisplayOptions()),
+        ("full + album", full),
+    ):
         best = float("inf")
         for _ in range(3):
             started = time.perf_counter()

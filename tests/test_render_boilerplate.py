@@ -1,5 +1,8 @@
 """Boilerplate a feed repeats in its entries is learned from the feed and removed."""
 
+# Full-width CJK punctuation and typographic dashes are the data under test here.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -53,14 +56,23 @@ def test_statistical_detection_across_entries() -> None:
 
 def test_a_block_in_few_entries_is_kept() -> None:
     """A closing line that only two of five entries share is not boilerplate."""
-    bodies = ["<p>a</p><p>Thanks!</p>", "<p>b</p><p>Thanks!</p>", "<p>c</p>", "<p>d</p>", "<p>e</p>"]
+    bodies = [
+        "<p>a</p><p>Thanks!</p>",
+        "<p>b</p><p>Thanks!</p>",
+        "<p>c</p>",
+        "<p>d</p>",
+        "<p>e</p>",
+    ]
     entries = [Entry(key=b, title="t", link="", content_html=b) for b in bodies]
     assert detect_boilerplate(entries) == Boilerplate()
 
 
 def test_link_footer_rule_spares_real_text() -> None:
     """After <hr>, a long or mostly-prose block is content, and a body of only links stays."""
-    prose = "<p>Body.</p><hr><p>An afterword with <a href='https://a.b'>one link</a> and much more prose here.</p>"
+    prose = (
+        "<p>Body.</p><hr><p>An afterword with <a href='https://a.b'>one link</a>"
+        " and much more prose here.</p>"
+    )
     assert strip_boilerplate(prose) == prose
     only_links = "<hr><a href='https://a.b'>https://a.b</a>"
     assert strip_boilerplate(only_links) == only_links

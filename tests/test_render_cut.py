@@ -1,5 +1,8 @@
 """Cutting to a UTF-16 budget at sentence, word or safe character boundaries."""
 
+# Full-width CJK punctuation and typographic dashes are the data under test here.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 import pytest
@@ -12,10 +15,26 @@ from bot.render.rich import Rich, Span
 @pytest.mark.parametrize(
     ("text", "budget", "expected"),
     [
-        ("今天天气很好。我们去公园玩吧！然后回家吃饭吃饭吃饭吃饭", 20, "今天天气很好。我们去公园玩吧！…"),
-        ("他说：「天气很好，我们出去吧。」然后走了，走了很远很远", 20, "他说：「天气很好，我们出去吧。」…"),
-        ("A sentence that ends here. Then another that goes on and on", 40, "A sentence that ends here.…"),
-        ("Early. Then a long tail of words without any sentence end", 40, "Early. Then a long tail of words…"),
+        (
+            "今天天气很好。我们去公园玩吧！然后回家吃饭吃饭吃饭吃饭",
+            20,
+            "今天天气很好。我们去公园玩吧！…",
+        ),
+        (
+            "他说：「天气很好，我们出去吧。」然后走了，走了很远很远",
+            20,
+            "他说：「天气很好，我们出去吧。」…",
+        ),
+        (
+            "A sentence that ends here. Then another that goes on and on",
+            40,
+            "A sentence that ends here.…",
+        ),
+        (
+            "Early. Then a long tail of words without any sentence end",
+            40,
+            "Early. Then a long tail of words…",
+        ),
         ("Latin words without any sentence end goes on and on", 30, "Latin words without any…"),
         ("中文没有标点也没有空格一直写下去一直写下去", 10, "中文没有标点也没有…"),
         ("short", 10, "short"),

@@ -30,10 +30,22 @@ TEXT_CASES = [
     ("paragraph inside item", "<ul><li><p>a</p></li><li><p>b</p></li></ul>", "• a\n• b"),
     ("table degrades", "<table><tr><th>h1<th>h2<tr><td>1</td><td>2</td></table>", "h1 h2\n1 2"),
     ("figure keeps caption", "<figure><img src=a.jpg><figcaption>Cap</figcaption></figure>", "Cap"),
-    ("iframe video audio svg", "<iframe>f</iframe><video>v</video><svg><text>s</text></svg>", "f\nv\ns"),
-    ("sup sub small font", "E=mc<sup>2</sup> H<sub>2</sub>O <small>s</small><font>f</font>", "E=mc2 H2O sf"),
+    (
+        "iframe video audio svg",
+        "<iframe>f</iframe><video>v</video><svg><text>s</text></svg>",
+        "f\nv\ns",
+    ),
+    (
+        "sup sub small font",
+        "E=mc<sup>2</sup> H<sub>2</sub>O <small>s</small><font>f</font>",
+        "E=mc2 H2O sf",
+    ),
     ("script and style dropped", "a<script>alert('<b>x</b>')</script><style>p{}</style>b", "ab"),
-    ("noscript and template dropped", "a<noscript><img src=x>n</noscript><template>t</template>b", "ab"),
+    (
+        "noscript and template dropped",
+        "a<noscript><img src=x>n</noscript><template>t</template>b",
+        "ab",
+    ),
     ("image is not text", "<p>a<img src='x.jpg' alt='alt'>b</p>", "ab"),
     ("bidi override neutralised", "<p>\u202eevil\u202c txt\u2066</p>", "evil txt"),
     ("control characters dropped", "a\x00b\x08c\x1bd", "abcd"),
@@ -46,7 +58,9 @@ TEXT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("html", "text"), [c[1:] for c in TEXT_CASES], ids=[c[0] for c in TEXT_CASES])
+@pytest.mark.parametrize(
+    ("html", "text"), [c[1:] for c in TEXT_CASES], ids=[c[0] for c in TEXT_CASES]
+)
 def test_text(html: str, text: str) -> None:
     """Each HTML construct becomes the text a reader expects."""
     assert html_to_rich(html, base=BASE).text == text
@@ -54,34 +68,66 @@ def test_text(html: str, text: str) -> None:
 
 SPAN_CASES = [
     ("bold strong", "<b>a</b> <strong>b</strong>", [("bold", "a", None), ("bold", "b", None)]),
-    ("italic underline strike", "<em>i</em><u>u</u><del>d</del>",
-     [("italic", "i", None), ("underline", "u", None), ("strikethrough", "d", None)]),
+    (
+        "italic underline strike",
+        "<em>i</em><u>u</u><del>d</del>",
+        [("italic", "i", None), ("underline", "u", None), ("strikethrough", "d", None)],
+    ),
     ("heading is bold", "<h2>Title</h2><p>x</p>", [("bold", "Title", None)]),
     ("inline code", "run <code>ls -l</code>", [("code", "ls -l", None)]),
-    ("pre with language on code", '<pre><code class="hl language-python">x</code></pre>',
-     [("pre", "x", "python")]),
+    (
+        "pre with language on code",
+        '<pre><code class="hl language-python">x</code></pre>',
+        [("pre", "x", "python")],
+    ),
     ("pre with lang on pre", '<pre class="lang-go">y</pre>', [("pre", "y", "go")]),
-    ("no entities inside pre", "<pre><b>x</b><a href='https://a.b/'>y</a></pre>", [("pre", "xy", None)]),
+    (
+        "no entities inside pre",
+        "<pre><b>x</b><a href='https://a.b/'>y</a></pre>",
+        [("pre", "xy", None)],
+    ),
     ("blockquote", "<blockquote><p>q</p></blockquote>", [("blockquote", "q", None)]),
-    ("nested blockquote flattened", "<blockquote>a<blockquote>b</blockquote></blockquote>",
-     [("blockquote", "a\n\nb", None)]),
+    (
+        "nested blockquote flattened",
+        "<blockquote>a<blockquote>b</blockquote></blockquote>",
+        [("blockquote", "a\n\nb", None)],
+    ),
     ("absolute link", '<a href="https://x.org/p">t</a>', [("text_link", "t", "https://x.org/p")]),
-    ("relative link resolved", '<a href="../a?b=1&amp;c=2">r</a>',
-     [("text_link", "r", "https://example.com/a?b=1&c=2")]),
-    ("mailto and tg kept", '<a href="mailto:a@b.c">m</a> <a href="tg://resolve?domain=x">t</a>',
-     [("text_link", "m", "mailto:a@b.c"), ("text_link", "t", "tg://resolve?domain=x")]),
+    (
+        "relative link resolved",
+        '<a href="../a?b=1&amp;c=2">r</a>',
+        [("text_link", "r", "https://example.com/a?b=1&c=2")],
+    ),
+    (
+        "mailto and tg kept",
+        '<a href="mailto:a@b.c">m</a> <a href="tg://resolve?domain=x">t</a>',
+        [("text_link", "m", "mailto:a@b.c"), ("text_link", "t", "tg://resolve?domain=x")],
+    ),
     ("javascript link dropped", '<a href="javascript:alert(1)">j</a>', []),
     ("data and vbscript dropped", '<a href="data:text/html,x">d</a><a href="VBScript:x">v</a>', []),
     ("fragment-only link dropped", '<a href="#top">f</a>', []),
-    ("link in link kept once", '<a href="https://a.b/1">x<a href="https://a.b/2">y</a></a>',
-     [("text_link", "xy", "https://a.b/1")]),
-    ("space in url escaped", '<a href="https://a.b/x y">s</a>', [("text_link", "s", "https://a.b/x%20y")]),
+    (
+        "link in link kept once",
+        '<a href="https://a.b/1">x<a href="https://a.b/2">y</a></a>',
+        [("text_link", "xy", "https://a.b/1")],
+    ),
+    (
+        "space in url escaped",
+        '<a href="https://a.b/x y">s</a>',
+        [("text_link", "s", "https://a.b/x%20y")],
+    ),
     ("empty element gives no span", "<b></b><i> </i>x", []),
-    ("misnested tags stay nested", "<b>a<i>b</b>c</i>", [("bold", "ab", None), ("italic", "b", None)]),
+    (
+        "misnested tags stay nested",
+        "<b>a<i>b</b>c</i>",
+        [("bold", "ab", None), ("italic", "b", None)],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("html", "expected"), [c[1:] for c in SPAN_CASES], ids=[c[0] for c in SPAN_CASES])
+@pytest.mark.parametrize(
+    ("html", "expected"), [c[1:] for c in SPAN_CASES], ids=[c[0] for c in SPAN_CASES]
+)
 def test_spans(html: str, expected: list[tuple[str, str, str | None]]) -> None:
     """Formatting survives as spans over exactly the formatted text."""
     assert sorted(spans(html)) == sorted(expected)

@@ -1,5 +1,8 @@
 """The message layout: title link, feed line, time, summary modes, tags, alerts, pictures."""
 
+# Full-width CJK punctuation and typographic dashes are the data under test here.
+# ruff: noqa: RUF001
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
@@ -76,7 +79,9 @@ def test_unusable_link_is_written_out() -> None:
 
 def test_summary_modes() -> None:
     """SHORT is a glance, FULL fills the message, NONE has no body."""
-    body = "".join(f"<p>Sentence number {i} is here. And more words follow it.</p>" for i in range(300))
+    body = "".join(
+        f"<p>Sentence number {i} is here. And more words follow it.</p>" for i in range(300)
+    )
     e = entry(content_html=body)
     short = render_entry(e, feed_title="F", options=DisplayOptions(summary=SummaryMode.SHORT))
     full = render_entry(e, feed_title="F", options=DisplayOptions(summary=SummaryMode.FULL))
@@ -165,7 +170,9 @@ def test_caption_is_cut_harder() -> None:
 def test_entity_limit_keeps_title_link() -> None:
     """With hundreds of links in the body, only 100 entities remain and the title link is one."""
     body = "".join(f'<a href="https://e.com/{n}">l{n}</a> ' for n in range(300))
-    message = render_entry(entry(content_html=body), feed_title="F", options=DisplayOptions(summary=SummaryMode.FULL))
+    message = render_entry(
+        entry(content_html=body), feed_title="F", options=DisplayOptions(summary=SummaryMode.FULL)
+    )
     assert len(message.entities) == 100
     assert (message.entities[0].type, message.entities[1].type) == ("bold", "text_link")
     assert message.entities[1].url == LINK

@@ -24,18 +24,20 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from bot.models import Entry
-from bot.render.html import html_to_plain
+from bot.render.html import MAX_HTML, html_to_plain
 
 _EDGE = 3
 _LONGEST = 1000
 _FOOTER = 300
+_WINDOW = 32_768
 _BOUNDARY = re.compile(
     r"<(?:/?(?:p|div|h[1-6]|ul|ol|li|blockquote|table|section|article|aside|figure|pre"
-    r"|header|footer|center|dl)\b|hr\b)[^>]*>",
+    r"|header|footer|center|dl)\b|hr\b)[^<>]{0,2000}>",
     re.I,
 )
-_LAST_HR = re.compile(r".*(<hr\b[^>]*>)", re.I | re.S)
-_ANCHOR = re.compile(r"<a\b[^>]*>(.*?)</a\s*>", re.I | re.S)
+# Bounded repeats: an unclosed tag repeated a million times must not make these quadratic.
+_HR = re.compile(r"<hr\b[^<>]{0,500}>", re.I)
+_ANCHOR = re.compile(r"<a\b[^<>]{0,2000}>(.{0,2000}?)</a\s*>", re.I | re.S)
 _TIMESTAMP = re.compile(
     r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?"
 )
@@ -50,8 +52,10 @@ class Boilerplate:
 
 
 def _blocks(html: str) -> list[tuple[int, int]]:
-    """Block ranges of ``html``: the text between two consecutive block-level tags."""
-    cuts = [0, *(m.start() for m in _BOUNDARY.finditer(html)), len(html)]
+    """Block ranges near both ends of ``html``; the middle of a long body is one big block."""
+    size = len(html)
+    edges = [(0, size)] if size <= 2 * _WINDOW else [(0, _WINDOW), (size - _WINDOW, size)]
+    cuts = [0, *(m.start() for a, b in edges for m in _BOUNDARY.finditer(html, a, b)), size]
     return [(a, b) for a, b in pairwise(cuts) if b > a]
 
 
@@ -84,7 +88,7 @@ def detect_boilerplate(entries: Sequence[Entry]) -> Boilerplate:
     trailing: Counter[str] = Counter()
     bodies = 0
     for entry in entries:
-        html = entry.content_html
+        html = entry.content_html[:MAX_HTML]
         if not html.strip():
             continue
         bodies += 1
@@ -100,22 +104,24 @@ def detect_boilerplate(entries: Sequence[Entry]) -> Boilerplate:
 
 def _footer_after_rule(html: str) -> str:
     """Drop a short, mostly-links block after the last <hr>, if text precedes the rule."""
-    found = _LAST_HR.match(html)
-    if found is None:
+    rules = list(_HR.finditer(html, max(len(html) - _WINDOW, 0)))
+    if not rules:
         return html
-    tail = html[found.end(1) :]
+    found = rules[-1]
+    tail = html[found.end() :]
     text = html_to_plain(tail)
     if not text or len(text) > _FOOTER:
         return html
     linked = sum(len(html_to_plain(m.group(1))) for m in _ANCHOR.finditer(tail))
-    if linked * 2 < len(text.replace(" ", "")) or not html_to_plain(html[: found.start(1)]):
+    if linked * 2 < len(text.replace(" ", "")) or not html_to_plain(html[: found.start()]):
         return html
-    return html[: found.start(1)]
+    return html[: found.start()]
 
 
 def strip_boilerplate(html: str, boilerplate: Boilerplate | None = None) -> str:
     """``html`` without the feed's repeated blocks, its footer after <hr> and a bare date line."""
     known = boilerplate or Boilerplate()
+    html = html[:MAX_HTML]
     blocks = _blocks(html)
     end = len(html)
     for a, b in reversed(blocks[-_EDGE * 4 :]):

@@ -61,6 +61,8 @@ _MAX_DEPTH = 200
 _CHUNK = 8192
 MAX_HTML = 1 << 20
 """HTML past the first MiB is not read: no entry needs it and hostile input stays cheap."""
+_MAX_TAGS = 20_000
+"""Nor past this many tags: a tag flood without text costs the parser ~3 µs a tag."""
 
 
 class _Open:
@@ -111,6 +113,7 @@ class _Converter(HTMLParser):
         self.pre = 0
         self.pre_fresh = False
         self.code = 0
+        self.tags = 0
 
     # -- output ----------------------------------------------------------------
 
@@ -142,7 +145,7 @@ class _Converter(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.done or self.skip:
             return
-        data = clean(data)
+        data = clean(data[: self.limit - self.size + 256])  # one huge text node is cut early
         if self.pre:
             self._pre_data(data.replace("\r\n", "\n").replace("\t", "    "))
             return
@@ -226,6 +229,9 @@ class _Converter(HTMLParser):
                 return
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags += 1
+        if self.tags > _MAX_TAGS:
+            self.done = True
         if self.done:
             return
         if tag in _SKIP:
@@ -334,6 +340,9 @@ class _Converter(HTMLParser):
             self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
+        self.tags += 1
+        if self.tags > _MAX_TAGS:
+            self.done = True
         if self.done:
             return
         if tag in _SKIP:
@@ -351,10 +360,19 @@ class _Converter(HTMLParser):
         return Rich("".join(self.parts), tuple(self.spans))
 
 
+# Python 3.11's html.parser rescans an unclosed start tag, comment or declaration to the
+# end of input, once per occurrence (the CVE-2025-6069 family): "<p <p <p ..." or
+# "<!-- <!-- ..." would be quadratic. So comments, declarations and processing
+# instructions are removed first by consuming patterns (browsers show none of them), and
+# a "<" whose tag is not closed before the next "<" is text anyway: it becomes "&lt;".
+_DECLARATION = re.compile(r"<!--.*?(?:-->|\Z)|<[!?][^>]*(?:>|\Z)", re.S)
+_UNCLOSED = re.compile(r"<(?=[^<>]*(?:<|\Z))")
+
+
 def html_to_rich(html: str, *, base: str = "", limit: int = 4096) -> Rich:
     """Text and spans of ``html``, reading no further than about ``limit`` characters of text."""
     converter = _Converter(base, limit)
-    html = html[:MAX_HTML]
+    html = _UNCLOSED.sub("&lt;", _DECLARATION.sub("", html[:MAX_HTML]))
     for at in range(0, len(html), _CHUNK):
         converter.feed(html[at : at + _CHUNK])
         if converter.done:
@@ -366,7 +384,7 @@ def html_to_rich(html: str, *, base: str = "", limit: int = 4096) -> Rich:
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _DROPPED = re.compile(
-    r"<(script|style|noscript|template|head|title)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.S | re.I
+    r"<(script|style|noscript|template|head|title)\b[^<>]{0,2000}>.*?(?:</\1\s*>|\Z)", re.S | re.I
 )
 _TAG = re.compile(r"</?[A-Za-z][^>]*>?")
 

@@ -17,7 +17,7 @@ from bot.models import Entry
 from bot.render.links import resolve_web
 
 MAX_ALBUM = 10
-_IMG = re.compile(r"<img\b([^>]*)>", re.I)
+_IMG = re.compile(r"<img\b([^<>]{0,4000})>", re.I)
 _ATTR = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
 _ICONISH = re.compile(
     r"(?:\.svg|\.ico|/favicon|/emoji/|twemoji|s\.w\.org/images/core/emoji"
