@@ -110,22 +110,24 @@ class OutboxMixin(StoreBase):
         return [outbox_from_row(row) for row in rows]
 
     async def outbox_heads(self, now: float, limit: int) -> list[OutboxRow]:
-        """The oldest ready row of each chat, oldest first: one per chat, for per-chat pacing.
+        """The oldest row of each chat, if it is ready, oldest first: one per chat.
 
-        A chat's row held back by ``defer`` does not block its later ready rows.
+        A chat's messages go out in the order they were queued: a row held back by
+        ``defer`` holds back the chat's later rows too, so entries never overtake.
         """
         rows = await self._all(
             f"""{OUTBOX_SELECT} WHERE o.id IN (
-                SELECT MIN(o.id) FROM outbox AS o {_DELIVERABLE} AND o.not_before <= ?
-                GROUP BY o.chat_id)
+                SELECT MIN(o.id) FROM outbox AS o {_DELIVERABLE} GROUP BY o.chat_id)
+            AND o.not_before <= ?
             ORDER BY o.id LIMIT ?""",  # noqa: S608 - constant fragments only
             (now, limit),
         )
         return [outbox_from_row(row) for row in rows]
 
     async def next_outbox_time(self) -> float | None:
-        """When the next deliverable row becomes ready (possibly in the past), or None."""
-        sql = f"SELECT MIN(o.not_before) FROM outbox AS o {_DELIVERABLE}"  # noqa: S608 - constant fragments only
+        """When the next chat's head row becomes ready (possibly in the past), or None."""
+        sql = f"""SELECT MIN(o.not_before) FROM outbox AS o WHERE o.id IN (
+            SELECT MIN(o.id) FROM outbox AS o {_DELIVERABLE} GROUP BY o.chat_id)"""  # noqa: S608 - constant fragments only
         row = await self._one(sql)
         return None if row is None or row[0] is None else float(row[0])
 
