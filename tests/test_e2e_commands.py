@@ -142,7 +142,7 @@ async def test_forum_topic_subscription_delivers_to_the_topic(
 async def test_channel_managed_from_a_private_chat(
     bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
 ) -> None:
-    """`/sub @channel URL` from an admin's private chat subscribes the channel; /list @channel shows it."""
+    """`/sub @channel URL` from an admin's private chat subscribes the channel; /list shows it."""
     channel, admin = -100777, 31337
     bot_api.add_chat(channel, "channel", title="Headlines", username="headlines", admins=[admin])
     bot_api.add_chat(admin, "private")
@@ -166,9 +166,9 @@ async def test_web_page_that_links_a_feed(
     """A web page URL works when the page links its feed with rel=alternate."""
     url = _feed(feed_server, "/feed.xml", "Linked")
     page = (
-        '<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
-        "</head><body>hello</body></html>"
-    ).encode()
+        b'<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml">'
+        b"</head><body>hello</body></html>"
+    )
     feed_server.put("/", page, "text/html")
     harness = await _bot(bot_factory)
     reply = await harness.command(CHAT, f"/sub {feed_server.url('/')}")

@@ -1,6 +1,6 @@
 """Table tests of the filter language: operators, fields, folding, errors, speed safety."""
 
-# ruff: noqa: RUF001  # full-width and Traditional characters are what these tests feed in
+# full-width and Traditional characters are what these tests feed in
 
 from __future__ import annotations
 

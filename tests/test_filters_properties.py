@@ -1,6 +1,6 @@
 """Property tests: the parser fails only with FilterSyntaxError, and canonical text round-trips."""
 
-# ruff: noqa: RUF001  # full-width operators and quotes are what these tests feed in
+# full-width operators and quotes are what these tests feed in
 
 from __future__ import annotations
 

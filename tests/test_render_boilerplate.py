@@ -1,7 +1,6 @@
 """Boilerplate a feed repeats in its entries is learned from the feed and removed."""
 
 # Full-width CJK punctuation and typographic dashes are the data under test here.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

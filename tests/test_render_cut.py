@@ -1,7 +1,6 @@
 """Cutting to a UTF-16 budget at sentence, word or safe character boundaries."""
 
 # Full-width CJK punctuation and typographic dashes are the data under test here.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

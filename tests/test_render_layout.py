@@ -1,7 +1,6 @@
 """The message layout: title link, feed line, time, summary modes, tags, alerts, pictures."""
 
 # Full-width CJK punctuation and typographic dashes are the data under test here.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001  # Chinese replies use full-width punctuation on purpose
+# Chinese replies use full-width punctuation on purpose
 """A filter in words, for /filter replies: English and Simplified Chinese."""
 
 from __future__ import annotations

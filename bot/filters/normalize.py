@@ -1,4 +1,4 @@
-# ruff: noqa: RUF002, RUF003  # full-width and CJK characters are the subject here
+# full-width and CJK characters are the subject here
 """Text folding shared by filter terms and entry text, so both sides compare alike.
 
 `fold` applies, in order: NFKC (full-width ``ＮＡＴＯ`` becomes ``NATO``), case folding,

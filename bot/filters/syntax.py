@@ -1,4 +1,4 @@
-# ruff: noqa: RUF002  # full-width operators and separators are the subject here
+# full-width operators and separators are the subject here
 """Tokenizer and parser for filter expressions: text in, a flat tuple of terms out.
 
 The language is flat (no parentheses, no AND/OR words): a sequence of terms
