@@ -1,4 +1,4 @@
-"""Every entry of every XML/RDF feed in the shared corpus renders to a message Telegram accepts."""
+"""Every entry of every feed in the shared corpus renders to a message Telegram accepts."""
 
 from __future__ import annotations
 
