@@ -671,3 +671,30 @@ def test_message_decoding_fills_missing_fields() -> None:
     assert decode_message('{"text": "hi"}') == OutgoingMessage(text="hi")
     with pytest.raises(ValueError, match="object"):
         decode_message("[1]")
+
+
+async def test_pause_time_is_kept_until_resume(store: Store) -> None:
+    """The first pause time is recorded, survives a second pause and is cleared on resume."""
+    _, sub_id = await _followed_feed(store)
+    assert await store.paused_since(sub_id) is None
+    await store.set_subscription_paused(sub_id, True, now=T0)
+    await store.set_subscription_paused(sub_id, True, now=T0 + 50)
+    assert await store.paused_since(sub_id) == T0
+    sub = await store.get_subscription_by_id(sub_id)
+    assert sub is not None
+    assert sub.paused
+    await store.set_subscription_paused(sub_id, False)
+    assert await store.paused_since(sub_id) is None
+    await store.set_subscription_paused(sub_id, True, now=T0 + 90)
+    assert await store.paused_since(sub_id) == T0 + 90
+
+
+async def test_keys_seen_since_a_time(store: Store) -> None:
+    """Only keys first seen at or after the given time come back, in input order."""
+    feed_id, _ = await _followed_feed(store)
+    await store.commit_entries(feed_id, seen=["old"], outbox=[], now=T0)
+    await store.commit_entries(feed_id, seen=["new-1", "new-2"], outbox=[], now=T0 + 10)
+    await store.commit_entries(feed_id, seen=["old", "new-1"], outbox=[], now=T0 + 20)
+    found = await store.keys_seen_since(feed_id, ["new-2", "unknown", "old", "new-1"], T0 + 10)
+    assert found == ["new-2", "new-1"]
+    assert await store.keys_seen_since(feed_id, ["old"], T0 + 11) == []

@@ -53,8 +53,12 @@ class OutboxMixin(StoreBase):
         seen: Sequence[str],
         outbox: Sequence[OutboxItem],
         now: float,
+        hold_until: float | None = None,
     ) -> int:
         """Queue the items whose keys were unseen and mark ``seen`` keys, atomically.
+
+        ``hold_until`` keeps the queued rows back until then (or until ``release``),
+        so that a /sub confirmation goes out before the backlog it announces.
 
         Backlog items are queued even when seen. An item repeating an earlier one
         for the same subscription and key in this call is dropped. Keys of queued
@@ -74,7 +78,7 @@ class OutboxMixin(StoreBase):
                 queued.add(ident)
                 rows.append(
                     (item.chat_id, item.thread_id, item.subscription_id, feed_id, key,
-                     encode_message(item.message), now, now)
+                     encode_message(item.message), hold_until or now, now)
                 )  # fmt: skip
             await db.executemany(
                 """
@@ -90,6 +94,28 @@ class OutboxMixin(StoreBase):
                 [(feed_id, key, now) for key in sorted(marks)],
             )
         return len(rows)
+
+    async def keys_seen_since(self, feed_id: int, keys: Sequence[str], since: float) -> list[str]:
+        """The keys among ``keys`` first seen at or after ``since``, each once, in input order."""
+        stored = {key: clean(key) for key in keys}
+        async with self._read() as db:
+            rows = await fetch_all(
+                db,
+                f"{_SEEN_AMONG} AND first_seen >= ?",
+                (feed_id, json.dumps(list(stored.values())), since),
+            )
+        recent = {row[0] for row in rows}
+        return [key for key, as_stored in stored.items() if as_stored in recent]
+
+    async def release(self, subscription_id: int, *, now: float) -> None:
+        """Let a subscription's held rows go now (see ``commit_entries``'s ``hold_until``)."""
+        await self._write(
+            """
+            UPDATE outbox SET not_before = ?
+            WHERE subscription_id = ? AND state = 'pending' AND not_before > ?
+            """,
+            (now, subscription_id, now),
+        )
 
     async def prune_seen(self, feed_id: int, *, keep: Sequence[str], before: float) -> int:
         """Forget keys first seen before ``before`` that the feed no longer carries."""

@@ -11,6 +11,8 @@ Notes on the shape:
   pending rows itself, and failed rows stay for the record.
 - ``deliveries`` counts delivered messages per UTC day (day = unix time // 86400):
   one small row a day instead of a row per message.
+- ``subscriptions.paused_at`` (migration 2) is the time of the pause, NULL while the
+  subscription runs; entries first seen since then are the ones /resume skips.
 """
 
 from __future__ import annotations
@@ -89,6 +91,10 @@ MIGRATIONS: tuple[str, ...] = (
         day INTEGER PRIMARY KEY,
         count INTEGER NOT NULL
     );
+    """,
+    # 2: when a subscription was paused, so /resume ID backlog knows what it missed
+    """
+    ALTER TABLE subscriptions ADD COLUMN paused_at REAL;
     """,
 )
 

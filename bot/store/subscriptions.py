@@ -116,10 +116,25 @@ class SubscriptionsMixin(StoreBase):
             (encode_options(options), subscription_id),
         )
 
-    async def set_subscription_paused(self, subscription_id: int, paused: bool) -> None:
+    async def set_subscription_paused(
+        self, subscription_id: int, paused: bool, *, now: float | None = None
+    ) -> None:
+        """Pausing records ``now`` as the pause time (a repeated pause keeps the first one)."""
         await self._write(
-            "UPDATE subscriptions SET paused = ? WHERE id = ?", (int(paused), subscription_id)
+            """
+            UPDATE subscriptions SET paused = ?1,
+                paused_at = CASE WHEN ?1 THEN COALESCE(paused_at, ?2) ELSE NULL END
+            WHERE id = ?3
+            """,
+            (int(paused), now, subscription_id),
         )
+
+    async def paused_since(self, subscription_id: int) -> float | None:
+        """When the subscription was paused; None while it runs (or paused before migration 2)."""
+        row = await self._one(
+            "SELECT paused_at FROM subscriptions WHERE id = ? AND paused = 1", (subscription_id,)
+        )
+        return None if row is None or row[0] is None else float(row[0])
 
     async def _subscription(self, where: str, params: tuple[object, ...]) -> Subscription | None:
         row = await self._one(f"{SUBSCRIPTION_SELECT} WHERE {where}", params)
