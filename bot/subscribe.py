@@ -22,6 +22,8 @@ from bot.store import SubscriptionExists
 
 _BARE_HOST = re.compile(r"^[\w.-]+\.[a-z]{2,}(?::\d+)?(?:/\S*)?$", re.IGNORECASE)
 MAX_DISCOVERED = 3
+BACKLOG_HOLD_SECONDS = 60.0
+"""The backlog waits for the /sub confirmation; if that never comes (a crash), this long."""
 
 
 class SubscribeError(Exception):
@@ -126,7 +128,11 @@ async def subscribe(
         backlog=True,
     )
     await store.commit_entries(
-        feed.id, seen=[entry.key for entry in entries] if created else [], outbox=items, now=now
+        feed.id,
+        seen=[entry.key for entry in entries] if created else [],
+        outbox=items,
+        now=now,
+        hold_until=now + BACKLOG_HOLD_SECONDS,
     )
     if created:
         await store.record_fetch_success(
@@ -138,5 +144,13 @@ async def subscribe(
             title=parsed.title,
             now=now,
         )
-    services.wake_delivery()
     return SubscribeOutcome(subscription, parsed.title or feed_url, existed=False)
+
+
+async def release_backlog(services: Services, outcomes: list[SubscribeOutcome]) -> None:
+    """Send the held backlog of new subscriptions, once their confirmation is out."""
+    now = services.clock()
+    for outcome in outcomes:
+        if not outcome.existed:
+            await services.store.release(outcome.subscription.id, now=now)
+    services.wake_delivery()

@@ -21,7 +21,7 @@ from bot.commands.common import (
     services_of,
 )
 from bot.i18n import t
-from bot.subscribe import SubscribeError, subscribe
+from bot.subscribe import SubscribeError, release_backlog, subscribe
 
 MAX_URLS_PER_COMMAND = 20
 
@@ -35,15 +35,18 @@ async def sub(update: Update, context: Context) -> None:
         raise CommandError(t(target.lang, "sub_usage"))
     services = services_of(context)
     lines = []
+    outcomes = []
     for url in args[:MAX_URLS_PER_COMMAND]:
         try:
             outcome = await subscribe(services, target.chat_id, target.thread_id, url)
         except SubscribeError as exc:
             lines.append(t(target.lang, "sub_failed", url=url, reason=str(exc)))
             continue
+        outcomes.append(outcome)
         key = "sub_exists" if outcome.existed else "sub_ok"
         lines.append(t(target.lang, key, title=outcome.title, number=outcome.subscription.number))
     await reply_lines(update, context, lines)
+    await release_backlog(services, outcomes)
 
 
 @command
