@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import pytest
 
 from tests.corpus import SEED_FEED
 from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.feed_server import FeedServer
 
 TOKEN = "123456789:FAKE-token_for-tests"
 
@@ -75,12 +77,28 @@ def test_preview_renders_a_file_without_token(tmp_path: Path) -> None:
     assert "dw.com" in result.stdout
 
 
-def test_preview_of_a_missing_feed_exits_1(tmp_path: Path) -> None:
-    """A refused address in preview is one line on stderr."""
-    result = _run("preview", "http://169.254.169.254/feed", cwd=tmp_path)
+def test_preview_of_an_unreachable_feed_exits_1(tmp_path: Path) -> None:
+    """A feed that cannot be fetched is one line on stderr, exit 1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = _run("preview", f"http://127.0.0.1:{port}/feed.xml", cwd=tmp_path)
     assert result.returncode == 1
-    assert "refused" in result.stderr
+    assert f"127.0.0.1:{port}/feed.xml" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+
+
+async def test_preview_fetches_a_local_feed(feed_server: FeedServer, tmp_path: Path) -> None:
+    """preview is the operator's tool: a feed on this machine is fetched, not refused."""
+    feed_server.put("/seed.xml", SEED_FEED.read_bytes())
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "preview", feed_server.url("/seed.xml"),
+        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, stderr.decode()
+    assert "俄国称无意入侵乌克兰" in stdout.decode()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
