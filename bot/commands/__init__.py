@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from telegram import BotCommand
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.commands.basic import help_command, start
 from bot.commands.display import set_button, set_command
 from bot.commands.filtering import filter_command
+from bot.commands.manage import lang, pause, resume, stats
+from bot.commands.opml_commands import IMPORT_CAPTION, export, import_caption, import_command
 from bot.commands.subscriptions import list_subscriptions, sub, unsub, unsub_button
 
 BOT_COMMANDS = (
@@ -16,6 +24,12 @@ BOT_COMMANDS = (
     BotCommand("list", "subscriptions"),
     BotCommand("filter", "keyword filter"),
     BotCommand("set", "display options"),
+    BotCommand("pause", "stop deliveries, keep the subscription"),
+    BotCommand("resume", "restart deliveries"),
+    BotCommand("export", "subscriptions as OPML"),
+    BotCommand("import", "subscribe to the feeds of an OPML file"),
+    BotCommand("lang", "reply language (en, zh)"),
+    BotCommand("stats", "bot numbers (bot admins only)"),
     BotCommand("help", "how to use the bot"),
 )
 
@@ -31,5 +45,17 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("list", list_subscriptions, filters=new_posts))
     application.add_handler(CommandHandler("filter", filter_command, filters=new_posts))
     application.add_handler(CommandHandler("set", set_command, filters=new_posts))
+    application.add_handler(CommandHandler("pause", pause, filters=new_posts))
+    application.add_handler(CommandHandler("resume", resume, filters=new_posts))
+    application.add_handler(CommandHandler("lang", lang, filters=new_posts))
+    application.add_handler(CommandHandler("stats", stats, filters=new_posts))
+    application.add_handler(CommandHandler("export", export, filters=new_posts))
+    application.add_handler(CommandHandler("import", import_command, filters=new_posts))
+    application.add_handler(
+        MessageHandler(
+            new_posts & filters.Document.ALL & filters.CaptionRegex(IMPORT_CAPTION),
+            import_caption,
+        )
+    )
     application.add_handler(CallbackQueryHandler(unsub_button, pattern=r"^unsub:"))
     application.add_handler(CallbackQueryHandler(set_button, pattern=r"^set:"))

@@ -12,6 +12,12 @@ EN: dict[str, str] = {
         "/filter ID|all [EXPR|off] — keyword filter, "
         "e.g. <code>/filter 3 乌克兰 NATO -体育</code>\n"
         "/set ID — pictures, link preview, summary length\n"
+        "/pause ID|all — stop deliveries, keep the subscription\n"
+        "/resume ID|all [backlog] — restart; with <code>backlog</code> also send "
+        "what was published during the pause\n"
+        "/export — subscriptions as an OPML file\n"
+        "/import — as the caption of (or in reply to) an OPML file: subscribe to its feeds\n"
+        "/lang en|zh — reply language of this chat\n"
         "/help — this text\n\n"
         "Filters: <code>word</code> any may match, <code>+word</code> required, "
         '<code>-word</code> excluded, <code>"a phrase"</code>, <code>title:word</code>, '
@@ -56,6 +62,44 @@ EN: dict[str, str] = {
     "summary_short": "short",
     "summary_none": "none",
     "set_usage": "Usage: /set ID",
+    "pause_usage": "Usage: /pause ID|all",
+    "pause_ok": "⏸ Paused <b>{title}</b> (#{number}); /resume {number} restarts it",
+    "pause_already": "#{number} <b>{title}</b> is already paused",
+    "pause_all": "⏸ Paused {count} subscriptions; /resume all restarts them",
+    "resume_usage": "Usage: /resume ID|all [backlog]",
+    "resume_ok": "▶️ Resumed <b>{title}</b> (#{number}); entries from the pause are skipped",
+    "resume_backlog": (
+        "▶️ Resumed <b>{title}</b> (#{number}); {count} entries from the pause are on their way"
+    ),
+    "resume_backlog_capped": (
+        "▶️ Resumed <b>{title}</b> (#{number}); the newest {count} of {total} entries "
+        "from the pause are on their way (at most {limit})"
+    ),
+    "resume_not_paused": "#{number} <b>{title}</b> is not paused",
+    "resume_all": "▶️ Resumed {count} subscriptions",
+    "resume_unchecked": (
+        "⚠️ #{number}: could not read the feed now ({reason}); "
+        "entries from the pause may still arrive"
+    ),
+    "nothing_to_resume": "No paused subscriptions in this chat",
+    "lang_usage": "Usage: /lang en|zh (now: {current})",
+    "lang_set": "Replies in this chat are now in English",
+    "stats_admins_only": "Only the bot's administrators may see /stats",
+    "stats": (
+        "<b>newsrelay</b>\nfeeds: {feeds}\nsubscriptions: {subscriptions}\n"
+        "chats: {chats} ({active} active)\ndelivered: {delivered}\npending: {pending}\n"
+        "failed deliveries: {failed}\nfailing feeds: {failing}"
+    ),
+    "stats_failing": "  {url} ({count}×): {error}",
+    "export_caption": "{count} subscriptions of {chat} (OPML)",
+    "import_usage": "Send an OPML file with /import as its caption, or reply /import to one",
+    "import_too_big": "❌ The file is larger than {limit} KB",
+    "import_bad": "❌ Cannot read the OPML file: {reason}",
+    "import_download_failed": "❌ Cannot download the file: {reason}",
+    "import_empty": "No feeds (outlines with an xmlUrl) in that file",
+    "import_start": "Importing {count} feeds…",
+    "import_done": "<b>Import done</b>: {new} new, {existing} already here, {failed} failed",
+    "import_truncated": "Only the first {count} feeds were read (this chat's limit)",
     "admins_only": "Only chat administrators may change subscriptions here",
     "not_allowed": "This bot is not available in this chat",
     "bad_target": "❌ {reason}",
@@ -72,6 +116,11 @@ ZH: dict[str, str] = {
         "/filter 编号|all [表达式|off] — 关键词过滤，"
         "例如 <code>/filter 3 乌克兰 NATO -体育</code>\n"
         "/set 编号 — 图片、链接预览、摘要长度\n"
+        "/pause 编号|all — 暂停推送，保留订阅\n"
+        "/resume 编号|all [backlog] — 恢复推送；加 <code>backlog</code> 会补发暂停期间的内容\n"
+        "/export — 以 OPML 文件导出订阅\n"
+        "/import — 作为 OPML 文件的说明文字（或回复该文件）发送：订阅其中的订阅源\n"
+        "/lang en|zh — 本聊天的回复语言\n"
         "/help — 本说明\n\n"
         "过滤：<code>词</code> 任一匹配，<code>+词</code> 必须包含，<code>-词</code> 排除，"
         '<code>"短语"</code>，<code>title:词</code>，<code>/正则/</code>。'
@@ -115,6 +164,39 @@ ZH: dict[str, str] = {
     "summary_short": "简短",
     "summary_none": "无",
     "set_usage": "用法：/set 编号",
+    "pause_usage": "用法：/pause 编号|all",
+    "pause_ok": "⏸ 已暂停 <b>{title}</b>（#{number}）；/resume {number} 可恢复",
+    "pause_already": "#{number} <b>{title}</b> 已经暂停",
+    "pause_all": "⏸ 已暂停 {count} 个订阅；/resume all 可全部恢复",
+    "resume_usage": "用法：/resume 编号|all [backlog]",
+    "resume_ok": "▶️ 已恢复 <b>{title}</b>（#{number}）；暂停期间的内容不再推送",
+    "resume_backlog": "▶️ 已恢复 <b>{title}</b>（#{number}）；将补发暂停期间的 {count} 条内容",
+    "resume_backlog_capped": (
+        "▶️ 已恢复 <b>{title}</b>（#{number}）；将补发暂停期间最新的 {count} 条"
+        "（共 {total} 条，最多 {limit} 条）"
+    ),
+    "resume_not_paused": "#{number} <b>{title}</b> 没有暂停",
+    "resume_all": "▶️ 已恢复 {count} 个订阅",
+    "resume_unchecked": "⚠️ #{number}：暂时无法读取订阅源（{reason}）；暂停期间的内容可能仍会推送",
+    "nothing_to_resume": "本聊天没有已暂停的订阅",
+    "lang_usage": "用法：/lang en|zh（当前：{current}）",
+    "lang_set": "本聊天的回复语言已设为中文",
+    "stats_admins_only": "只有机器人的管理员可以查看 /stats",
+    "stats": (
+        "<b>newsrelay</b>\n订阅源：{feeds}\n订阅：{subscriptions}\n"
+        "聊天：{chats}（活跃 {active}）\n已推送：{delivered}\n待发送：{pending}\n"
+        "发送失败：{failed}\n出错的订阅源：{failing}"
+    ),
+    "stats_failing": "  {url}（{count} 次）：{error}",
+    "export_caption": "{chat} 的 {count} 个订阅（OPML）",
+    "import_usage": "请发送 OPML 文件并以 /import 作为说明文字，或用 /import 回复该文件",
+    "import_too_big": "❌ 文件超过 {limit} KB",
+    "import_bad": "❌ 无法读取 OPML 文件：{reason}",
+    "import_download_failed": "❌ 无法下载文件：{reason}",
+    "import_empty": "文件中没有订阅源（带 xmlUrl 的 outline）",
+    "import_start": "正在导入 {count} 个订阅源…",
+    "import_done": "<b>导入完成</b>：新增 {new} 个，已有 {existing} 个，失败 {failed} 个",
+    "import_truncated": "只读取了前 {count} 个订阅源（本聊天的上限）",
     "admins_only": "只有群组管理员可以在这里修改订阅",
     "not_allowed": "本聊天不能使用这个机器人",
     "bad_target": "❌ {reason}",

@@ -1,0 +1,154 @@
+"""/export and /import: a chat's subscriptions as an OPML file, and back.
+
+/import works two ways, as Telegram users send files: an OPML document whose
+caption is ``/import`` (Telegram runs no command handler on captions, so a
+message handler matches it), or ``/import`` sent in reply to such a document.
+The file is checked against ``MAX_OPML_BYTES`` before it is downloaded, and at
+most ``access.max_subscriptions_per_chat`` outlines are read. Feeds are
+subscribed one after the other through ``bot.subscribe.subscribe``, which
+enforces the per-chat limit and gives each failure its one-line reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from telegram import Document, Update
+from telegram.error import TelegramError
+
+from bot.commands.common import (
+    MAX_REPLY_WAIT,
+    CommandError,
+    Context,
+    command,
+    command_args,
+    reply,
+    reply_lines,
+    resolve_target,
+    services_of,
+)
+from bot.i18n import t
+from bot.opml import MAX_OPML_BYTES, OpmlError, Outline, read_opml, write_opml
+from bot.services import Services
+from bot.subscribe import SubscribeError, subscribe
+
+IMPORT_CAPTION = re.compile(r"^/import(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
+
+
+async def _send_document(
+    update: Update, context: Context, data: bytes, filename: str, caption: str
+) -> None:
+    """Send a file where the command came from, paced on the chat's budget like ``reply``."""
+    message = update.effective_message
+    if message is None:
+        return
+    budget = services_of(context).budget
+    await asyncio.sleep(min(MAX_REPLY_WAIT, budget.wait_time(message.chat_id)))
+    budget.spend(message.chat_id)
+    await message.reply_document(
+        document=data, filename=filename, caption=caption, parse_mode="HTML", do_quote=False
+    )
+
+
+@command
+async def export(update: Update, context: Context) -> None:
+    """The chat's subscriptions as an OPML 2.0 file."""
+    args = command_args(context)
+    target = await resolve_target(update, context, args)
+    services = services_of(context)
+    subscriptions = await services.store.list_subscriptions(target.chat_id)
+    if not subscriptions:
+        raise CommandError(t(target.lang, "list_empty"))
+    chat = await services.store.get_chat(target.chat_id)
+    name = (chat.title if chat is not None else "") or str(target.chat_id)
+    outlines = [Outline(s.url, s.title) for s in subscriptions]
+    data = write_opml(f"newsrelay: {name}", outlines, created=services.clock())
+    caption = t(target.lang, "export_caption", count=len(subscriptions), chat=name)
+    await _send_document(update, context, data, f"newsrelay-{target.chat_id}.opml", caption)
+
+
+@command
+async def import_command(update: Update, context: Context) -> None:
+    """``/import`` sent in reply to an OPML file."""
+    message = update.effective_message
+    replied = message.reply_to_message if message is not None else None
+    document = replied.document if replied is not None else None
+    args = command_args(context)
+    if document is None:
+        target = await resolve_target(update, context, args)
+        raise CommandError(t(target.lang, "import_usage"))
+    await _import(update, context, args, document)
+
+
+@command
+async def import_caption(update: Update, context: Context) -> None:
+    """An OPML file sent with ``/import`` as its caption."""
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    found = IMPORT_CAPTION.match(message.caption or "")
+    if found is None:
+        return
+    addressed = found.group(1)
+    if addressed and addressed.lower() != (context.bot.username or "").lower():
+        return  # "/import@OtherBot": not for us
+    args = (message.caption or "").split()[1:]
+    await _import(update, context, args, message.document)
+
+
+async def _download(context: Context, document: Document, lang: str) -> bytes:
+    if document.file_size is not None and document.file_size > MAX_OPML_BYTES:
+        raise CommandError(t(lang, "import_too_big", limit=MAX_OPML_BYTES // 1024))
+    try:
+        file = await context.bot.get_file(document.file_id)
+        data = bytes(await file.download_as_bytearray())
+    except TelegramError as exc:
+        raise CommandError(t(lang, "import_download_failed", reason=exc.message)) from exc
+    if len(data) > MAX_OPML_BYTES:
+        raise CommandError(t(lang, "import_too_big", limit=MAX_OPML_BYTES // 1024))
+    return data
+
+
+async def _import(update: Update, context: Context, args: list[str], document: Document) -> None:
+    target = await resolve_target(update, context, args)
+    services = services_of(context)
+    limit = services.settings.access.max_subscriptions_per_chat
+    data = await _download(context, document, target.lang)
+    try:
+        opml = read_opml(data, max_outlines=limit)
+    except OpmlError as exc:
+        raise CommandError(t(target.lang, "import_bad", reason=str(exc))) from exc
+    if not opml.outlines:
+        raise CommandError(t(target.lang, "import_empty"))
+    await reply(update, context, t(target.lang, "import_start", count=len(opml.outlines)))
+    lines, counts = await import_outlines(
+        services, target.chat_id, target.thread_id, opml.outlines, target.lang
+    )
+    head = [t(target.lang, "import_done", **counts)]
+    if opml.truncated:
+        head.append(t(target.lang, "import_truncated", count=len(opml.outlines)))
+    await reply_lines(update, context, head + lines)
+
+
+async def import_outlines(
+    services: Services,
+    chat_id: int,
+    thread_id: int | None,
+    outlines: tuple[Outline, ...],
+    lang: str,
+) -> tuple[list[str], dict[str, int]]:
+    """Subscribe to each outline; one reply line per feed and the new/existing/failed counts."""
+    lines: list[str] = []
+    counts = {"new": 0, "existing": 0, "failed": 0}
+    for outline in outlines:
+        try:
+            outcome = await subscribe(services, chat_id, thread_id, outline.url)
+        except SubscribeError as exc:
+            counts["failed"] += 1
+            lines.append(t(lang, "sub_failed", url=outline.url, reason=str(exc)))
+            continue
+        key = "sub_exists" if outcome.existed else "sub_ok"
+        counts["existing" if outcome.existed else "new"] += 1
+        lines.append(t(lang, key, title=outcome.title, number=outcome.subscription.number))
+    return lines, counts
