@@ -1,4 +1,4 @@
-"""The command line: ``newsrelay run | check-config | preview | stats``.
+"""The command line: ``newsrelay run | check-config | preview | stats | import-opml | export-opml``.
 
 Exit codes: 0 ok, 1 runtime or configuration error (one line on stderr, no
 traceback), 2 usage error (argparse's own).
@@ -11,6 +11,7 @@ import asyncio
 import logging
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,13 @@ from bot.feeds.fetch import Fetcher, FetchError
 from bot.feeds.parse import NotAFeed, parse_feed
 from bot.logs import configure_logging
 from bot.models import DisplayOptions, ParsedFeed, SummaryMode
+from bot.opml import OpmlError, Outline, read_opml, write_opml
 from bot.pipeline import chronological
+from bot.ratelimit import SendBudget
 from bot.render import detect_boilerplate, format_for_terminal, render_entry
+from bot.services import Services
 from bot.store import Store
+from bot.subscribe import SubscribeError, subscribe
 
 
 class CliError(Exception):
@@ -55,6 +60,15 @@ def _parser() -> argparse.ArgumentParser:
 
     stats = commands.add_parser("stats", help="feeds, subscriptions, chats, deliveries")
     stats.add_argument("-c", "--config", type=Path)
+
+    importer = commands.add_parser("import-opml", help="subscribe a chat to an OPML file's feeds")
+    importer.add_argument("file", type=Path, help="the OPML file")
+    importer.add_argument("--chat", type=int, required=True, help="Telegram chat id")
+    importer.add_argument("-c", "--config", type=Path)
+
+    exporter = commands.add_parser("export-opml", help="print a chat's subscriptions as OPML")
+    exporter.add_argument("--chat", type=int, required=True, help="Telegram chat id")
+    exporter.add_argument("-c", "--config", type=Path)
     return parser
 
 
@@ -166,7 +180,89 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"run": _run, "check-config": _check_config, "preview": _preview, "stats": _stats}
+def _chat_kind(chat_id: int) -> str:
+    """A first guess until the chat itself talks to the bot (ensure_chat then corrects it)."""
+    if chat_id > 0:
+        return "private"
+    return "channel" if str(chat_id).startswith("-100") else "group"
+
+
+def _import_opml(args: argparse.Namespace) -> int:
+    """Subscribe on the database directly; the running bot delivers the backlog it queues."""
+    settings = load_settings(args.config)
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror}") from exc
+    try:
+        opml = read_opml(data, max_outlines=settings.access.max_subscriptions_per_chat)
+    except OpmlError as exc:
+        raise CliError(f"{args.file}: {exc}") from exc
+    if not opml.outlines:
+        raise CliError(f"{args.file}: no feeds (outlines with an xmlUrl)")
+    allowed = settings.access.allowed_chats
+    if allowed and args.chat not in allowed:
+        raise CliError(f"chat {args.chat} is not in access.allowed_chats")
+
+    async def subscribe_all() -> int:
+        store = await Store.open(settings.database.path)
+        fetcher = Fetcher(settings.fetch)
+        services = Services(settings, store, fetcher, time.time, lambda: None, SendBudget())
+        failed = 0
+        try:
+            await store.ensure_chat(args.chat, kind=_chat_kind(args.chat))
+            for outline in opml.outlines:
+                try:
+                    outcome = await subscribe(services, args.chat, None, outline.url)
+                except SubscribeError as exc:
+                    failed += 1
+                    print(f"failed  {outline.url}: {exc}")
+                    continue
+                state = "exists" if outcome.existed else "added"
+                print(f"{state}  #{outcome.subscription.number} {outcome.title}  {outline.url}")
+        finally:
+            await fetcher.aclose()
+            await store.close()
+        return failed
+
+    failed = asyncio.run(subscribe_all())
+    if opml.truncated:
+        print(f"only the first {len(opml.outlines)} feeds were read (max_subscriptions_per_chat)")
+    if failed:
+        raise CliError(f"{failed} of {len(opml.outlines)} feeds failed")
+    return 0
+
+
+def _export_opml(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    if not settings.database.path.exists():
+        raise CliError(f"no database at {settings.database.path}")
+
+    async def collect() -> bytes:
+        store = await Store.open(settings.database.path)
+        try:
+            chat = await store.get_chat(args.chat)
+            if chat is None:
+                raise CliError(f"chat {args.chat} is unknown to this database")
+            subscriptions = await store.list_subscriptions(args.chat)
+        finally:
+            await store.close()
+        outlines = [Outline(s.url, s.title) for s in subscriptions]
+        return write_opml(f"newsrelay: {chat.title or args.chat}", outlines, created=time.time())
+
+    sys.stdout.buffer.write(asyncio.run(collect()))
+    sys.stdout.flush()
+    return 0
+
+
+_COMMANDS = {
+    "run": _run,
+    "check-config": _check_config,
+    "preview": _preview,
+    "stats": _stats,
+    "import-opml": _import_opml,
+    "export-opml": _export_opml,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
