@@ -108,8 +108,11 @@ class Deliverer:
         while True:
             self._wake.clear()
             delay = await self.dispatch()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancel that races with the wake-up, and the worker then never stops.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
 
     async def drain(self, grace_seconds: float) -> None:
         """Let the sends under way finish (on shutdown), up to ``grace_seconds``."""
