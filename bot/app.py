@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_SECONDS = 10
 STOP_GRACE_SECONDS = 2.0
+# Updates are handled concurrently: a /sub may wait 20 s on a feed, and replies wait
+# for the chat's send budget; neither may hold back every other chat's commands.
+MAX_CONCURRENT_UPDATES = 64
 
 
 class StartupError(Exception):
@@ -58,6 +61,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .request(request)
         .get_updates_request(updates_request)
         .job_queue(None)
+        .concurrent_updates(MAX_CONCURRENT_UPDATES)
         .build()
     )
     register(application)

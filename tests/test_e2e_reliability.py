@@ -1,0 +1,38 @@
+"""End to end: one chat's slow or failing work never holds back the others, nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.feed_server import FeedServer
+from tests.harness import HarnessFactory
+
+SLOW_CHAT = 7171
+OTHER_CHAT = 7272
+
+
+async def _until(condition: object, seconds: float = 5.0) -> None:
+    """Poll ``condition`` (a callable) until true, failing after ``seconds``."""
+    assert callable(condition)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+async def test_slow_sub_does_not_block_other_chats(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """While one chat's /sub waits on an endless feed, another chat's /help is answered at once."""
+    harness = await bot_factory(fetch={"timeout_seconds": 3})
+    feed_server.slow("/endless.xml", chunk=b" ", interval=0.1)
+    bot_api.user_sends(SLOW_CHAT, f"/sub {feed_server.url('/endless.xml')}")
+    await _until(lambda: feed_server.count("/endless.xml") == 1)
+    reply = await harness.command(OTHER_CHAT, "/help")
+    assert "/sub" in (reply.text or "")
+    assert bot_api.sent_to(SLOW_CHAT) == [], "the slow /sub should still be fetching"
+    failed = await bot_api.wait_for_sent(SLOW_CHAT, 1, timeout=15)
+    assert "timed out" in (failed[0].text or "")
