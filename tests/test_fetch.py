@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import time
 import zlib
@@ -196,6 +197,26 @@ async def test_slow_drip_ends_at_the_deadline(feed_server: FeedServer) -> None:
     assert error.kind is FetchErrorKind.TIMEOUT
     assert str(error) == "timed out after 0.5 s"
     assert 0.4 < elapsed < 1.5
+
+
+async def test_deadline_covers_the_wait_for_a_fetch_slot(feed_server: FeedServer) -> None:
+    """A fetch queued behind a busy slot still ends at its own deadline, not the other's."""
+    feed_server.slow("/drip", interval=0.02)
+    client = Fetcher(_settings(timeout_seconds=1, concurrency=1))
+    try:
+        holder = asyncio.create_task(_error(client, feed_server.url("/drip")))
+        for _ in range(100):  # until the first fetch holds the only slot, 1 s at most
+            if feed_server.count("/drip"):
+                break
+            await asyncio.sleep(0.01)
+        started = time.monotonic()
+        error = await _error(client, feed_server.url("/drip"))
+        elapsed = time.monotonic() - started
+        await holder
+    finally:
+        await client.aclose()
+    assert error.kind is FetchErrorKind.TIMEOUT
+    assert elapsed < 1.5
 
 
 @pytest.mark.parametrize(
