@@ -181,6 +181,9 @@ async def refresh_feed(
         error = str(exc)
         now = clock()
         interval = next_interval(feed.interval_seconds, feed.error_count + 1)
+        if isinstance(exc, FetchError) and exc.retry_after is not None:
+            # The server said when to come back (429/503 Retry-After); within reason, obey.
+            interval = max(interval, min(round(exc.retry_after), MAX_BACKOFF_SECONDS))
         await store.record_fetch_failure(
             feed.id, next_fetch_at=now + interval, error=error, now=now
         )
