@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 _REDACTED = "<token>"
+_TRACEBACKS = logging.Formatter()
 
 
 class TokenFilter(logging.Filter):
@@ -27,8 +28,14 @@ class TokenFilter(logging.Filter):
             if self._secret in message:
                 record.msg = message.replace(self._secret, _REDACTED)
                 record.args = None
+            if record.exc_info and not record.exc_text:
+                # Handlers format the traceback after the filters ran: format it here
+                # so the formatter reuses this (scrubbed) text instead.
+                record.exc_text = _TRACEBACKS.formatException(record.exc_info)
             if record.exc_text and self._secret in record.exc_text:
                 record.exc_text = record.exc_text.replace(self._secret, _REDACTED)
+            if record.stack_info and self._secret in record.stack_info:
+                record.stack_info = record.stack_info.replace(self._secret, _REDACTED)
         return True
 
 
