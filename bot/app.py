@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 
@@ -118,22 +119,42 @@ class Relay:
         return self._store
 
     async def start(self, *, poll_feeds: bool = True) -> None:
-        """Open the store, reach Telegram, and start polling updates, feeds and the outbox."""
+        """Open the store, reach Telegram, and start polling updates, feeds and the outbox.
+
+        Whatever stops the start half-way, what was opened is closed again: a store
+        left open keeps its thread alive and the process would hang instead of exiting.
+        """
         settings = self.settings
-        self._store = store = await Store.open(settings.database.path)
-        self._fetcher = fetcher = Fetcher(settings.fetch)
-        self._application = application = build_application(settings)
         try:
-            await application.initialize()
+            self._store = await Store.open(settings.database.path)
+        except (OSError, sqlite3.Error, RuntimeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise StartupError(
+                f"cannot open the database {settings.database.path}: {reason}"
+            ) from exc
+        try:
+            await self._start_running(self._store, poll_feeds=poll_feeds)
         except InvalidToken as exc:
-            await self._close_resources()
+            await self._teardown()
             raise StartupError("Telegram rejected the bot token") from exc
         except NetworkError as exc:
-            await self._close_resources()
+            await self._teardown()
             api = settings.telegram.api_base_url
             raise StartupError(
                 f"cannot reach the Telegram Bot API at {api}: {exc.message}"
             ) from exc
+        except TelegramError as exc:
+            await self._teardown()
+            raise StartupError(f"the Telegram Bot API refused to start: {exc.message}") from exc
+        except BaseException:
+            await self._teardown()
+            raise
+
+    async def _start_running(self, store: Store, *, poll_feeds: bool) -> None:
+        settings = self.settings
+        self._fetcher = fetcher = Fetcher(settings.fetch)
+        self._application = application = build_application(settings)
+        await application.initialize()
         budget = SendBudget(limits=self._limits)
         self._deliverer = deliverer = Deliverer(
             application.bot, store, clock=self.clock, budget=budget
@@ -163,6 +184,11 @@ class Relay:
 
     async def stop(self) -> None:
         """Stop in reverse order; sends under way get a short grace period."""
+        await self._teardown()
+        event(log, logging.INFO, "stopped")
+
+    async def _teardown(self) -> None:
+        """Stop and close whatever is running or open, also after a failed start."""
         if self._poller is not None:
             await self._poller.stop()
         if self._delivery_task is not None:
@@ -180,7 +206,6 @@ class Relay:
                 await application.stop()
             await application.shutdown()
         await self._close_resources()
-        event(log, logging.INFO, "stopped")
 
     async def _close_resources(self) -> None:
         if self._fetcher is not None:
