@@ -156,6 +156,8 @@ async def test_pause_and_resume_bad_input(
         assert "\n" not in answer
     await harness.command(CHAT, "/pause 1")
     assert "already paused" in ((await harness.command(CHAT, "/pause #1")).text or "")
+    resumed = await harness.command(CHAT, "/resume 1 BACKLOG")
+    assert "nothing from the pause" in (resumed.text or "")
 
 
 async def test_group_members_cannot_pause(

@@ -59,6 +59,7 @@ class Resumed:
     """Entries of the pause still in the feed (before the cap and the filters)."""
     error: str | None = None
     """Why the feed could not be read at resume time, if it could not."""
+    backlog: bool = False
 
 
 async def _fetch(services: Services, url: str) -> ParsedFeed | str:
@@ -122,7 +123,7 @@ async def _queue_backlog(
         backlog=True,
     )
     queued = await store.commit_entries(sub.feed_id, seen=[], outbox=items, now=services.clock())
-    return Resumed(sub, queued=queued, total=len(missed))
+    return Resumed(sub, queued=queued, total=len(missed), backlog=True)
 
 
 def _resumed_line(result: Resumed, lang: str) -> str:
@@ -142,7 +143,8 @@ def _resumed_line(result: Resumed, lang: str) -> str:
         )
     if result.total:
         return t(lang, "resume_backlog", title=title, number=sub.number, count=result.queued)
-    return t(lang, "resume_ok", title=title, number=sub.number)
+    key = "resume_backlog_none" if result.backlog else "resume_ok"
+    return t(lang, key, title=title, number=sub.number)
 
 
 @command

@@ -75,6 +75,9 @@ EN: dict[str, str] = {
         "▶️ Resumed <b>{title}</b> (#{number}); the newest {count} of {total} entries "
         "from the pause are on their way (at most {limit})"
     ),
+    "resume_backlog_none": (
+        "▶️ Resumed <b>{title}</b> (#{number}); the feed has nothing from the pause"
+    ),
     "resume_not_paused": "#{number} <b>{title}</b> is not paused",
     "resume_all": "▶️ Resumed {count} subscriptions",
     "resume_unchecked": (
@@ -175,6 +178,7 @@ ZH: dict[str, str] = {
         "▶️ 已恢复 <b>{title}</b>（#{number}）；将补发暂停期间最新的 {count} 条"
         "（共 {total} 条，最多 {limit} 条）"
     ),
+    "resume_backlog_none": "▶️ 已恢复 <b>{title}</b>（#{number}）；暂停期间没有新内容",
     "resume_not_paused": "#{number} <b>{title}</b> 没有暂停",
     "resume_all": "▶️ 已恢复 {count} 个订阅",
     "resume_unchecked": "⚠️ #{number}：暂时无法读取订阅源（{reason}）；暂停期间的内容可能仍会推送",
