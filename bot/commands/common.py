@@ -50,6 +50,13 @@ async def language(services: Services, update: Update) -> str:
     return pick_language(stored.language if stored else None, user.language_code if user else None)
 
 
+async def pace(context: Context, chat_id: int) -> None:
+    """Replies count against the chat's limit like deliveries: wait our turn (briefly)."""
+    budget = services_of(context).budget
+    await asyncio.sleep(min(MAX_REPLY_WAIT, budget.wait_time(chat_id)))
+    budget.spend(chat_id)
+
+
 async def reply(
     update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
@@ -57,10 +64,7 @@ async def reply(
     message = update.effective_message
     if message is None:
         return
-    budget = services_of(context).budget
-    # Replies count against the chat's limit like deliveries; wait our turn (briefly).
-    await asyncio.sleep(min(MAX_REPLY_WAIT, budget.wait_time(message.chat_id)))
-    budget.spend(message.chat_id)
+    await pace(context, message.chat_id)
     await message.reply_text(
         text,
         parse_mode=ParseMode.HTML,

@@ -11,18 +11,17 @@ enforces the per-chat limit and gives each failure its one-line reason.
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 from telegram import Document, Update
 from telegram.error import TelegramError
 
 from bot.commands.common import (
-    MAX_REPLY_WAIT,
     CommandError,
     Context,
     command,
     command_args,
+    pace,
     reply,
     reply_lines,
     resolve_target,
@@ -43,9 +42,7 @@ async def _send_document(
     message = update.effective_message
     if message is None:
         return
-    budget = services_of(context).budget
-    await asyncio.sleep(min(MAX_REPLY_WAIT, budget.wait_time(message.chat_id)))
-    budget.spend(message.chat_id)
+    await pace(context, message.chat_id)
     await message.reply_document(
         document=data, filename=filename, caption=caption, parse_mode="HTML", do_quote=False
     )
