@@ -26,7 +26,14 @@ from datetime import timedelta
 
 from telegram import Bot, InputMediaPhoto, LinkPreviewOptions
 from telegram import MessageEntity as TgEntity
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot.logs import event
 from bot.models import MessageEntity, OutgoingMessage
@@ -191,6 +198,20 @@ class Deliverer:
                 log,
                 logging.WARNING,
                 "send_retry",
+                chat_id=row.chat_id,
+                error=exc.message,
+                backoff=backoff,
+            )
+        except TelegramError as exc:
+            # An answer with no rule above (401 while the token is revoked, 409, a new
+            # code): Telegram did not take the message; retry with backoff, never spin.
+            attempts = row.attempts + 1
+            backoff = min(MAX_BACKOFF, 2.0**attempts)
+            await store.defer(row.id, not_before=now + backoff, error=exc.message)
+            event(
+                log,
+                logging.ERROR,
+                "send_refused",
                 chat_id=row.chat_id,
                 error=exc.message,
                 backoff=backoff,

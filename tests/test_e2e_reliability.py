@@ -6,6 +6,7 @@ import asyncio
 
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.feed_server import FeedServer
+from tests.fakes.feedgen import Item, rss
 from tests.harness import HarnessFactory
 
 SLOW_CHAT = 7171
@@ -36,3 +37,35 @@ async def test_slow_sub_does_not_block_other_chats(
     assert bot_api.sent_to(SLOW_CHAT) == [], "the slow /sub should still be fetching"
     failed = await bot_api.wait_for_sent(SLOW_CHAT, 1, timeout=15)
     assert "timed out" in (failed[0].text or "")
+
+
+async def test_unexpected_telegram_error_is_retried_not_lost(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """An answer the worker has no rule for (401 while the token is revoked) is backed off."""
+    items = [
+        Item(guid=f"u-{n}", title=f"Update {n}", link=f"https://news.example/u{n}")
+        for n in range(2)
+    ]
+    feed_server.put("/u.xml", rss("Updates", items[:1]))
+    harness = await bot_factory(delivery={"backlog_on_subscribe": 0})
+    await harness.command(OTHER_CHAT, f"/sub {feed_server.url('/u.xml')}")
+    bot_api.fail_next("sendMessage", chat_id=OTHER_CHAT, code=401, description="Unauthorized")
+    feed_server.put("/u.xml", rss("Updates", items[::-1]))
+    await harness.poll()
+    assert harness.relay is not None
+    store = harness.relay.store
+
+    async def retried_rows() -> list[int]:
+        rows = await store.pending_outbox(harness.clock() + 3600, 10)
+        return [row.attempts for row in rows if row.attempts]
+
+    for _ in range(250):  # the refusal is recorded on the row, within 5 s
+        if await retried_rows():
+            break
+        await asyncio.sleep(0.02)
+    assert await retried_rows() == [1]
+    await harness.settle()
+    assert [m.text.splitlines()[0] for m in bot_api.sent_to(OTHER_CHAT)[1:] if m.text] == [
+        "Update 1"
+    ]
