@@ -168,6 +168,7 @@ class Relay:
             clock=self.clock,
             concurrency=settings.fetch.concurrency,
             on_queued=deliverer.wake,
+            interval_seconds=settings.polling.effective_interval,
             tick_seconds=self._tick,
         )
         with contextlib.suppress(TelegramError):

@@ -64,6 +64,11 @@ class PollingSettings(_Section):
     interval_seconds: int = Field(default=300, ge=1)
     min_interval_seconds: int = Field(default=60, ge=1)
 
+    @property
+    def effective_interval(self) -> int:
+        """The time between two fetches of a feed: the interval, never below the minimum."""
+        return max(self.interval_seconds, self.min_interval_seconds)
+
 
 class FetchSettings(_Section):
     timeout_seconds: float = Field(default=20, gt=0)

@@ -242,6 +242,7 @@ async def _succeeded(
     await store.record_fetch_success(
         feed.id,
         next_fetch_at=now + feed.interval_seconds,
+        interval_seconds=feed.interval_seconds,
         etag=etag,
         last_modified=last_modified,
         body_hash=body_hash,

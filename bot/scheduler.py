@@ -9,6 +9,7 @@ fetched twice at the same time, however many chats follow it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ class Poller:
         clock: Callable[[], float],
         concurrency: int,
         on_queued: Callable[[], None],
+        interval_seconds: int,
         tick_seconds: float = MAX_TICK_SECONDS,
     ) -> None:
         self._store = store
@@ -45,6 +47,7 @@ class Poller:
         self._concurrency = concurrency
         self._on_queued = on_queued
         self._tick_seconds = tick_seconds
+        self._interval = interval_seconds
         self._running: dict[int, asyncio.Task[RefreshResult]] = {}
         self._scheduler: AsyncIOScheduler | None = None
 
@@ -91,6 +94,9 @@ class Poller:
 
     async def _refresh(self, feed: Feed) -> RefreshResult:
         try:
+            # The configured interval applies from a feed's next fetch on, so a changed
+            # polling.interval_seconds takes effect without touching the database.
+            feed = dataclasses.replace(feed, interval_seconds=self._interval)
             async with self._limit:
                 result = await refresh_feed(
                     feed, fetcher=self._fetcher, store=self._store, clock=self._clock

@@ -97,9 +97,7 @@ async def subscribe(
     feed, created = await store.get_or_create_feed(
         feed_url,
         title=parsed.title,
-        interval_seconds=max(
-            settings.polling.interval_seconds, settings.polling.min_interval_seconds
-        ),
+        interval_seconds=settings.polling.effective_interval,
         now=now,
     )
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.config import PollingSettings
 from tests.corpus import SEED_FEED
 from tests.fakes.bot_api import FakeBotAPI, SentMessage
 from tests.fakes.feed_server import FeedServer
@@ -177,3 +178,23 @@ async def test_seed_item_is_delivered_from_the_real_feed(
     body = sent[1].text or sent[1].caption or ""
     assert "feedx.top" not in body
     assert bot_api.rejected == []
+
+
+async def test_changed_polling_interval_applies_to_existing_feeds(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """After a restart with a longer polling.interval_seconds, a feed is fetched that much less."""
+    harness, _ = await _subscribe(bot_factory, feed_server, bot_api)
+    harness.settings = harness.settings.model_copy(
+        update={"polling": PollingSettings(interval_seconds=600, min_interval_seconds=60)}
+    )
+    await harness.restart()
+    await harness.poll()  # due under the old 60 s interval; fetched, next in 600 s
+    fetches = feed_server.count("/news.xml")
+    assert harness.relay is not None
+    harness.clock.advance(300)
+    await harness.relay.poller.poll_once()
+    assert feed_server.count("/news.xml") == fetches
+    harness.clock.advance(301)
+    await harness.relay.poller.poll_once()
+    assert feed_server.count("/news.xml") == fetches + 1
