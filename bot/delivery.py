@@ -30,7 +30,6 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
-    NetworkError,
     RetryAfter,
     TelegramError,
 )
@@ -185,8 +184,10 @@ class Deliverer:
             )
         except BadRequest as exc:
             await self._refused(row, exc.message)
-        except NetworkError as exc:
+        except TelegramError as exc:
             # TimedOut is a NetworkError too: Telegram may have the message; at-least-once.
+            # Other answers with no rule above (401 while the token is revoked, 409, a new
+            # code) mean Telegram did not take it: retry with backoff too, never spin.
             attempts = row.attempts + 1
             if attempts >= MAX_TIMEOUT_ATTEMPTS and "timed out" in exc.message.lower():
                 await store.mark_failed(row.id, error=exc.message, now=now)
@@ -198,20 +199,6 @@ class Deliverer:
                 log,
                 logging.WARNING,
                 "send_retry",
-                chat_id=row.chat_id,
-                error=exc.message,
-                backoff=backoff,
-            )
-        except TelegramError as exc:
-            # An answer with no rule above (401 while the token is revoked, 409, a new
-            # code): Telegram did not take the message; retry with backoff, never spin.
-            attempts = row.attempts + 1
-            backoff = min(MAX_BACKOFF, 2.0**attempts)
-            await store.defer(row.id, not_before=now + backoff, error=exc.message)
-            event(
-                log,
-                logging.ERROR,
-                "send_refused",
                 chat_id=row.chat_id,
                 error=exc.message,
                 backoff=backoff,
