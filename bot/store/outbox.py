@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+import aiosqlite
+
 from bot.models import OutgoingMessage
 from bot.store.base import (
     OUTBOX_SELECT,
@@ -20,7 +22,7 @@ from bot.store.base import (
     fetch_all,
     outbox_from_row,
 )
-from bot.store.codec import encode_message
+from bot.store.codec import CodecError, encode_message
 from bot.store.records import OutboxItem, OutboxRow
 
 _DELIVERABLE = """
@@ -133,7 +135,7 @@ class OutboxMixin(StoreBase):
             f"{OUTBOX_SELECT} {_DELIVERABLE} AND o.not_before <= ? ORDER BY o.id LIMIT ?",
             (now, limit),
         )
-        return [outbox_from_row(row) for row in rows]
+        return await self._readable(rows, now)
 
     async def outbox_heads(self, now: float, limit: int) -> list[OutboxRow]:
         """The oldest row of each chat, if it is ready, oldest first: one per chat.
@@ -148,7 +150,20 @@ class OutboxMixin(StoreBase):
             ORDER BY o.id LIMIT ?""",  # noqa: S608 - constant fragments only
             (now, limit),
         )
-        return [outbox_from_row(row) for row in rows]
+        return await self._readable(rows, now)
+
+    async def _readable(self, rows: Sequence[aiosqlite.Row], now: float) -> list[OutboxRow]:
+        """The rows that decode; one that does not (another version wrote it) is failed.
+
+        Left pending, such a row would stop the worker on every pass, for every chat.
+        """
+        readable = []
+        for row in rows:
+            try:
+                readable.append(outbox_from_row(row))
+            except CodecError as exc:
+                await self.mark_failed(row["id"], error=f"unreadable message: {exc}", now=now)
+        return readable
 
     async def next_outbox_time(self) -> float | None:
         """When the next chat's head row becomes ready (possibly in the past), or None."""
