@@ -19,6 +19,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
 from bot.commands import BOT_COMMANDS, register
+from bot.commands.common import reply
 from bot.config import Settings
 from bot.delivery import Deliverer
 from bot.feeds.fetch import Fetcher
@@ -75,8 +76,9 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
     log.error("handler_failed error=%r", error, exc_info=error)
     if isinstance(update, Update) and update.effective_message is not None:
+        # Through the chat's send budget like every reply: Telegram counts these too.
         with contextlib.suppress(TelegramError):
-            await update.effective_message.reply_text(t("en", "error"), do_quote=False)
+            await reply(update, context, t("en", "error"))
 
 
 class Relay:

@@ -99,3 +99,14 @@ async def test_unreadable_outbox_row_fails_alone(
     assert (sent[-1].text or "").startswith("Corrupt neighbour 1")
     assert harness.relay is not None
     assert (await harness.relay.store.stats()).failed == 1
+
+
+async def test_error_replies_keep_to_the_chat_budget(
+    bot_factory: HarnessFactory, bot_api: FakeBotAPI
+) -> None:
+    """Replies of the error handler count against the chat's limit, so no reply meets a 429."""
+    harness = await bot_factory()
+    texts = [*["/unsub 99999999999999999999999"] * 4, "/help", "/help"]
+    replies = [await harness.command(SLOW_CHAT, text) for text in texts]
+    assert [r.code for r in bot_api.rejected] == []
+    assert "/sub" in (replies[-1].text or "")
