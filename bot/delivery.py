@@ -12,7 +12,9 @@ What each Telegram answer means:
 - BadRequest on pictures: the entry goes again as its text form.
 - BadRequest on content: the entry goes once more as plain title + link.
 - TimedOut / NetworkError / 5xx: Telegram may or may not have it; retry later
-  with backoff (a 5xx means it did not take it, so that is not a repeat).
+  with backoff, for as long as the outage lasts (a 5xx means it did not take
+  it, so that is not a repeat). A picture message that keeps timing out goes
+  as its text form instead.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from telegram.error import (
     Forbidden,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
 
 from bot.logs import event
@@ -44,7 +47,8 @@ log = logging.getLogger(__name__)
 IDLE_SECONDS = 30.0
 BATCH = 500
 MAX_BACKOFF = 600.0
-MAX_TIMEOUT_ATTEMPTS = 8
+PHOTO_TIMEOUTS = 3
+DISPATCH_ERROR_PAUSE = 5.0
 
 # Telegram's words when it cannot fetch or use a picture (PTB strips "Bad Request: ").
 _PICTURE_ERRORS = (
@@ -82,6 +86,11 @@ def plain_form(message: OutgoingMessage) -> OutgoingMessage:
     )
 
 
+def _without_pictures(message: OutgoingMessage) -> OutgoingMessage:
+    """The text form of the message: what goes when Telegram cannot use its pictures."""
+    return dataclasses.replace(message, photo_urls=(), caption="", caption_entities=())
+
+
 def _is_plain(message: OutgoingMessage) -> bool:
     return not message.photo_urls and not message.entities and message.text == message.plain_text
 
@@ -113,7 +122,13 @@ class Deliverer:
         """Dispatch until cancelled."""
         while True:
             self._wake.clear()
-            delay = await self.dispatch()
+            try:
+                delay = await self.dispatch()
+            except Exception:
+                # The outbox keeps every row; a passing database error must not end
+                # sending for good. Log it loudly and look again shortly.
+                log.exception("dispatch_failed")
+                delay = DISPATCH_ERROR_PAUSE
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
             # cancel that races with the wake-up, and the worker then never stops.
             with contextlib.suppress(TimeoutError):
@@ -188,11 +203,11 @@ class Deliverer:
             # TimedOut is a NetworkError too: Telegram may have the message; at-least-once.
             # Other answers with no rule above (401 while the token is revoked, 409, a new
             # code) mean Telegram did not take it: retry with backoff too, never spin.
+            # Nothing is given up during an outage; but pictures that keep timing out
+            # (Telegram fetching them slowly) are dropped so the entry itself gets through.
             attempts = row.attempts + 1
-            if attempts >= MAX_TIMEOUT_ATTEMPTS and "timed out" in exc.message.lower():
-                await store.mark_failed(row.id, error=exc.message, now=now)
-                event(log, logging.ERROR, "delivery_failed", outbox_id=row.id, error=exc.message)
-                return
+            if isinstance(exc, TimedOut) and row.message.photo_urls and attempts >= PHOTO_TIMEOUTS:
+                await store.replace_outbox_message(row.id, _without_pictures(row.message))
             backoff = min(MAX_BACKOFF, 2.0**attempts)
             await store.defer(row.id, not_before=now + backoff, error=exc.message)
             event(
@@ -216,7 +231,7 @@ class Deliverer:
             event(log, logging.WARNING, "delivery_failed", chat_id=row.chat_id, error=reason)
             return
         if message.photo_urls and any(marker in lowered for marker in _PICTURE_ERRORS):
-            fallback = dataclasses.replace(message, photo_urls=(), caption="", caption_entities=())
+            fallback = _without_pictures(message)
         elif not _is_plain(message):
             fallback = plain_form(message)
             event(

@@ -18,7 +18,7 @@ from bot.feeds.fetch import Fetcher, FetchError
 from bot.feeds.parse import NotAFeed, parse_feed
 from bot.filters import CompiledFilter, FilterFields, FilterSyntaxError, compile_filter, match_all
 from bot.logs import event
-from bot.models import Entry, Feed, OutgoingMessage, ParsedFeed, Subscription
+from bot.models import DisplayOptions, Entry, Feed, OutgoingMessage, ParsedFeed, Subscription
 from bot.render import Boilerplate, detect_boilerplate, html_to_plain, render_entry
 from bot.store import OutboxItem, Store
 
@@ -106,14 +106,7 @@ def plan_deliveries(
             cache_key = (entry.key, sub.options, alert_terms)
             message = rendered.get(cache_key)
             if message is None:
-                message = render_entry(
-                    entry,
-                    feed_title=feed_title,
-                    options=sub.options,
-                    tz=UTC,
-                    alert_terms=alert_terms,
-                    boilerplate=boilerplate,
-                )
+                message = _render_or_plain(entry, feed_title, sub.options, alert_terms, boilerplate)
                 rendered[cache_key] = message
             items.append(
                 OutboxItem(
@@ -127,6 +120,34 @@ def plan_deliveries(
                 )
             )
     return items
+
+
+def _render_or_plain(
+    entry: Entry,
+    feed_title: str,
+    options: DisplayOptions,
+    alert_terms: tuple[str, ...],
+    boilerplate: Boilerplate | None,
+) -> OutgoingMessage:
+    """The rendered entry; if the renderer fails on it, its title and link as plain text.
+
+    One entry's unforeseen HTML must not stop its feed: the entry is still delivered,
+    and the failure is logged with its traceback so the renderer can be fixed.
+    """
+    try:
+        return render_entry(
+            entry,
+            feed_title=feed_title,
+            options=options,
+            tz=UTC,
+            alert_terms=alert_terms,
+            boilerplate=boilerplate,
+        )
+    except Exception:
+        log.exception("render_failed entry=%r link=%r", entry.key, entry.link)
+        # 2,000 code points are at most 4,000 UTF-16 units: always within Telegram's limit.
+        plain = "\n".join(p for p in (entry.title or feed_title, entry.link) if p)[:2000]
+        return OutgoingMessage(text=plain or "…", plain_text=plain or "…")
 
 
 def next_interval(base: int, error_count: int) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import Item, rss
@@ -176,3 +178,25 @@ async def test_web_page_that_links_a_feed(
     assert harness.relay is not None
     subs = await harness.relay.store.list_subscriptions(CHAT)
     assert subs[0].url == url
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["/unsub 99999999999999999999999", "/set ²", "/filter -² x", "/unsub #1x", "/set"],
+)
+async def test_odd_ids_get_a_one_line_reason(bot_factory: HarnessFactory, text: str) -> None:
+    """Huge numbers, superscript digits and junk ids are answered with a reason, not an error."""
+    harness = await _bot(bot_factory)
+    reply = await harness.command(CHAT, text)
+    body = reply.text or ""
+    assert "\n" not in body.strip()
+    assert "went wrong" not in body
+    assert body.startswith(("No subscription", "Usage", "❌"))
+
+
+async def test_too_many_urls_are_named(bot_factory: HarnessFactory) -> None:
+    """/sub with more than 20 addresses says that only the first 20 were taken."""
+    harness = await _bot(bot_factory)
+    urls = " ".join(f"notaurl{n}" for n in range(22))
+    reply = await harness.command(CHAT, f"/sub {urls}")
+    assert "first 20 of 22" in (reply.text or "")

@@ -110,9 +110,19 @@ async def is_admin(context: Context, chat: Chat | ChatFullInfo, user_id: int | N
     return member.status in _ADMIN_STATUSES
 
 
+def whole_number(text: str, *, digits: int = 18) -> int | None:
+    """An ASCII whole number of at most ``digits`` digits, else None.
+
+    ``str.isdigit`` alone accepts "²" and numbers SQLite cannot hold.
+    """
+    if text.isascii() and text.isdigit() and len(text) <= digits:
+        return int(text)
+    return None
+
+
 def is_chat_ref(word: str) -> bool:
     """``@channel`` or ``-100123``: the command manages another chat."""
-    return word.startswith("@") or (word.startswith("-") and word[1:].isdigit())
+    return word.startswith("@") or (word.startswith("-") and whole_number(word[1:]) is not None)
 
 
 async def resolve_target(update: Update, context: Context, args: list[str]) -> Target:
@@ -126,7 +136,7 @@ async def resolve_target(update: Update, context: Context, args: list[str]) -> T
     if args and is_chat_ref(args[0]):
         ref = args.pop(0)
         try:
-            target = await context.bot.get_chat(int(ref) if ref.lstrip("-").isdigit() else ref)
+            target = await context.bot.get_chat(ref if ref.startswith("@") else int(ref))
         except (BadRequest, Forbidden) as exc:
             raise CommandError(t(lang, "bad_target", reason=f"{ref}: {exc.message}")) from exc
         if not await is_admin(context, target, user.id if user else None):
@@ -146,10 +156,10 @@ async def resolve_target(update: Update, context: Context, args: list[str]) -> T
 
 async def find_subscription(services: Services, chat_id: int, ref: str, lang: str) -> Subscription:
     """A subscription named by ``3``, ``#3`` or its URL."""
-    number = ref.removeprefix("#")
+    number = whole_number(ref.removeprefix("#"), digits=9)
     found = (
-        await services.store.get_subscription(chat_id, int(number))
-        if number.isdigit()
+        await services.store.get_subscription(chat_id, number)
+        if number is not None
         else await services.store.find_subscription(chat_id, ref)
     )
     if found is None:

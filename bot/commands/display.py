@@ -18,6 +18,7 @@ from bot.commands.common import (
     reply,
     resolve_target,
     services_of,
+    whole_number,
 )
 from bot.i18n import t
 from bot.models import DisplayOptions, Subscription, SummaryMode
@@ -83,7 +84,7 @@ async def set_button(update: Update, context: Context) -> None:
     """A press on the /set keyboard: flip the option and redraw the keyboard."""
     query = update.callback_query
     parts = callback_parts(query.data if query else None, "set")
-    if query is None or parts is None or len(parts) != 2 or not parts[0].isdigit():
+    if query is None or parts is None or len(parts) != 2 or whole_number(parts[0]) is None:
         return
     services = services_of(context)
     lang = await language(services, update)

@@ -19,6 +19,7 @@ from bot.commands.common import (
     reply_lines,
     resolve_target,
     services_of,
+    whole_number,
 )
 from bot.i18n import t
 from bot.subscribe import SubscribeError, release_backlog, subscribe
@@ -36,6 +37,8 @@ async def sub(update: Update, context: Context) -> None:
     services = services_of(context)
     lines = []
     outcomes = []
+    if len(args) > MAX_URLS_PER_COMMAND:
+        lines.append(t(target.lang, "sub_too_many", limit=MAX_URLS_PER_COMMAND, count=len(args)))
     for url in args[:MAX_URLS_PER_COMMAND]:
         try:
             outcome = await subscribe(services, target.chat_id, target.thread_id, url)
@@ -86,7 +89,7 @@ async def unsub_button(update: Update, context: Context) -> None:
     """A press on the /unsub keyboard."""
     query = update.callback_query
     parts = callback_parts(query.data if query else None, "unsub")
-    if query is None or parts is None or not parts[0].isdigit():
+    if query is None or parts is None or whole_number(parts[0]) is None:
         return
     services = services_of(context)
     lang = await language(services, update)
