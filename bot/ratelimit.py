@@ -47,15 +47,19 @@ class TokenBucket:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Budgets a little under Telegram's published limits."""
+    """Budgets a little under Telegram's published limits.
+
+    No bursts in a chat: Telegram lets short bursts pass, but how short is not
+    documented, and a headline reader does not notice one second between messages.
+    """
 
     # Burst plus one second of refill stays under 30 in any one-second window.
     global_burst: float = 5
     global_interval: float = 1 / 24
-    private_burst: float = 2
-    private_interval: float = 1.1
-    group_burst: float = 2
-    group_interval: float = 3.5
+    private_burst: float = 1
+    private_interval: float = 1.05
+    group_burst: float = 1
+    group_interval: float = 3.2
 
 
 class SendBudget:

@@ -33,7 +33,7 @@ def test_header_title_link_feed_and_time() -> None:
         feed_title="德国之声 DW",
         tz=timezone(timedelta(hours=8)),
     )
-    assert message.text.startswith("俄国称无意入侵乌克兰\n德国之声 DW · 2022-01-11 09:33")
+    assert message.text.startswith("俄国称无意入侵乌克兰\n德国之声 DW · 2022-01-11 09:33 UTC+08:00")
     kinds = {(e.type, covered(message.text, e), e.url) for e in message.entities}
     assert ("bold", "俄国称无意入侵乌克兰", None) in kinds
     assert ("text_link", "俄国称无意入侵乌克兰", LINK) in kinds

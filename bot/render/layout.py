@@ -75,7 +75,9 @@ def _when(published: datetime | None, tz: tzinfo) -> str:
         t = published.astimezone(tz)
     except (OverflowError, ValueError):  # a date at the edge of datetime's range
         return ""
-    return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
+    # The zone is named: a chat's time zone is not known to a bot, so it is often UTC.
+    zone = t.tzname() or ""
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d} {zone}".rstrip()
 
 
 def _hashtag(tag: str) -> str | None:
