@@ -200,3 +200,35 @@ async def test_too_many_urls_are_named(bot_factory: HarnessFactory) -> None:
     urls = " ".join(f"notaurl{n}" for n in range(22))
     reply = await harness.command(CHAT, f"/sub {urls}")
     assert "first 20 of 22" in (reply.text or "")
+
+
+async def test_album_option_sends_a_media_group(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """With albums on, an entry with several pictures goes as one media group with the caption."""
+    harness = await _bot(bot_factory)
+    body = "".join(f'<p>Part {n}.</p><img src="https://img.example/g{n}.jpg">' for n in range(3))
+    first = Item(guid="g0", title="Gallery 0", link="https://news.example/g0", pub_date=START)
+    feed_server.put("/g.xml", rss("Gallery", [first]))
+    await harness.command(CHAT, f"/sub {feed_server.url('/g.xml')}")
+    menu = await harness.command(CHAT, "/set 1")
+    assert menu.reply_markup is not None
+    album = next(
+        b["callback_data"]
+        for row in menu.reply_markup["inline_keyboard"]
+        for b in row
+        if b["callback_data"].endswith(":album")
+    )
+    bot_api.user_presses(CHAT, menu.message_id, album, user_id=CHAT)
+    await bot_api.wait_for_calls("editMessageReplyMarkup", 1)
+    second = Item(
+        guid="g1", title="Gallery 1", link="https://news.example/g1",
+        description_html=body, pub_date=START + timedelta(minutes=1),
+    )  # fmt: skip
+    feed_server.put("/g.xml", rss("Gallery", [second, first]))
+    await harness.poll()
+    sent = await bot_api.wait_for_sent(CHAT, 3)
+    assert sent[-1].method == "sendMediaGroup"
+    assert sent[-1].photos == [f"https://img.example/g{n}.jpg" for n in range(3)]
+    assert "Gallery 1" in (sent[-1].media[0].get("caption") or "")
+    assert bot_api.rejected == []
