@@ -175,28 +175,18 @@ async def refresh_feed(
     """Fetch one feed and queue its new entries for every subscriber."""
     try:
         response = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
-        if response.not_modified:
-            # A 304 need not repeat the validators; keep the ones we sent.
+        digest = feed.body_hash if response.not_modified else body_digest(response.body)
+        if digest == feed.body_hash:
+            # Nothing new. A 304 need not repeat the validators: keep the ones we sent.
             await _succeeded(
                 store,
                 feed,
                 clock,
                 etag=response.etag or feed.etag,
                 last_modified=response.last_modified or feed.last_modified,
-                body_hash=feed.body_hash,
-            )
-            return RefreshResult(feed.id, "not_modified")
-        digest = body_digest(response.body)
-        if digest == feed.body_hash:
-            await _succeeded(
-                store,
-                feed,
-                clock,
-                etag=response.etag,
-                last_modified=response.last_modified,
                 body_hash=digest,
             )
-            return RefreshResult(feed.id, "unchanged")
+            return RefreshResult(feed.id, "not_modified" if response.not_modified else "unchanged")
         parsed = parse_feed(response.body, url=response.url, content_type=response.content_type)
     except (FetchError, NotAFeed) as exc:
         error = str(exc)
