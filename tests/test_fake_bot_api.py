@@ -35,6 +35,7 @@ from tests.fakes.telegram_rules import (
     check_caption,
     check_entities,
     check_text,
+    nesting_problem,
     parse_html,
     utf16_len,
 )
@@ -638,3 +639,22 @@ async def test_wait_for_sent_reports_refusals(bot_api: FakeBotAPI, bot: Bot) -> 
     with pytest.raises(AssertionError, match=r"(?i)Unsupported start tag") as caught:
         await bot_api.wait_for_sent(42, 1, timeout=0.05)
     assert bot_api.token not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("entities", "problem"),
+    [
+        ([("bold", 0, 10), ("italic", 2, 3)], None),
+        ([("blockquote", 0, 10), ("code", 2, 3)], None),
+        ([("text_link", 0, 10), ("bold", 0, 10)], None),
+        ([("code", 0, 10), ("text_link", 2, 3)], "text_link inside code"),
+        ([("code", 0, 10), ("bold", 2, 3)], "bold inside code"),
+        ([("text_link", 0, 10), ("code", 2, 3)], "code inside text_link"),
+        ([("blockquote", 0, 10), ("blockquote", 2, 3)], "blockquote inside blockquote"),
+        ([("bold", 0, 5), ("italic", 3, 2), ("underline", 4, 4)], "bold and underline cross"),
+    ],
+)
+def test_nesting_rules(entities: list[tuple[str, int, int]], problem: str | None) -> None:
+    """The Bot API's nesting rules: styles nest freely, nothing inside code, no quote in a quote."""
+    as_json = [{"type": t, "offset": o, "length": n} for t, o, n in entities]
+    assert nesting_problem(as_json) == problem

@@ -13,7 +13,7 @@ from bench.render import corpus_feeds
 from bot.models import DisplayOptions, Entry, MessageEntity, OutgoingMessage, SummaryMode
 from bot.render import detect_boilerplate, render_entry
 from bot.render.rich import fold
-from tests.fakes.telegram_rules import check_caption, check_text
+from tests.fakes.telegram_rules import check_caption, check_text, nesting_problem
 
 FEEDS = corpus_feeds()
 OPTIONS = [
@@ -31,6 +31,8 @@ def bot_api(entities: Iterable[MessageEntity]) -> list[dict[str, Any]]:
 def assert_accepted(message: OutgoingMessage) -> None:
     """Telegram's rules accept the text form and, when there are pictures, the caption form."""
     check_text(message.text, bot_api(message.entities))
+    assert nesting_problem(bot_api(message.entities)) is None
+    assert nesting_problem(bot_api(message.caption_entities)) is None
     if message.photo_urls:
         assert 1 <= len(message.photo_urls) <= 10
         assert all(url.startswith(("http://", "https://")) for url in message.photo_urls)

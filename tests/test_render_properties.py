@@ -14,7 +14,7 @@ from bot.render import utf16_len as our_utf16_len
 from bot.render.cut import cut
 from bot.render.html import html_to_rich
 from bot.render.rich import Rich, Span
-from tests.fakes.telegram_rules import check_caption, check_text, utf16_len
+from tests.fakes.telegram_rules import check_caption, check_text, nesting_problem, utf16_len
 from tests.test_render_corpus import bot_api
 
 TAGS = ["p", "b", "i", "a", "pre", "code", "ul", "ol", "li", "table", "td", "script", "style",
@@ -90,6 +90,7 @@ def test_any_entry_renders_within_limits(
         entry, feed_title=feed_title, options=options, alert_terms=alerts, boilerplate=boilerplate
     )
     check_text(message.text, bot_api(message.entities))
+    assert nesting_problem(bot_api(message.entities)) is None
     assert_entities_valid(message.text, message.entities)
     check_text(message.plain_text, [])
     if message.photo_urls:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.models import MessageEntity
+from bot.render.nesting import nestable
 
 # C0/C1 controls (newline and tab are whitespace and folded elsewhere), bidi
 # embeddings/overrides/isolates and marks, BOM, interlinear annotation, and lone
@@ -98,7 +99,9 @@ def clip(spans: Sequence[Span], end: int) -> tuple[Span, ...]:
 def to_entities(rich: Rich, *, limit: int = 100) -> tuple[MessageEntity, ...]:
     """Telegram entities in UTF-16 units, at most ``limit``, the most important kept."""
     text = rich.text
-    spans = [s for s in rich.spans if s.end > s.start and s.start >= 0 and s.end <= len(text)]
+    spans = nestable(
+        [s for s in rich.spans if s.end > s.start and s.start >= 0 and s.end <= len(text)]
+    )
     if len(spans) > limit:
         order = sorted(range(len(spans)), key=lambda i: (spans[i].rank, spans[i].start))
         spans = [spans[i] for i in sorted(order[:limit])]

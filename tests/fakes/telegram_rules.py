@@ -452,3 +452,35 @@ def check_caption(caption: str, entities: Sequence[Mapping[str, Any]]) -> None:
     if utf16_len(caption) > MAX_CAPTION:
         raise Rejected(400, "Bad Request: message caption is too long")
     check_entities(caption, entities)
+
+
+_STYLES = frozenset({"bold", "italic", "underline", "strikethrough", "spoiler"})
+_QUOTES = frozenset({"blockquote", "expandable_blockquote"})
+
+
+def nesting_problem(entities: Sequence[Mapping[str, Any]]) -> str | None:
+    """Why these entities break the Bot API's nesting rules, or None when they keep them.
+
+    Telegram does not refuse such a message: it silently drops entities to make them
+    fit, which may be the title's link. Tests use this to prove we never rely on that.
+    """
+    spans = [(int(e["offset"]), int(e["offset"] + e["length"]), str(e["type"])) for e in entities]
+    for index, (a_start, a_end, a_type) in enumerate(spans):
+        for b_start, b_end, b_type in spans[index + 1 :]:
+            if a_end <= b_start or b_end <= a_start:
+                continue
+            if a_start <= b_start and b_end <= a_end:
+                outer, inner = a_type, b_type
+            elif b_start <= a_start and a_end <= b_end:
+                outer, inner = b_type, a_type
+            else:
+                return f"{a_type} and {b_type} cross"
+            if outer in {"code", "pre"} or outer == inner:
+                return f"{inner} inside {outer}"
+            if outer in _STYLES or inner in _STYLES:
+                continue
+            if outer in _QUOTES and inner in _QUOTES:
+                return f"{inner} inside {outer}"
+            if outer not in _QUOTES and inner not in _QUOTES:
+                return f"{inner} inside {outer}"
+    return None
