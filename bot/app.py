@@ -19,7 +19,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
 from bot.commands import BOT_COMMANDS, register
-from bot.commands.common import reply
+from bot.commands.common import language, reply, services_of
 from bot.config import Settings
 from bot.delivery import Deliverer
 from bot.feeds.fetch import Fetcher
@@ -76,9 +76,13 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
     log.error("handler_failed error=%r", error, exc_info=error)
     if isinstance(update, Update) and update.effective_message is not None:
+        try:
+            lang = await language(services_of(context), update)
+        except Exception:  # the failure may be the database itself; English will do
+            lang = "en"
         # Through the chat's send budget like every reply: Telegram counts these too.
         with contextlib.suppress(TelegramError):
-            await reply(update, context, t("en", "error"))
+            await reply(update, context, t(lang, "error"))
 
 
 class Relay:

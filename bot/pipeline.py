@@ -25,6 +25,8 @@ from bot.store import OutboxItem, Store
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 6 * 3600
+SEEN_RETENTION_SECONDS = 60 * 86400
+"""A key that left its feed is forgotten this long after it was first seen."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +204,12 @@ async def refresh_feed(
         return RefreshResult(feed.id, "failed", error=error)
 
     new_count, queued = await queue_new_entries(store, feed.id, parsed, clock=clock)
+    # Remember a key for as long as the feed carries it, and for a while after.
+    await store.prune_seen(
+        feed.id,
+        keep=[entry.key for entry in parsed.entries],
+        before=clock() - SEEN_RETENTION_SECONDS,
+    )
     await _succeeded(
         store,
         feed,

@@ -198,3 +198,27 @@ async def test_changed_polling_interval_applies_to_existing_feeds(
     harness.clock.advance(301)
     await harness.relay.poller.poll_once()
     assert feed_server.count("/news.xml") == fetches + 1
+
+
+async def test_seen_keys_are_kept_while_carried_and_forgotten_long_after(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """An entry that leaves and returns within 60 days is not resent; after that it is new."""
+    a, b = OLD_ITEMS[0], NEW_ITEMS[1]
+    feed_server.put("/k.xml", rss("Keys", [a]))
+    harness = await bot_factory(delivery={"backlog_on_subscribe": 0})
+    await harness.command(CHAT, f"/sub {feed_server.url('/k.xml')}")
+    feed_server.put("/k.xml", rss("Keys", [b]))
+    await harness.poll()
+    await bot_api.wait_for_sent(CHAT, 2)
+    feed_server.put("/k.xml", rss("Keys", [a, b]))
+    await harness.poll()
+    await harness.settle()
+    assert len(bot_api.sent_to(CHAT)) == 2
+    harness.clock.advance(61 * 86400)
+    feed_server.put("/k.xml", rss("Keys", [b]))
+    await harness.poll()
+    feed_server.put("/k.xml", rss("Keys", [a, b]))
+    await harness.poll()
+    sent = await bot_api.wait_for_sent(CHAT, 3)
+    assert "Older story 0" in (sent[2].text or "")
