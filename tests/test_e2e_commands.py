@@ -232,3 +232,15 @@ async def test_album_option_sends_a_media_group(
     assert sent[-1].photos == [f"https://img.example/g{n}.jpg" for n in range(3)]
     assert "Gallery 1" in (sent[-1].media[0].get("caption") or "")
     assert bot_api.rejected == []
+
+
+async def test_anonymous_group_admin_may_subscribe(
+    bot_factory: HarnessFactory, feed_server: FeedServer
+) -> None:
+    """An anonymous admin writes as the group; that is an admin, though its user is not a member."""
+    group = -7007
+    harness = await _bot(bot_factory)
+    harness.api.add_chat(group, "supergroup", title="Quiet admins", admins=[1])
+    url = _feed(feed_server, "/q.xml", "Quiet")
+    reply = await harness.command(group, f"/sub {url}", anonymous=True)
+    assert "#1" in (reply.text or "")

@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram import Chat, ChatFullInfo, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.i18n import pick_language, t
@@ -105,7 +105,8 @@ async def is_admin(context: Context, chat: Chat | ChatFullInfo, user_id: int | N
         return chat.type == ChatType.CHANNEL
     try:
         member = await context.bot.get_chat_member(chat.id, user_id)
-    except (BadRequest, Forbidden):
+    except TelegramError:
+        # Rights that cannot be checked are not granted.
         return False
     return member.status in _ADMIN_STATUSES
 
@@ -147,7 +148,13 @@ async def resolve_target(update: Update, context: Context, args: list[str]) -> T
         return Target(target.id, None, lang)
     if allowed and chat.id not in allowed:
         raise CommandError(t(lang, "not_allowed"))
-    if not await is_admin(context, chat, user.id if user else None):
+    # An anonymous group admin writes as the group itself.
+    anonymous_admin = (
+        message is not None
+        and message.sender_chat is not None
+        and (message.sender_chat.id == chat.id)
+    )
+    if not anonymous_admin and not await is_admin(context, chat, user.id if user else None):
         raise CommandError(t(lang, "admins_only"))
     title = chat.title or chat.full_name or ""
     await services.store.ensure_chat(chat.id, kind=chat.type, title=title)

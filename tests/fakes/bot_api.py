@@ -36,6 +36,7 @@ _NOT_MODIFIED = (
     "are exactly the same as a current content and reply markup of the message"
 )
 _WRONG_FILE = "Bad Request: wrong file identifier/HTTP URL specified"
+_ANONYMOUS_ADMIN = 1087968824  # Telegram's GroupAnonymousBot: never a member with rights
 
 
 @dataclass
@@ -485,15 +486,24 @@ class FakeBotAPI:
         document: tuple[str, bytes] | None = None,
         caption: str | None = None,
         reply_to: int | None = None,
+        anonymous: bool = False,
     ) -> int:
-        """A user writes in a chat; returns the update_id of the new message update."""
+        """A user writes in a chat; returns the update_id of the new message update.
+
+        ``anonymous``: an anonymous group admin, who writes as the group itself
+        (``sender_chat`` is the chat, ``from`` is Telegram's GroupAnonymousBot).
+        """
         chat = self._chats.get(chat_id)
         if chat is None:
             kind = "private" if chat_id > 0 else "supergroup"
             self.add_chat(chat_id, kind)
             chat = self._chats[chat_id]
         sender = user_id if user_id is not None else (chat_id if chat_id > 0 else 1001)
+        if anonymous:
+            sender = _ANONYMOUS_ADMIN
         message = self._new_message(chat, self._user(sender), thread_id)
+        if anonymous:
+            message["sender_chat"] = chat.as_json()
         if text is not None:
             message["text"] = text
             command = text.split(maxsplit=1)[0] if text.strip() else ""
