@@ -31,7 +31,7 @@ from bot.ratelimit import SendBudget
 from bot.render import detect_boilerplate, format_for_terminal, render_entry
 from bot.services import Services
 from bot.store import Store
-from bot.subscribe import SubscribeError, subscribe
+from bot.subscribe import SubscribeError, SubscribeOutcome, release_backlog, subscribe
 
 
 class CliError(Exception):
@@ -209,6 +209,7 @@ def _import_opml(args: argparse.Namespace) -> int:
         fetcher = Fetcher(settings.fetch)
         services = Services(settings, store, fetcher, time.time, lambda: None, SendBudget())
         failed = 0
+        outcomes: list[SubscribeOutcome] = []
         try:
             await store.ensure_chat(args.chat, kind=_chat_kind(args.chat))
             for outline in opml.outlines:
@@ -218,8 +219,11 @@ def _import_opml(args: argparse.Namespace) -> int:
                     failed += 1
                     print(f"failed  {outline.url}: {exc}")
                     continue
+                outcomes.append(outcome)
                 state = "exists" if outcome.existed else "added"
                 print(f"{state}  #{outcome.subscription.number} {outcome.title}  {outline.url}")
+            # No confirmation to wait for here: the running bot may send the backlog now.
+            await release_backlog(services, outcomes)
         finally:
             await fetcher.aclose()
             await store.close()

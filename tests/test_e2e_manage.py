@@ -278,3 +278,17 @@ async def test_import_in_reply_and_refusals(
     assert "not an OPML file" in (not_opml.text or "")
     assert harness.relay is not None
     assert await harness.relay.store.list_subscriptions(CHAT) == []
+
+
+async def test_import_backlog_follows_the_report_promptly(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """The newest entry of an imported feed comes right after the report, not after a hold."""
+    harness = await bot_factory(delivery={"backlog_on_subscribe": 1})
+    assert harness.relay is not None
+    url = _feed(feed_server, "/imp.xml", "Imported", 2)
+    started = await _upload(bot_api, CHAT, "i.opml", write_opml("t", [Outline(url)], created=0))
+    assert "Importing 1 feeds" in (started.text or "")
+    sent = await bot_api.wait_for_sent(CHAT, 3, timeout=10)
+    assert "1 new" in (sent[1].text or "")
+    assert "Imported story 1" in (sent[2].text or "")

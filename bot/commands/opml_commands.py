@@ -30,7 +30,7 @@ from bot.commands.common import (
 from bot.i18n import t
 from bot.opml import MAX_OPML_BYTES, OpmlError, Outline, read_opml, write_opml
 from bot.services import Services
-from bot.subscribe import SubscribeError, subscribe
+from bot.subscribe import SubscribeError, SubscribeOutcome, release_backlog, subscribe
 
 IMPORT_CAPTION = re.compile(r"^/import(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
 
@@ -119,13 +119,14 @@ async def _import(update: Update, context: Context, args: list[str], document: D
     if not opml.outlines:
         raise CommandError(t(target.lang, "import_empty"))
     await reply(update, context, t(target.lang, "import_start", count=len(opml.outlines)))
-    lines, counts = await import_outlines(
+    lines, counts, outcomes = await import_outlines(
         services, target.chat_id, target.thread_id, opml.outlines, target.lang
     )
     head = [t(target.lang, "import_done", **counts)]
     if opml.truncated:
         head.append(t(target.lang, "import_truncated", count=len(opml.outlines)))
     await reply_lines(update, context, head + lines)
+    await release_backlog(services, outcomes)
 
 
 async def import_outlines(
@@ -134,8 +135,9 @@ async def import_outlines(
     thread_id: int | None,
     outlines: tuple[Outline, ...],
     lang: str,
-) -> tuple[list[str], dict[str, int]]:
-    """Subscribe to each outline; one reply line per feed and the new/existing/failed counts."""
+) -> tuple[list[str], dict[str, int], list[SubscribeOutcome]]:
+    """Subscribe to each outline: reply lines, new/existing/failed counts, the outcomes."""
+    outcomes: list[SubscribeOutcome] = []
     lines: list[str] = []
     counts = {"new": 0, "existing": 0, "failed": 0}
     for outline in outlines:
@@ -145,7 +147,8 @@ async def import_outlines(
             counts["failed"] += 1
             lines.append(t(lang, "sub_failed", url=outline.url, reason=str(exc)))
             continue
+        outcomes.append(outcome)
         key = "sub_exists" if outcome.existed else "sub_ok"
         counts["existing" if outcome.existed else "new"] += 1
         lines.append(t(lang, key, title=outcome.title, number=outcome.subscription.number))
-    return lines, counts
+    return lines, counts, outcomes
