@@ -34,23 +34,29 @@ BOT_COMMANDS = (
 )
 
 
+COMMAND_HANDLERS = (
+    ("start", start),
+    ("help", help_command),
+    ("sub", sub),
+    ("unsub", unsub),
+    ("list", list_subscriptions),
+    ("filter", filter_command),
+    ("set", set_command),
+    ("pause", pause),
+    ("resume", resume),
+    ("lang", lang),
+    ("stats", stats),
+    ("export", export),
+    ("import", import_command),
+)
+
+
 def register(application: Application) -> None:  # type: ignore[type-arg]
     """Attach every command and button handler to the application."""
     # New messages and channel posts only: an edited "/sub" must not subscribe twice.
     new_posts = filters.UpdateType.MESSAGE | filters.UpdateType.CHANNEL_POST
-    application.add_handler(CommandHandler("start", start, filters=new_posts))
-    application.add_handler(CommandHandler("help", help_command, filters=new_posts))
-    application.add_handler(CommandHandler("sub", sub, filters=new_posts))
-    application.add_handler(CommandHandler("unsub", unsub, filters=new_posts))
-    application.add_handler(CommandHandler("list", list_subscriptions, filters=new_posts))
-    application.add_handler(CommandHandler("filter", filter_command, filters=new_posts))
-    application.add_handler(CommandHandler("set", set_command, filters=new_posts))
-    application.add_handler(CommandHandler("pause", pause, filters=new_posts))
-    application.add_handler(CommandHandler("resume", resume, filters=new_posts))
-    application.add_handler(CommandHandler("lang", lang, filters=new_posts))
-    application.add_handler(CommandHandler("stats", stats, filters=new_posts))
-    application.add_handler(CommandHandler("export", export, filters=new_posts))
-    application.add_handler(CommandHandler("import", import_command, filters=new_posts))
+    for name, handler in COMMAND_HANDLERS:
+        application.add_handler(CommandHandler(name, handler, filters=new_posts))
     application.add_handler(
         MessageHandler(
             new_posts & filters.Document.ALL & filters.CaptionRegex(IMPORT_CAPTION),
