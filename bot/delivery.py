@@ -226,13 +226,22 @@ class Deliverer:
         lowered = reason.lower()
         message = row.message
         now = self._clock()
-        if any(marker in lowered for marker in _CHAT_GONE_ERRORS):
+        if any(marker in lowered for marker in _CHAT_GONE_ERRORS) or _is_plain(message):
+            # The chat or topic is gone, or even title + link was refused: record it.
             await self._store.mark_failed(row.id, error=reason, now=now)
-            event(log, logging.WARNING, "delivery_failed", chat_id=row.chat_id, error=reason)
+            event(
+                log,
+                logging.ERROR,
+                "delivery_failed",
+                chat_id=row.chat_id,
+                feed_id=row.feed_id,
+                entry=row.entry_key,
+                error=reason,
+            )
             return
         if message.photo_urls and any(marker in lowered for marker in _PICTURE_ERRORS):
             fallback = _without_pictures(message)
-        elif not _is_plain(message):
+        else:
             fallback = plain_form(message)
             event(
                 log,
@@ -242,17 +251,6 @@ class Deliverer:
                 entry=row.entry_key,
                 error=reason,
             )
-        else:
-            await self._store.mark_failed(row.id, error=reason, now=now)
-            event(
-                log,
-                logging.ERROR,
-                "delivery_failed",
-                feed_id=row.feed_id,
-                entry=row.entry_key,
-                error=reason,
-            )
-            return
         await self._store.replace_outbox_message(row.id, fallback)
         self.wake()
 
