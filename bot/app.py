@@ -10,32 +10,33 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-import time
-from collections.abc import Callable
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 from telegram.request import HTTPXRequest
 
+from bot.clock import Clock
 from bot.commands import BOT_COMMANDS, register
-from bot.commands.common import language, reply, services_of
+from bot.commands.common import language, reply, services_of, thread_of
 from bot.config import Settings
 from bot.delivery import Deliverer
 from bot.feeds.fetch import Fetcher
-from bot.i18n import t
+from bot.i18n import pick_language, t
 from bot.logs import event
-from bot.ratelimit import Limits, SendBudget
+from bot.ratelimit import Limits, SendSlots
+from bot.replies import Replier, Reply
 from bot.scheduler import Poller
 from bot.services import Services
 from bot.store import Store
+from bot.updates import UpdateGate
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_SECONDS = 10
 STOP_GRACE_SECONDS = 2.0
-# Updates are handled concurrently: a /sub may wait 20 s on a feed, and replies wait
-# for the chat's send budget; neither may hold back every other chat's commands.
+# Updates are handled concurrently: a /sub may wait 20 s on a feed; it must not hold
+# back every other chat's commands. Replies never wait in a handler (bot.replies).
 MAX_CONCURRENT_UPDATES = 64
 
 
@@ -43,8 +44,8 @@ class StartupError(Exception):
     """The bot cannot start; the message is one line for stderr."""
 
 
-def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
-    """The PTB application talking to ``telegram.api_base_url``, with our handlers."""
+def build_application(settings: Settings, gate: UpdateGate) -> Application:  # type: ignore[type-arg]
+    """The PTB application talking to ``telegram.api_base_url``, with our handlers and gate."""
     api = settings.telegram.api_base_url
     # trust_env=False: proxy variables must not reroute the token-bearing requests.
     request = HTTPXRequest(
@@ -63,7 +64,7 @@ def build_application(settings: Settings) -> Application:  # type: ignore[type-a
         .request(request)
         .get_updates_request(updates_request)
         .job_queue(None)
-        .concurrent_updates(MAX_CONCURRENT_UPDATES)
+        .concurrent_updates(gate)
         .build()
     )
     register(application)
@@ -92,14 +93,14 @@ class Relay:
         self,
         settings: Settings,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Clock | None = None,
         limits: Limits | None = None,
         poll_tick_seconds: float | None = None,
     ) -> None:
         self.settings = settings
-        # Wall-clock time for the schedule and the outbox; send budgets keep their own
-        # monotonic clock because Telegram's limits run on real time.
-        self.clock = clock
+        # Wall-clock time for the schedule and the outbox, monotonic time for send
+        # slots, and every wait: one clock, which tests replace with virtual time.
+        self.clock = clock or Clock()
         self._limits = limits
         self._tick = poll_tick_seconds or float(min(5, settings.polling.min_interval_seconds))
         self._store: Store | None = None
@@ -107,6 +108,8 @@ class Relay:
         self._application: Application | None = None  # type: ignore[type-arg]
         self._poller: Poller | None = None
         self._deliverer: Deliverer | None = None
+        self._replier: Replier | None = None
+        self._slots: SendSlots | None = None
         self._delivery_task: asyncio.Task[None] | None = None
 
     @property
@@ -118,6 +121,31 @@ class Relay:
     def deliverer(self) -> Deliverer:
         assert self._deliverer is not None, "Relay not started"  # noqa: S101 - misuse guard
         return self._deliverer
+
+    @property
+    def application(self) -> Application:  # type: ignore[type-arg]
+        assert self._application is not None, "Relay not started"  # noqa: S101 - misuse guard
+        return self._application
+
+    @property
+    def slots(self) -> SendSlots:
+        """The send slots shared by deliveries and replies."""
+        assert self._slots is not None, "Relay not started"  # noqa: S101 - misuse guard
+        return self._slots
+
+    @property
+    def replier(self) -> Replier:
+        assert self._replier is not None, "Relay not started"  # noqa: S101 - misuse guard
+        return self._replier
+
+    @property
+    def gate(self) -> UpdateGate:
+        """The update processor: counts of updates handled and being handled."""
+        application = self._application
+        assert application is not None, "Relay not started"  # noqa: S101 - misuse guard
+        processor = application.update_processor
+        assert isinstance(processor, UpdateGate)  # noqa: S101 - built in build_application
+        return processor
 
     @property
     def store(self) -> Store:
@@ -159,19 +187,25 @@ class Relay:
     async def _start_running(self, store: Store, *, poll_feeds: bool) -> None:
         settings = self.settings
         self._fetcher = fetcher = Fetcher(settings.fetch)
-        self._application = application = build_application(settings)
-        await application.initialize()
-        budget = SendBudget(limits=self._limits)
-        self._deliverer = deliverer = Deliverer(
-            application.bot, store, clock=self.clock, budget=budget
+        clock = self.clock
+        gate = UpdateGate(
+            MAX_CONCURRENT_UPDATES,
+            clock=clock,
+            allowed_chats=settings.access.allowed_chats,
+            on_flood=self._on_flood,
         )
+        self._application = application = build_application(settings, gate)
+        await application.initialize()
+        self._slots = slots = SendSlots(clock, self._limits)
+        self._deliverer = deliverer = Deliverer(application.bot, store, clock=clock, slots=slots)
+        self._replier = replier = Replier(application.bot, slots, clock)
         application.bot_data["services"] = Services(
-            settings, store, fetcher, self.clock, deliverer.wake, budget
+            settings, store, fetcher, clock.time, deliverer.wake, slots, replier
         )
         self._poller = Poller(
             store,
             fetcher,
-            clock=self.clock,
+            clock=clock.time,
             concurrency=settings.fetch.concurrency,
             on_queued=deliverer.wake,
             interval_seconds=settings.polling.effective_interval,
@@ -189,6 +223,19 @@ class Relay:
             self._poller.start()
         event(log, logging.INFO, "started", bot=application.bot.username)
 
+    async def _on_flood(self, update: Update) -> None:
+        """A chat or user went over its command budget: say so once, on the reply slots."""
+        message = update.effective_message
+        if message is None or self._replier is None or self._store is None:
+            return
+        stored = await self._store.get_chat(message.chat_id)
+        user = update.effective_user
+        lang = pick_language(
+            stored.language if stored else None, user.language_code if user else None
+        )
+        text = t(lang, "slow_down")
+        await self._replier.send(Reply(message.chat_id, text, thread_of(message)))
+
     async def stop(self) -> None:
         """Stop in reverse order; sends under way get a short grace period."""
         await self._teardown()
@@ -205,6 +252,8 @@ class Relay:
             self._delivery_task = None
         if self._deliverer is not None:
             await self._deliverer.drain(STOP_GRACE_SECONDS)
+        if self._replier is not None:
+            await self._replier.close(STOP_GRACE_SECONDS)
         application = self._application
         if application is not None:
             if application.updater is not None and application.updater.running:

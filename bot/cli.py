@@ -20,6 +20,7 @@ import yaml
 
 from bot import __version__
 from bot.app import Relay, StartupError, run_until_signalled
+from bot.clock import Clock
 from bot.config import ConfigError, Settings, load_settings, masked_token
 from bot.feeds.fetch import Fetcher, FetchError
 from bot.feeds.parse import NotAFeed, parse_feed
@@ -27,7 +28,7 @@ from bot.logs import configure_logging
 from bot.models import DisplayOptions, ParsedFeed, SummaryMode
 from bot.opml import OpmlError, Outline, read_opml, write_opml
 from bot.pipeline import chronological
-from bot.ratelimit import SendBudget
+from bot.ratelimit import SendSlots
 from bot.render import detect_boilerplate, format_for_terminal, render_entry
 from bot.services import Services
 from bot.store import Store
@@ -207,7 +208,7 @@ def _import_opml(args: argparse.Namespace) -> int:
     async def subscribe_all() -> int:
         store = await Store.open(settings.database.path)
         fetcher = Fetcher(settings.fetch)
-        services = Services(settings, store, fetcher, time.time, lambda: None, SendBudget())
+        services = Services(settings, store, fetcher, time.time, lambda: None, SendSlots(Clock()))
         failed = 0
         outcomes: list[SubscribeOutcome] = []
         try:

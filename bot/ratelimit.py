@@ -1,48 +1,86 @@
-"""Per-chat and bot-wide send budgets that keep us under Telegram's limits.
+"""Send slots: when the next message to a chat may go out, for replies and deliveries alike.
 
-Telegram allows about 30 messages/s per bot, about one per second in a chat
-(short bursts pass) and 20 per minute in a group or channel. We budget below
-each so that a 429 is an accident, not a routine; and each chat waits on its
-own bucket, so one chat's wait never holds back the others (PTB's
-AIORateLimiter has no per-private-chat limit and stalls every send on a 429).
+Telegram allows about 30 messages/s per bot, about one per second in a chat and 20
+per minute in a group or channel (Bot API FAQ, "My bot is hitting limits"). Every
+message the bot sends, a delivered entry or a command's reply, takes a slot here
+first, so both kinds count against the same per-chat and bot-wide budgets.
+
+A slot is *reserved*: ``reserve`` books the earliest moment at which the chat's
+budget and the bot-wide budget both allow the send, in one synchronous step, so
+concurrent callers can never all read "no wait" and go out together. A chat's
+budget uses the generic cell rate algorithm (GCRA, ITU-T I.371): it keeps the
+theoretical arrival time of the chat's next message, so booking ahead costs
+nothing. The bot-wide budget is a calendar of 1/29-second slots: a booking far
+ahead takes one slot and leaves the ones before it free for other chats, which a
+single arrival time could not. A 429 blocks only its own chat (``block_chat``).
+
+``in_flight`` counts sends between their slot and Telegram's answer; the test
+harness moves virtual time only while it is zero, so the fake Bot API sees each
+send at the instant its slot was booked.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+
+from bot.clock import Clock
 
 
 @dataclass(slots=True)
-class TokenBucket:
-    """``burst`` sends at once, then one every ``interval`` seconds."""
+class Gcra:
+    """One budget: ``burst`` messages at once, then one every ``interval`` seconds."""
 
-    burst: float
     interval: float
-    tokens: float
-    updated: float
+    burst: float
+    tat: float = 0.0
+    """Theoretical arrival time: when the budget is fully refilled."""
 
-    def _refill(self, now: float) -> None:
-        if now > self.updated:
-            self.tokens = min(self.burst, self.tokens + (now - self.updated) / self.interval)
-            self.updated = now
+    def earliest(self, now: float, cost: float) -> float:
+        """The first moment >= ``now`` at which ``cost`` messages may go.
 
-    def wait_time(self, now: float, cost: float = 1.0) -> float:
-        """Seconds until ``cost`` tokens are available (0 when they are now)."""
-        self._refill(now)
-        blocked = max(0.0, self.updated - now)
-        missing = min(cost, self.burst) - self.tokens
-        return blocked + max(0.0, missing * self.interval)
+        A batch larger than the burst (an album of several pictures) goes once the
+        budget is full and is paid for afterwards, as Telegram counts it.
+        """
+        return max(now, self.tat + (min(cost, self.burst) - self.burst) * self.interval)
 
-    def take(self, now: float, cost: float = 1.0) -> None:
-        self._refill(now)
-        self.tokens -= cost
+    def book(self, at: float, cost: float) -> None:
+        """Spend ``cost`` messages at ``at`` (which ``earliest`` allowed)."""
+        self.tat = max(self.tat, at) + cost * self.interval
 
-    def block_until(self, until: float) -> None:
-        """Send nothing before ``until`` (a 429's retry_after), then one message at most."""
-        self.tokens = 1.0
-        self.updated = max(self.updated, until)
+
+@dataclass(slots=True)
+class Calendar:
+    """Bot-wide slots of ``interval`` seconds each, at most one message in each."""
+
+    interval: float
+    taken: set[int] = field(default_factory=set)
+
+    def first_free(self, at: float) -> int:
+        """The first free slot that starts at ``at`` or later."""
+        # A hair of tolerance so that a moment computed as k * interval maps to slot k.
+        slot = math.ceil(at / self.interval - 1e-9)
+        while slot in self.taken:
+            slot += 1
+        return slot
+
+    def start(self, slot: int) -> float:
+        """When ``slot`` begins, in seconds."""
+        return slot * self.interval
+
+    def take(self, slot: int, cost: int, now: float) -> None:
+        """Take ``slot`` and ``cost - 1`` more free slots after it (an album's pictures)."""
+        self.taken.add(slot)
+        extra, following = cost - 1, slot + 1
+        while extra > 0:
+            if following not in self.taken:
+                self.taken.add(following)
+                extra -= 1
+            following += 1
+        if len(self.taken) > 4096:
+            # Slots in the past constrain nothing any more.
+            oldest = math.floor(now / self.interval) - 1
+            self.taken = {taken for taken in self.taken if taken >= oldest}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,57 +91,82 @@ class Limits:
     documented, and a headline reader does not notice one second between messages.
     """
 
-    # Burst plus one second of refill stays under 30 in any one-second window.
-    global_burst: float = 5
-    global_interval: float = 1 / 24
-    private_burst: float = 1
+    global_interval: float = 1 / 29
+    """29 messages/s: just under the ~30/s Telegram allows a bot."""
     private_interval: float = 1.05
-    group_burst: float = 1
     group_interval: float = 3.2
+    """18.75 per minute: under the 20/min of groups and channels."""
 
 
-class SendBudget:
-    """Decides when the next message to a chat may go out."""
+class SendSlots:
+    """Books send slots per chat and bot-wide; one instance per bot token."""
 
-    def __init__(
-        self, clock: Callable[[], float] = time.monotonic, limits: Limits | None = None
-    ) -> None:
+    def __init__(self, clock: Clock, limits: Limits | None = None) -> None:
         self._clock = clock
         self._limits = limits or Limits()
-        self._global = TokenBucket(
-            self._limits.global_burst,
-            self._limits.global_interval,
-            self._limits.global_burst,
-            clock(),
-        )
-        self._chats: dict[int, TokenBucket] = {}
+        self._global = Calendar(self._limits.global_interval)
+        self._chats: dict[int, Gcra] = {}
+        self.in_flight = 0
+        """Sends whose slot has come and whose answer has not (see ``sending``)."""
 
-    def _chat(self, chat_id: int) -> TokenBucket:
-        bucket = self._chats.get(chat_id)
-        if bucket is None:
+    def _chat(self, chat_id: int) -> Gcra:
+        budget = self._chats.get(chat_id)
+        if budget is None:
             # Negative ids are groups, supergroups and channels: the 20/min limit.
-            burst, interval = (
-                (self._limits.group_burst, self._limits.group_interval)
-                if chat_id < 0
-                else (self._limits.private_burst, self._limits.private_interval)
-            )
-            # Start with one message, not a burst: Telegram may still count what an
-            # earlier process sent to this chat.
-            bucket = TokenBucket(burst, interval, 1.0, self._clock())
-            self._chats[chat_id] = bucket
-        return bucket
+            interval = self._limits.group_interval if chat_id < 0 else self._limits.private_interval
+            # One message now, not a burst: Telegram may still count what an earlier
+            # process sent to this chat a moment ago.
+            budget = Gcra(interval, burst=1, tat=self._clock.monotonic())
+            self._chats[chat_id] = budget
+        return budget
 
     def wait_time(self, chat_id: int, cost: int = 1) -> float:
-        """Seconds to wait before sending ``cost`` messages to the chat."""
-        now = self._clock()
-        return max(self._chat(chat_id).wait_time(now, cost), self._global.wait_time(now, cost))
+        """Seconds until ``cost`` messages to the chat may go (0.0 when they may now)."""
+        now = self._clock.monotonic()
+        calendar = self._global
+        return calendar.start(calendar.first_free(self._chat(chat_id).earliest(now, cost))) - now
 
-    def spend(self, chat_id: int, cost: int = 1) -> None:
-        """Count messages sent to the chat, replies to commands included."""
-        now = self._clock()
-        self._chat(chat_id).take(now, cost)
-        self._global.take(now, cost)
+    @property
+    def tick(self) -> float:
+        """The bot-wide slot length in seconds: the finest a booking can be."""
+        return self._limits.global_interval
+
+    def reserve(
+        self, chat_id: int, cost: int = 1, *, max_wait: float | None = None
+    ) -> float | None:
+        """Book the earliest slot for ``cost`` messages to the chat.
+
+        Returns the seconds to wait before sending (under ``tick``: about now), or
+        None without booking anything when the wait would exceed ``max_wait`` seconds.
+        """
+        now = self._clock.monotonic()
+        chat, calendar = self._chat(chat_id), self._global
+        slot = calendar.first_free(chat.earliest(now, cost))
+        at = calendar.start(slot)
+        if max_wait is not None and at - now > max_wait:
+            return None
+        chat.book(at, cost)
+        calendar.take(slot, cost, now)
+        return max(0.0, at - now)
 
     def block_chat(self, chat_id: int, seconds: float) -> None:
-        """Telegram said 429 for this chat: hold it, and only it, for ``seconds``."""
-        self._chat(chat_id).block_until(self._clock() + seconds)
+        """Telegram said 429 for this chat: book nothing there for ``seconds``."""
+        chat = self._chat(chat_id)
+        chat.tat = max(chat.tat, self._clock.monotonic() + seconds)
+
+    def sending(self) -> _InFlight:
+        """Context manager around one Bot API send call, for ``in_flight``."""
+        return _InFlight(self)
+
+
+class _InFlight:
+    """Counts a send as in flight from entry until Telegram's answer (or failure)."""
+
+    def __init__(self, slots: SendSlots) -> None:
+        self._slots = slots
+
+    def __enter__(self) -> None:
+        self._slots.in_flight += 1
+
+    def __exit__(self, *exc: object) -> None:
+        self._slots.in_flight -= 1

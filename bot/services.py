@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.feeds.fetch import Fetcher
-from bot.ratelimit import SendBudget
+from bot.ratelimit import SendSlots
+from bot.replies import Replier
 from bot.store import Store
 
 
@@ -20,5 +21,7 @@ class Services:
     fetcher: Fetcher
     clock: Callable[[], float]
     wake_delivery: Callable[[], None]
-    budget: SendBudget
-    """Replies spend from the same per-chat budget as deliveries: Telegram counts both."""
+    slots: SendSlots
+    """Replies book the same per-chat send slots as deliveries: Telegram counts both."""
+    replier: Replier | None = None
+    """Sends command replies; None where nothing replies (the command line)."""

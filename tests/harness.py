@@ -1,14 +1,13 @@
 """Runs the real bot in-process against the fake Bot API and the loopback feed server.
 
-Feeds fall due by moving a shifted wall clock forward, and a test drives the poller
-with ``poll_once``; deliveries run on the real worker under real-time send budgets,
-because the strict fake enforces Telegram's limits in real time.
+Bot and fake share one virtual clock (``tests.virtual_time``): feeds fall due when
+``poll`` moves it an interval on, and every wait for an outcome (``settle``,
+``until``, the fake's ``wait_for_sent``) moves it from one sleeping send slot to
+the next while the bot is quiet, so send budgets and flood limits cost no real time.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,23 +15,17 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bot.config import Settings
+from bot.updates import COMMAND_INTERVAL
 from tests.fakes.bot_api import FakeBotAPI, SentMessage
+from tests.virtual_time import Check, VirtualClock, eventually
 
 if TYPE_CHECKING:
     from bot.app import Relay
 
-
-class ShiftedClock:
-    """Wall-clock time plus an offset that tests move forward to make feeds due."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def __call__(self) -> float:
-        return time.time() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += seconds
+USER_PAUSE_SECONDS = COMMAND_INTERVAL
+"""Virtual seconds between two commands of a test's user."""
+HANDLER_HORIZON = 10.0
+"""How far virtual time may jump while a command handler is still working."""
 
 
 def make_settings(api: FakeBotAPI, db: Path, **sections: dict[str, Any]) -> Settings:
@@ -51,10 +44,16 @@ def make_settings(api: FakeBotAPI, db: Path, **sections: dict[str, Any]) -> Sett
 class BotHarness:
     """One bot process-equivalent; ``restart`` simulates stopping and starting it again."""
 
-    def __init__(self, api: FakeBotAPI, db: Path, sections: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        api: FakeBotAPI,
+        clock: VirtualClock,
+        db: Path,
+        sections: dict[str, dict[str, Any]],
+    ) -> None:
         self.api = api
         self.settings = make_settings(api, db, **sections)
-        self.clock = ShiftedClock()
+        self.clock = clock
         self.relay: Relay | None = None
 
     async def start(self) -> Relay:
@@ -63,6 +62,7 @@ class BotHarness:
 
         self.relay = Relay(self.settings, clock=self.clock)
         await self.relay.start(poll_feeds=False)
+        self.api.may_advance = self.may_advance
         return self.relay
 
     async def stop(self) -> None:
@@ -80,18 +80,52 @@ class BotHarness:
         self.clock.advance(self.settings.polling.interval_seconds + 1)
         await self.relay.poller.poll_once()
 
-    async def settle(self, deadline_seconds: float = 20.0) -> None:
-        """Wait until every queued message was sent (or recorded as failed), with a deadline."""
+    def may_advance(self, seconds: float) -> bool:
+        """Whether virtual time may jump ``seconds`` on now.
+
+        Never while a send is between its slot and Telegram's answer, an update is on
+        its way to a handler, or an outbox pass is under way; while a handler works
+        (in real time: a fetch), only by up to ``HANDLER_HORIZON`` seconds, enough for
+        a reply's slot but not for idle timers to race ahead of the handler.
+        """
+        relay = self.relay
+        if relay is None:
+            return True
+        if (
+            relay.slots.in_flight
+            or self.api.pending_updates
+            or not relay.application.update_queue.empty()
+            or relay.deliverer.busy
+        ):
+            return False
+        return relay.gate.handling == 0 or seconds <= HANDLER_HORIZON
+
+    async def until(self, check: Check, what: str) -> None:
+        """Wait (on virtual time) until ``check()`` holds, or fail naming ``what``."""
+        await eventually(check, clock=self.clock, may_advance=self.may_advance, what=what)
+
+    async def settle(self) -> None:
+        """Let the bot finish everything it can: updates handled, replies and queued
+        messages sent or recorded as failed. Negative assertions come after this."""
         assert self.relay is not None
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + deadline_seconds
-        while (await self.relay.store.stats()).pending or self.relay.deliverer.busy:
-            if loop.time() > deadline:
-                raise AssertionError(f"outbox not empty after {deadline_seconds}s")
-            await asyncio.sleep(0.02)
+        relay = self.relay
+
+        async def done() -> bool:
+            return (
+                self.may_advance(float("inf"))
+                and relay.replier.pending == 0
+                and (await relay.store.stats()).pending == 0
+            )
+
+        await self.until(done, "the bot to settle (outbox empty, nothing in flight)")
 
     async def command(self, chat_id: int, text: str, **kwargs: Any) -> SentMessage:
-        """A user sends ``text``; returns the bot's next message in that chat."""
+        """A user sends ``text`` a few seconds after the last; returns the bot's next message.
+
+        The pause is a person's (reading the last answer, typing the next command), and
+        keeps a test's commands within the chat's command budget (``bot.updates``).
+        """
+        self.clock.advance(USER_PAUSE_SECONDS)
         before = len(self.api.sent_to(chat_id))
         self.api.user_sends(chat_id, text, **kwargs)
         sent = await self.api.wait_for_sent(chat_id, before + 1)
@@ -102,12 +136,21 @@ HarnessFactory = Callable[..., Awaitable[BotHarness]]
 
 
 @pytest.fixture
-async def bot_factory(bot_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[HarnessFactory]:
+def virtual_clock() -> VirtualClock:
+    """The one clock of a test: the bot's send slots and the fake's flood limits run on it."""
+    return VirtualClock()
+
+
+@pytest.fixture
+async def bot_factory(
+    bot_api: FakeBotAPI, virtual_clock: VirtualClock, tmp_path: Path
+) -> AsyncIterator[HarnessFactory]:
     """Start bots against the fake API; every bot is stopped at the end of the test."""
     harnesses: list[BotHarness] = []
 
     async def make(**sections: dict[str, Any]) -> BotHarness:
-        harness = BotHarness(bot_api, tmp_path / f"bot{len(harnesses)}.db", sections)
+        db = tmp_path / f"bot{len(harnesses)}.db"
+        harness = BotHarness(bot_api, virtual_clock, db, sections)
         harnesses.append(harness)
         await harness.start()
         return harness

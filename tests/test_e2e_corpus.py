@@ -32,7 +32,7 @@ async def test_every_corpus_feed_delivers_its_newest_entries(
         assert "#1" in (reply.text or ""), (path.name, reply.text)
         entries = len(parse_feed(path.read_bytes(), url=feed_server.url("/" + path.name)).entries)
         chats[path.name] = (chat, min(BACKLOG, entries))
-    await harness.settle(deadline_seconds=120)
+    await harness.settle()
     assert bot_api.rejected == []
     for name, (chat, expected) in chats.items():
         entries = bot_api.sent_to(chat)[1:]

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Chat, ChatFullInfo, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram import Chat, ChatFullInfo, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.i18n import pick_language, t
 from bot.models import Subscription
+from bot.replies import Reply
 from bot.services import Services
 
 Context = ContextTypes.DEFAULT_TYPE
 MAX_REPLY_UNITS = 3800
-MAX_REPLY_WAIT = 10.0
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _ADMIN_STATUSES = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 
 
@@ -50,28 +48,19 @@ async def language(services: Services, update: Update) -> str:
     return pick_language(stored.language if stored else None, user.language_code if user else None)
 
 
-async def pace(context: Context, chat_id: int) -> None:
-    """Replies count against the chat's limit like deliveries: wait our turn (briefly)."""
-    budget = services_of(context).budget
-    await asyncio.sleep(min(MAX_REPLY_WAIT, budget.wait_time(chat_id)))
-    budget.spend(chat_id)
-
-
 async def reply(
     update: Update, context: Context, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
-    """Answer in the chat (and forum topic) the command came from."""
+    """Answer in the chat (and forum topic) the command came from.
+
+    The reply books the chat's next send slot and goes out then, without holding
+    up the handler (``bot.replies``); a chat that floods the bot loses replies.
+    """
     message = update.effective_message
-    if message is None:
+    replier = services_of(context).replier
+    if message is None or replier is None:
         return
-    await pace(context, message.chat_id)
-    await message.reply_text(
-        text,
-        parse_mode=ParseMode.HTML,
-        link_preview_options=_NO_PREVIEW,
-        reply_markup=markup,
-        do_quote=False,
-    )
+    await replier.send(Reply(message.chat_id, text, thread_of(message), markup))
 
 
 async def reply_lines(update: Update, context: Context, lines: list[str]) -> None:

@@ -21,14 +21,15 @@ from bot.commands.common import (
     Context,
     command,
     command_args,
-    pace,
     reply,
     reply_lines,
     resolve_target,
     services_of,
+    thread_of,
 )
 from bot.i18n import t
 from bot.opml import MAX_OPML_BYTES, OpmlError, Outline, read_opml, write_opml
+from bot.replies import Reply
 from bot.services import Services
 from bot.subscribe import SubscribeError, SubscribeOutcome, release_backlog, subscribe
 
@@ -38,14 +39,12 @@ IMPORT_CAPTION = re.compile(r"^/import(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
 async def _send_document(
     update: Update, context: Context, data: bytes, filename: str, caption: str
 ) -> None:
-    """Send a file where the command came from, paced on the chat's budget like ``reply``."""
+    """Send a file where the command came from, on the chat's send slots like ``reply``."""
     message = update.effective_message
-    if message is None:
+    replier = services_of(context).replier
+    if message is None or replier is None:
         return
-    await pace(context, message.chat_id)
-    await message.reply_document(
-        document=data, filename=filename, caption=caption, parse_mode="HTML", do_quote=False
-    )
+    await replier.send_document(Reply(message.chat_id, caption, thread_of(message)), data, filename)
 
 
 @command

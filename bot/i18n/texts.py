@@ -108,6 +108,7 @@ EN: dict[str, str] = {
     "not_allowed": "This bot is not available in this chat",
     "bad_target": "❌ {reason}",
     "error": "Something went wrong; the problem was logged",
+    "slow_down": "Too many commands at once; please wait a few seconds before the next one",
 }
 
 ZH: dict[str, str] = {
@@ -207,6 +208,7 @@ ZH: dict[str, str] = {
     "not_allowed": "本聊天不能使用这个机器人",
     "bad_target": "❌ {reason}",
     "error": "出了点问题，已记录",
+    "slow_down": "命令太多太快了，请稍等几秒再发",
 }
 
 TEXTS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}

@@ -29,6 +29,7 @@ import pytest
 from aiohttp import web
 
 from tests.fakes.telegram_rules import Rejected, check_caption, check_text, parse_html
+from tests.virtual_time import VirtualClock, eventually
 
 JSON = dict[str, Any]
 _NOT_MODIFIED = (
@@ -337,6 +338,8 @@ class FakeBotAPI:
         self.callback_answers: list[JSON] = []
         self.commands: dict[str, list[JSON]] = {}
         self.webhook_url = ""
+        self.may_advance: Callable[[float], bool] = lambda _seconds: True
+        """Whether virtual time may move on (nothing in flight); the harness sets it."""
         self._limits = _RateLimits(
             clock, chat_burst, chat_per_second, group_per_minute, global_per_second
         )
@@ -575,16 +578,31 @@ class FakeBotAPI:
         await self._wait(lambda: len(matching()) >= count, timeout, f"{count} {method} calls")
         return matching()
 
+    @property
+    def pending_updates(self) -> int:
+        """Updates pushed and not yet confirmed by a later getUpdates offset."""
+        return len(self._updates)
+
     async def _wait(self, done: Callable[[], bool], seconds: float, what: str) -> None:
-        async with self._recorded:
-            try:
+        """Wait until ``done()``: on virtual time through ``eventually``, else on real time."""
+        try:
+            if isinstance(self._limits.clock, VirtualClock):
+                await eventually(
+                    done,
+                    clock=self._limits.clock,
+                    may_advance=self.may_advance,
+                    what=what,
+                    real_seconds=seconds,
+                )
+                return
+            async with self._recorded:
                 await asyncio.wait_for(self._recorded.wait_for(done), seconds)
-            except TimeoutError:
-                raise AssertionError(
-                    f"timed out after {seconds}s waiting for {what}; "
-                    f"sent={[(m.method, m.chat_id, m.text or m.caption) for m in self.sent]} "
-                    f"rejected={self.rejected}"
-                ) from None
+        except (TimeoutError, AssertionError) as exc:
+            raise AssertionError(
+                f"{exc or f'timed out after {seconds}s waiting for {what}'}; "
+                f"sent={[(m.method, m.chat_id, m.text or m.caption) for m in self.sent]} "
+                f"rejected={self.rejected}"
+            ) from None
 
     # --- HTTP ------------------------------------------------------------------------------
 
@@ -1154,9 +1172,9 @@ _ADMIN_RIGHTS: JSON = {
 
 
 @pytest.fixture
-async def bot_api() -> AsyncIterator[FakeBotAPI]:
-    """A started fake Telegram per test, stopped afterwards."""
-    fake = FakeBotAPI()
+async def bot_api(virtual_clock: VirtualClock) -> AsyncIterator[FakeBotAPI]:
+    """A started fake Telegram per test on the test's virtual clock, stopped afterwards."""
+    fake = FakeBotAPI(clock=virtual_clock)
     await fake.start()
     try:
         yield fake

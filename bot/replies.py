@@ -1,0 +1,145 @@
+"""Command replies: sent through the same send slots as deliveries, never holding an update.
+
+A reply books its chat's next slot (``bot.ratelimit``). When the slot is now, the
+reply goes at once; when it is later, a background task sends it then, so the
+update handler returns at once and its update-handling slot is free for other
+chats. A reply whose slot lies more than ``MAX_REPLY_WAIT`` seconds away is
+dropped: a chat flooding the bot with commands gets its first answers, not a
+queue that runs for minutes. A reply that meets a 429 is sent again after
+``retry_after`` (at most ``MAX_REPLY_RETRIES`` times); any other refusal is
+logged, because a reply the Bot API refuses is our bug, not the user's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from bot.clock import Clock
+from bot.logs import event
+from bot.ratelimit import SendSlots
+from bot.telegram_answers import Action, classify
+
+log = logging.getLogger(__name__)
+
+MAX_REPLY_WAIT = 8.0
+"""Seconds a reply may wait for its chat's slot before it is dropped."""
+MAX_REPLY_RETRIES = 2
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One HTML reply: the chat (and forum topic) it goes to, its text and keyboard."""
+
+    chat_id: int
+    text: str
+    thread_id: int | None = None
+    markup: InlineKeyboardMarkup | None = None
+
+
+class Replier:
+    """Sends replies on the chat's send slots; ``pending`` replies wait in background tasks."""
+
+    def __init__(self, bot: Bot, slots: SendSlots, clock: Clock) -> None:
+        self._bot = bot
+        self._slots = slots
+        self._clock = clock
+        self._waiting: set[asyncio.Task[None]] = set()
+
+    @property
+    def pending(self) -> int:
+        """Replies booked for a later slot and not yet answered by Telegram."""
+        return len(self._waiting)
+
+    async def send(self, reply: Reply) -> bool:
+        """Book a slot for ``reply`` and send it now or in the background.
+
+        Returns False when the reply was dropped because the chat's slots are
+        booked too far ahead. Never raises for Telegram's answers (they are logged).
+        """
+        wait = self._slots.reserve(reply.chat_id, max_wait=MAX_REPLY_WAIT)
+        if wait is None:
+            event(log, logging.INFO, "reply_dropped", chat_id=reply.chat_id)
+            return False
+        if wait <= 0:
+            retry = await self._attempt(reply)
+            if retry is None:
+                return True
+            wait = retry
+        task = asyncio.create_task(self._later(reply, wait))
+        self._waiting.add(task)
+        task.add_done_callback(self._waiting.discard)
+        return True
+
+    async def _later(self, reply: Reply, wait: float) -> None:
+        """Send at the booked slot, and again after each 429, a bounded number of times."""
+        for _ in range(MAX_REPLY_RETRIES + 1):
+            await self._clock.sleep(wait)
+            retry = await self._attempt(reply)
+            if retry is None:
+                return
+            wait = retry
+        event(log, logging.WARNING, "reply_lost", chat_id=reply.chat_id, error="rate limited")
+
+    async def _attempt(self, reply: Reply) -> float | None:
+        """Send now (the slot is booked); return the wait for a newly booked slot after a 429.
+
+        None means done: sent, refused for good (logged), or no slot within reach.
+        """
+        try:
+            with self._slots.sending():
+                await self._bot.send_message(
+                    reply.chat_id,
+                    reply.text,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=_NO_PREVIEW,
+                    reply_markup=reply.markup,
+                    message_thread_id=reply.thread_id,
+                )
+        except TelegramError as exc:
+            verdict = classify(exc, has_pictures=False, is_plain=True, attempts=1)
+            if verdict.action is Action.WAIT_CHAT:
+                self._slots.block_chat(reply.chat_id, verdict.seconds)
+                return self._slots.reserve(reply.chat_id, max_wait=verdict.seconds + MAX_REPLY_WAIT)
+            level = logging.WARNING if verdict.action is Action.DEACTIVATE else logging.ERROR
+            event(log, level, "reply_refused", chat_id=reply.chat_id, error=verdict.reason)
+        return None
+
+    async def send_document(self, reply: Reply, data: bytes, filename: str) -> bool:
+        """Send a file with ``reply.text`` as its caption, waiting (briefly) for the slot.
+
+        Rare and user-requested (/export), so it waits in the handler; False when
+        the chat's slots are booked too far ahead or Telegram refused the file.
+        """
+        wait = self._slots.reserve(reply.chat_id, max_wait=MAX_REPLY_WAIT)
+        if wait is None:
+            return False
+        await self._clock.sleep(wait)
+        try:
+            with self._slots.sending():
+                await self._bot.send_document(
+                    reply.chat_id,
+                    document=data,
+                    filename=filename,
+                    caption=reply.text,
+                    parse_mode=ParseMode.HTML,
+                    message_thread_id=reply.thread_id,
+                )
+        except TelegramError as exc:
+            event(log, logging.ERROR, "reply_refused", chat_id=reply.chat_id, error=exc.message)
+            return False
+        return True
+
+    async def close(self, grace_seconds: float) -> None:
+        """On shutdown: let replies due within ``grace_seconds`` go, cancel the rest."""
+        if self._waiting:
+            _, late = await asyncio.wait(self._waiting, timeout=grace_seconds)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)

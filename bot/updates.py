@@ -1,0 +1,134 @@
+"""Which updates the bot handles: the allowed chats, and a fair share for every chat and user.
+
+PTB hands every update to an update processor (``BaseUpdateProcessor``, PTB's public
+extension point for concurrent updates); ours is the single gate in front of every
+handler, buttons included:
+
+- With ``access.allowed_chats`` set, an update from any other chat is dropped
+  before any handler runs, so nothing of it is stored or acted on.
+- Each chat and each user has a command budget: ``COMMAND_BURST`` at once, then
+  one per ``COMMAND_INTERVAL`` seconds. Commands, button presses and anything said
+  in a private chat count; a group's chatter does not. The first update over
+  budget is answered with one polite line; the rest are dropped silently until
+  the budget refills, so one flooding chat costs the others nothing.
+
+The gate also counts the updates being handled, for the test harness and health.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+from bot.clock import Clock
+from bot.logs import event
+from bot.ratelimit import Gcra
+
+log = logging.getLogger(__name__)
+
+COMMAND_BURST = 5
+COMMAND_INTERVAL = 3.0
+"""After a burst of five, one command every three seconds per chat and per user."""
+MAX_TRACKED = 10_000
+"""Budgets kept in memory at most; idle ones are forgotten first."""
+
+
+class UpdateGate(BaseUpdateProcessor):
+    """Drops updates from chats outside ``allowed_chats`` and beyond a chat's command budget."""
+
+    def __init__(
+        self,
+        max_concurrent_updates: int,
+        *,
+        clock: Clock,
+        allowed_chats: Collection[int],
+        on_flood: Callable[[Update], Awaitable[None]],
+    ) -> None:
+        super().__init__(max_concurrent_updates)
+        self._clock = clock
+        self._allowed = frozenset(allowed_chats)
+        self._on_flood = on_flood
+        self._budgets: dict[tuple[str, int], Gcra] = {}
+        self._warned: set[tuple[str, int]] = set()
+        self.handling = 0
+        """Updates whose handlers are running now."""
+        self.handled = 0
+        """Updates handled or dropped since the start (progress for health checks)."""
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free."""
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run ``coroutine`` (the handlers for ``update``) unless the gate drops the update."""
+        self.handled += 1
+        verdict = self._admit(update)
+        if verdict != "ok":
+            # The handlers never run: close their coroutine so it is not left unawaited.
+            close = getattr(coroutine, "close", None)
+            if close is not None:
+                close()
+            if verdict == "warn" and isinstance(update, Update):
+                await self._on_flood(update)
+            return
+        self.handling += 1
+        try:
+            await coroutine
+        finally:
+            self.handling -= 1
+
+    def _admit(self, update: object) -> str:
+        """``ok``, ``drop``, or ``warn`` (over budget for the first time: say so once)."""
+        if not isinstance(update, Update):
+            return "ok"
+        chat, user = update.effective_chat, update.effective_user
+        if self._allowed and (chat is None or chat.id not in self._allowed):
+            event(log, logging.INFO, "update_refused", chat_id=chat.id if chat else None)
+            return "drop"
+        if not _asks_for_an_answer(update):
+            return "ok"
+        keys = [("chat", chat.id)] if chat is not None else []
+        if user is not None:
+            keys.append(("user", user.id))
+        now = self._clock.monotonic()
+        budgets = [self._budget(key, now) for key in keys]
+        if all(budget.earliest(now, 1) <= now for budget in budgets):
+            for key, budget in zip(keys, budgets, strict=True):
+                budget.book(now, 1)
+                self._warned.discard(key)
+            return "ok"
+        fresh = [key for key in keys if key not in self._warned]
+        self._warned.update(keys)
+        event(log, logging.INFO, "update_flood", chat_id=chat.id if chat else None)
+        return "warn" if fresh else "drop"
+
+    def _budget(self, key: tuple[str, int], now: float) -> Gcra:
+        budget = self._budgets.get(key)
+        if budget is None:
+            if len(self._budgets) >= MAX_TRACKED:
+                self._forget_idle(now)
+            budget = self._budgets[key] = Gcra(COMMAND_INTERVAL, COMMAND_BURST, tat=now)
+        return budget
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop budgets that are full again: forgetting them changes nothing."""
+        for key in [key for key, budget in self._budgets.items() if budget.tat <= now]:
+            del self._budgets[key]
+            self._warned.discard(key)
+
+
+def _asks_for_an_answer(update: Update) -> bool:
+    """Commands, button presses and private messages: what makes the bot reply."""
+    if update.callback_query is not None:
+        return True
+    message = update.effective_message
+    if message is None:
+        return False
+    text = message.text or message.caption or ""
+    return text.startswith("/") or message.chat.type == "private"
