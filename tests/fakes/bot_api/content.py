@@ -6,12 +6,13 @@ it), and ``parse_mode`` together with explicit entities is refused.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from urllib.parse import urlsplit
 
 from tests.fakes.bot_api.records import JSON
 from tests.fakes.bot_api.wire import Params
-from tests.fakes.telegram_rules import Rejected, check_text, parse_html
+from tests.fakes.telegram_rules import LinkError, Rejected, check_link, check_text, parse_html
 
 
 def check_inline_keyboard(markup: Any) -> None:
@@ -66,6 +67,15 @@ def check_link_preview(options: Any) -> None:
             raise Rejected(400, f"Bad Request: can't parse link preview options: bad field {key}")
 
 
+def _as_stored(entity: Any) -> Any:
+    """A text link whose URL Telegram accepts, with the URL as Telegram stores it."""
+    if isinstance(entity, dict) and entity.get("type") == "text_link":
+        url = entity.get("url")
+        with contextlib.suppress(LinkError):  # a refused URL is refused by the text check
+            return {**entity, "url": check_link(url)} if isinstance(url, str) else entity
+    return entity
+
+
 def formatted(
     params: Params, text: str, entities_field: str, *, parse_mode: str | None
 ) -> tuple[str, list[JSON]]:
@@ -76,7 +86,7 @@ def formatted(
             return text, []
         if not isinstance(entities, list):
             raise Rejected(400, f"Bad Request: can't parse {entities_field} JSON object")
-        return text, entities
+        return text, [_as_stored(entity) for entity in entities]
     if entities is not None:
         raise Rejected(400, f"Bad Request: fake refuses parse_mode together with {entities_field}")
     mode = parse_mode.lower()
