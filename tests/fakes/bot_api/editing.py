@@ -14,6 +14,14 @@ _NOT_MODIFIED = (
 )
 
 
+def _replace_markup(message: JSON, markup: JSON | None) -> None:
+    """An edit sets the message's inline keyboard, or removes it when none is given."""
+    if markup is None:
+        message.pop("reply_markup", None)
+    else:
+        message["reply_markup"] = markup
+
+
 class EditingMethods(ServerState):
     """editMessageText, editMessageReplyMarkup, deleteMessage and answerCallbackQuery."""
 
@@ -41,10 +49,7 @@ class EditingMethods(ServerState):
         ):
             raise Rejected(400, _NOT_MODIFIED)
         message.update(text=text, entities=entities, edit_date=self._now())
-        if markup is None:
-            message.pop("reply_markup", None)
-        else:
-            message["reply_markup"] = markup
+        _replace_markup(message, markup)
         self.edits.append(
             SentMessage(
                 "editMessageText",
@@ -65,10 +70,7 @@ class EditingMethods(ServerState):
             check_inline_keyboard(markup)
         if markup == message.get("reply_markup"):
             raise Rejected(400, _NOT_MODIFIED)
-        if markup is None:
-            message.pop("reply_markup", None)
-        else:
-            message["reply_markup"] = markup
+        _replace_markup(message, markup)
         self.edits.append(
             SentMessage(
                 "editMessageReplyMarkup", chat.id, message["message_id"], reply_markup=markup

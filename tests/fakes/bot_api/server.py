@@ -14,6 +14,7 @@ from aiohttp import web
 from tests.fakes.bot_api.chats import ChatMethods
 from tests.fakes.bot_api.editing import EditingMethods
 from tests.fakes.bot_api.files import FileMethods
+from tests.fakes.bot_api.limits import RateLimits
 from tests.fakes.bot_api.records import Call, Refusal, SentMessage
 from tests.fakes.bot_api.scripting import Scripting
 from tests.fakes.bot_api.sending import SendingMethods
@@ -44,15 +45,8 @@ class FakeBotAPI(
         group_per_minute: int = 20,
         global_per_second: int = 30,
     ) -> None:
-        super().__init__(
-            token,
-            bot_username=bot_username,
-            clock=clock,
-            chat_burst=chat_burst,
-            chat_per_second=chat_per_second,
-            group_per_minute=group_per_minute,
-            global_per_second=global_per_second,
-        )
+        limits = RateLimits(clock, chat_burst, chat_per_second, group_per_minute, global_per_second)
+        super().__init__(token, bot_username=bot_username, limits=limits)
         self._recorded = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._handlers: dict[str, tuple[str, Handler]] = {

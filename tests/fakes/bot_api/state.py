@@ -65,21 +65,12 @@ class ScriptedFailure:
 class ServerState:
     """The fake's memory; the method families and the facade build on it."""
 
-    def __init__(
-        self,
-        token: str,
-        *,
-        bot_username: str,
-        clock: Callable[[], float],
-        chat_burst: int,
-        chat_per_second: float,
-        group_per_minute: int,
-        global_per_second: int,
-    ) -> None:
+    def __init__(self, token: str, *, bot_username: str, limits: RateLimits) -> None:
         self.token = token
         self.bot_username = bot_username
         self.bot_id = int(token.split(":", 1)[0])
-        self.clock = clock
+        self.clock: Callable[[], float] = limits.clock
+        """The one clock: the flood limits count on it and message dates read it."""
         self.base_url = ""
         self.sent: list[SentMessage] = []
         self.edits: list[SentMessage] = []
@@ -89,9 +80,7 @@ class ServerState:
         self.callback_answers: list[JSON] = []
         self.commands: dict[str, list[JSON]] = {}
         self.webhook_url = ""
-        self._limits = RateLimits(
-            clock, chat_burst, chat_per_second, group_per_minute, global_per_second
-        )
+        self._limits = limits
         self._chats: dict[int, ServerChat] = {}
         self._messages: dict[tuple[int, int], JSON] = {}
         self._files: dict[str, tuple[str, bytes]] = {}
