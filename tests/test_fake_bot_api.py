@@ -31,9 +31,11 @@ from telegram.request import HTTPXRequest
 
 from tests.fakes.bot_api import FakeBotAPI, ManualClock, Refusal
 from tests.fakes.telegram_rules import (
+    LinkError,
     Rejected,
     check_caption,
     check_entities,
+    check_link,
     check_text,
     nesting_problem,
     parse_html,
@@ -79,6 +81,13 @@ def test_utf16_len_counts_code_units(text: str, units: int) -> None:
             [{"type": "text_link", "offset": 0, "length": 1, "url": "http://e.org/"}],
         ),
         ('<a href="javascript:alert(1)">l</a>', "l", []),
+        ('<a href="http://localhost/x">l</a>', "l", []),
+        ('<a href="ftp://e.org/f">l</a>', "l", []),
+        (
+            '<a href="mailto:x@y.org">m</a>',
+            "m",
+            [{"type": "text_link", "offset": 0, "length": 1, "url": "http://mailto:x@y.org/"}],
+        ),
         (
             '<pre><code class="language-py">x</code></pre>',
             "x",
@@ -180,8 +189,6 @@ def test_check_entities_accepts_valid_entities(entity: dict[str, Any]) -> None:
         ({"type": "bold", "offset": 0, "length": True}, "must be integers"),
         ({"type": "bold", "offset": 3, "length": 1}, "surrogate pair"),
         ({"type": "bold", "offset": 0, "length": 3}, "surrogate pair"),
-        ({"type": "text_link", "offset": 0, "length": 1}, "Wrong URL"),
-        ({"type": "text_link", "offset": 0, "length": 1, "url": "javascript:x"}, "Wrong URL"),
         ({"type": "pre", "offset": 0, "length": 1, "language": 3}, "language"),
     ],
 )
@@ -192,6 +199,121 @@ def test_check_entities_refuses_bad_entities(entity: dict[str, Any], fragment: s
     assert caught.value.code == 400
     assert caught.value.description.startswith(_PARSE)
     assert fragment in caught.value.description
+
+
+# Telegram's text-link rule: TDLib's LinkManager::check_link (see telegram_rules).
+_ACCEPTED_LINKS = [
+    ("https://e.org", "https://e.org/"),
+    ("HTTP://News.Example/Path?q=1#top", "http://news.example/Path?q=1#top"),
+    ("e.org/a b", "http://e.org/a%20b"),
+    ("http://127.0.0.1:8080/item", "http://127.0.0.1:8080/item"),
+    ("http://[::1]/x", "http://[::1]/x"),
+    ("https://例子.测试/路径", "https://例子.测试/路径"),
+    ("mailto:x@y.org", "http://mailto:x@y.org/"),  # read as user info "mailto:x", host y.org
+    ("tg://user?id=1", "tg://user?id=1"),
+    ("tg://resolve?domain=news", "tg://resolve?domain=news"),
+]
+_REFUSED_LINKS = [
+    ("http://localhost/x", "Wrong HTTP URL"),
+    ("localhost", "Wrong HTTP URL"),
+    ("https://intranet:8443/", "Wrong HTTP URL"),
+    ("mailto:x@localhost", "Wrong HTTP URL"),
+    ("mailto:?subject=Hi&body=https://e.org/a", "Wrong port number specified in the URL"),
+    ("mailto:editor", "Wrong port number specified in the URL"),
+    ("javascript:alert(1)", "Wrong port number specified in the URL"),
+    ("http://e.org:99999/", "Wrong port number specified in the URL"),
+    ("ftp://e.org/file", "Unsupported URL protocol"),
+    ("/relative/path", "URL host is empty"),
+    ("", "URL host is empty"),
+    ("http://e .org/", "Disallowed character in URL host"),
+    ("http://[zz]/", "Wrong IPv6 address specified in the URL"),
+    ("tg://resolve:80?domain=news", "Wrong tg URL"),
+    ("tg://a.b", "Unallowed characters in URL host"),
+]
+
+
+@pytest.mark.parametrize(("url", "stored"), _ACCEPTED_LINKS)
+def test_check_link_accepts_and_normalises(url: str, stored: str) -> None:
+    """http(s) URLs with a dotted host, and deep links, pass and return as Telegram stores them."""
+    assert check_link(url) == stored
+
+
+@pytest.mark.parametrize(("url", "reason"), _REFUSED_LINKS)
+def test_check_link_refuses_with_tdlib_reason(url: str, reason: str) -> None:
+    """Other schemes, dotless hosts and malformed URLs fail with TDLib's reason."""
+    with pytest.raises(LinkError) as caught:
+        check_link(url)
+    assert str(caught.value) == reason
+
+
+# TDLib's own table for check_link (tdlib/td test/link.cpp, TEST(Link, check_link)); "" = refused.
+_TDLIB_TABLE = [
+    ("sftp://google.com", ""),
+    ("tg://google_com", "tg://google_com/"),
+    ("tOn://google", "ton://google/"),
+    ("httP://google.com?1#tes", "http://google.com/?1#tes"),
+    ("httPs://google.com/?1#tes", "https://google.com/?1#tes"),
+    ("http://google.com:0", ""),
+    ("http://google.com:0000000001", "http://google.com:1/"),
+    ("http://google.com:-1", ""),
+    ("tg://google?1#tes", "tg://google?1#tes"),
+    ("tg://google/?1#tes", "tg://google?1#tes"),
+    ("TG:_", "tg://_/"),
+    ("http:google.com", ""),
+    ("tg://http://google.com", ""),
+    ("tg:http://google.com", ""),
+    ("tg:https://google.com", ""),
+    ("tg:test@google.com", ""),
+    ("tg:google.com:80", ""),
+    ("tg:google-com", "tg://google-com/"),
+    ("tg:google.com", ""),
+    ("tg:google.com:0", ""),
+    ("tg:google.com:a", ""),
+    ("tg:[2001:db8:0:0:0:ff00:42:8329]", ""),
+    ("tg:127.0.0.1", ""),
+    ("http://[2001:db8:0:0:0:ff00:42:8329]", "http://[2001:db8:0:0:0:ff00:42:8329]/"),
+    ("http://localhost", ""),
+    ("http://..", "http://../"),
+    ("..", "http://../"),
+    ("https://.", ""),
+    ("tOnSiTe://google", "tonsite://google/"),
+    ("tOnSiTe://google.ton?t=1#we", "tonsite://google.ton?t=1#we"),
+]
+
+
+@pytest.mark.parametrize(("url", "expected"), _TDLIB_TABLE)
+def test_check_link_matches_tdlib_own_table(url: str, expected: str) -> None:
+    """The port gives TDLib's answers on TDLib's own check_link test cases."""
+    try:
+        stored = check_link(url)
+    except LinkError:
+        stored = ""
+    assert stored == expected
+
+
+@pytest.mark.parametrize(
+    ("entity", "description"),
+    [
+        (
+            {"type": "text_link", "offset": 0, "length": 1},
+            "Bad Request: can't parse MessageEntity: Can't find field \"url\"",
+        ),
+        (
+            {"type": "text_link", "offset": 0, "length": 1, "url": ["x"]},
+            'Bad Request: can\'t parse MessageEntity: Field "url" must be of type String',
+        ),
+        (
+            {"type": "text_link", "offset": 0, "length": 1, "url": "javascript:x"},
+            "Bad Request: entity URL 'javascript:x' is invalid: "
+            "Wrong port number specified in the URL",
+        ),
+    ],
+)
+def test_check_entities_refuses_bad_text_links(entity: dict[str, Any], description: str) -> None:
+    """A text link without a usable URL is refused in the Bot API's words."""
+    with pytest.raises(Rejected) as caught:
+        check_entities("ab😀c", [entity])
+    assert (caught.value.code, caught.value.description) == (400, description)
 
 
 def test_check_entities_caps_the_count_at_100() -> None:
@@ -350,6 +472,49 @@ async def test_send_message_refusals(
     )  # PTB lower-cases after the first letter
     assert bot_api.sent == []
     assert [(r.method, r.chat_id, r.code) for r in bot_api.rejected] == [("sendMessage", 42, 400)]
+
+
+@pytest.mark.parametrize(("url", "stored"), _ACCEPTED_LINKS)
+async def test_text_link_telegram_accepts(
+    bot_api: FakeBotAPI, bot: Bot, url: str, stored: str
+) -> None:
+    """A text link with a URL Telegram accepts is sent, its URL stored as Telegram stores it."""
+    bot_api.add_chat(42)
+    message = await bot.send_message(42, "link", entities=[MessageEntity("text_link", 0, 4, url)])
+    assert [e.url for e in message.entities] == [stored]
+    assert bot_api.sent[0].entities == [
+        {"type": "text_link", "offset": 0, "length": 4, "url": stored}
+    ]
+
+
+@pytest.mark.parametrize(("url", "reason"), _REFUSED_LINKS)
+async def test_text_link_telegram_refuses(
+    bot_api: FakeBotAPI, bot: Bot, url: str, reason: str
+) -> None:
+    """A text link, in a text or a caption, with a URL Telegram refuses fails the whole send."""
+    bot_api.add_chat(42)
+    link = [MessageEntity("text_link", 0, 4, url)]
+    with pytest.raises(BadRequest):
+        await bot.send_message(42, "link", entities=link)
+    with pytest.raises(BadRequest):
+        await bot.send_photo(42, "https://img.example/1.jpg", caption="link", caption_entities=link)
+    description = f"Bad Request: entity URL '{url}' is invalid: {reason}"
+    assert [(r.method, r.description) for r in bot_api.rejected] == [
+        ("sendMessage", description),
+        ("sendPhoto", description),
+    ]
+    assert bot_api.sent == []
+
+
+async def test_html_link_telegram_refuses_is_dropped(bot_api: FakeBotAPI, bot: Bot) -> None:
+    """In HTML mode Telegram drops a link it refuses and keeps its text; the send succeeds."""
+    bot_api.add_chat(42)
+    html = '<a href="http://localhost/x">here</a> and <a href="https://e.org">there</a>'
+    message = await bot.send_message(42, html, parse_mode="HTML")
+    assert message.text == "here and there"
+    assert bot_api.sent[0].entities == [
+        {"type": "text_link", "offset": 9, "length": 5, "url": "https://e.org/"}
+    ]
 
 
 async def test_unknown_chat_is_not_found(bot_api: FakeBotAPI, bot: Bot) -> None:

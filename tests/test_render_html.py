@@ -99,9 +99,20 @@ SPAN_CASES = [
         [("text_link", "r", "https://example.com/a?b=1&c=2")],
     ),
     (
-        "mailto and tg kept",
+        "mailto and tg stay plain text: Telegram refuses them as text links",
         '<a href="mailto:a@b.c">m</a> <a href="tg://resolve?domain=x">t</a>',
-        [("text_link", "m", "mailto:a@b.c"), ("text_link", "t", "tg://resolve?domain=x")],
+        [],
+    ),
+    (
+        "a host without a dot or with a broken port stays plain text",
+        '<a href="http://localhost/x">l</a> <a href="http://a.b:/x">p</a>'
+        ' <a href="http://a.b:x1/x">q</a>',
+        [],
+    ),
+    (
+        "a sound port and an IPv6 host are links",
+        '<a href="http://a.b:8080/x">p</a> <a href="http://[::1]/x">v</a>',
+        [("text_link", "p", "http://a.b:8080/x"), ("text_link", "v", "http://[::1]/x")],
     ),
     ("javascript link dropped", '<a href="javascript:alert(1)">j</a>', []),
     ("data and vbscript dropped", '<a href="data:text/html,x">d</a><a href="VBScript:x">v</a>', []),

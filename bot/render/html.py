@@ -12,7 +12,7 @@ Mapping: p/div/section/... and <br> become blank lines/newlines; ul/ol become
 bullets or numbers (nested lists indent); h1-h6 become bold lines; b/strong,
 i/em, u/ins, s/del/strike, code, pre (language from ``class="language-x"`` or
 ``lang-x`` on pre or its inner code) and blockquote keep their meaning; <a> becomes
-a text link when its URL resolves to http/https/mailto/tg, else stays plain text;
+a text link when its URL is one Telegram accepts (``links.resolve``), else plain text;
 script/style/noscript/template/head lose their content; images are not text.
 Entities are never nested inside code/pre, nor links in links, nor quotes in quotes.
 """

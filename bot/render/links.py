@@ -1,8 +1,11 @@
 """Which URLs may become a link or a photo, resolved against the entry's own link.
 
-Telegram drops (or refuses, as an entity) a text link whose URL has whitespace, an
-unknown scheme, or no host; ``javascript:``, ``data:`` and ``vbscript:`` must never
-reach a chat. A relative URL with nothing to resolve it against is no link at all.
+A text link must carry a URL Telegram accepts, or the whole message is refused
+(400 "entity URL … is invalid: Wrong HTTP URL" and kin; TDLib's
+``LinkManager::check_link``): an http or https URL with a host that has a dot (or
+an IPv6 literal) and, when a port is given, a valid port. Everything else --
+``mailto:``, ``tg:``, ``javascript:``, hosts without a dot, broken ports -- stays
+plain text. A relative URL with nothing to resolve it against is no link at all.
 """
 
 from __future__ import annotations
@@ -10,8 +13,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-LINK_SCHEMES = frozenset({"http", "https", "mailto", "tg"})
 _WEB = frozenset({"http", "https"})
+LINK_SCHEMES = _WEB
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 # Characters a URL must not carry raw: spaces and controls (percent-encoded instead).
 _RAW = re.compile(
@@ -44,15 +47,17 @@ def resolve(href: str, base: str = "", *, schemes: frozenset[str] = LINK_SCHEMES
 
 
 def _complete(url: str) -> bool:
-    """A web URL needs a host; mailto: and tg: need something after the colon."""
+    """An http(s) URL with a host Telegram takes: a dot in it (or IPv6), a sound port."""
     try:
         parts = urlsplit(url)
-    except ValueError:  # e.g. an unclosed IPv6 bracket
+        port_text = parts.netloc.rpartition("@")[2].rpartition("]")[2]
+        # An empty port ("host:") is refused by Telegram; ``.port`` checks the digits.
+        if port_text.endswith(":") or (parts.port is not None and parts.port == 0):
+            return False
+    except ValueError:  # an unclosed IPv6 bracket, a port that is not a number
         return False
-    scheme = parts.scheme.lower()
-    if scheme in _WEB:
-        return bool(parts.hostname)
-    return len(url) > len(scheme) + 1
+    host = parts.hostname or ""
+    return parts.scheme.lower() in _WEB and ("." in host.strip(".") or ":" in host)
 
 
 def resolve_web(href: str, base: str = "") -> str | None:

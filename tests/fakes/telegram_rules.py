@@ -12,14 +12,32 @@ Rules, following the Bot API documentation and TDLib's HTML parser:
   without splitting a surrogate pair; at most 100 entities per message.
 - Text holds 1-4096 and a caption 0-1024 UTF-16 units (Telegram counts characters,
   so counting UTF-16 units is the strict, safe side).
+- A text link's URL must pass TDLib's ``LinkManager::check_link`` (see ``check_link``):
+  http or https (a URL without ``scheme://`` is read as http) with a host that has a
+  dot or is an IPv6 literal, or a ``tg:``/``ton:``/``tonsite:`` deep link with a
+  plain host. An explicit ``text_link`` entity that fails is refused with 400
+  ``Bad Request: entity URL '<url>' is invalid: <reason>``, e.g. ``Wrong HTTP URL``
+  for ``http://localhost/x``; an HTML ``<a href>`` that fails is dropped silently and
+  its text kept. An accepted URL is stored normalised (``e.org`` → ``http://e.org/``).
+
+  Sources, tdlib/td at 022d602: ``check_link`` and ``check_link_impl`` in
+  td/telegram/LinkManager.cpp, ``parse_url`` in tdutils/td/utils/HttpUrl.cpp,
+  ``get_message_entities`` in td/telegram/MessageEntity.cpp (``"Entity " +
+  error``; its HTML parser calls ``get_checked_link`` and skips a failing link);
+  tdlib/telegram-bot-api at 01a3679, ``Client::fail_query_with_error`` (adds ``Bad
+  Request: `` and lower-cases the first letter). Field reports with this wording:
+  littlebearapps/untether#157 (``entity URL '/Users/…' is invalid: URL host is
+  empty``); yagop/node-telegram-bot-api#295 (a ``mailto:`` link shown as http).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import string
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -85,8 +103,7 @@ ENTITY_TYPES = frozenset(
         "date_time",
     }
 )
-LINK_SCHEMES = frozenset({"http", "https", "tg", "mailto", "ftp"})
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_URL_PART_CHARS = frozenset(".-_!$,~*'();&+=")
 
 
 class Rejected(Exception):  # noqa: N818 -- the name is the shared contract other tests import
@@ -158,28 +175,146 @@ def _decode_attribute(value: str) -> str:
     return "".join(out)
 
 
-def normalize_link(url: str) -> str | None:
-    """Return the URL as Telegram stores a text link, or None when Telegram would drop it."""
-    if not url or any(char.isspace() for char in url):
-        return None
-    match = _SCHEME.match(url)
-    if match is None:
+class LinkError(ValueError):
+    """Why Telegram refuses a URL as a text link, in TDLib's words (e.g. ``Wrong HTTP URL``)."""
+
+
+@dataclass(frozen=True)
+class _HttpUrl:
+    """What TDLib's ``parse_url`` makes of a link: ``[https?://][userinfo@]host[:port]query``."""
+
+    protocol: str
+    userinfo: str
+    host: str
+    is_ipv6: bool
+    specified_port: int
+    query: str
+
+    def get_url(self) -> str:
+        userinfo = f"{self.userinfo}@" if self.userinfo else ""
+        port = f":{self.specified_port}" if self.specified_port > 0 else ""
+        return f"{self.protocol}://{userinfo}{self.host}{port}{self.query}"
+
+
+def _ascii_lower(text: str) -> str:
+    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
+
+
+def _check_url_part(part: str, name: str, *, allow_colon: bool) -> None:
+    """RFC 3986 characters, percent escapes and any non-ASCII character pass."""
+    i = 0
+    while i < len(part):
+        char = part[i]
         if (
-            not url
-            or url.startswith(("/", ".", "?", "#"))
-            or "." not in url.split("/", maxsplit=1)[0]
+            (char.isascii() and char.isalnum())
+            or char in _URL_PART_CHARS
+            or (allow_colon and char == ":")
         ):
-            return None
-        url = "http://" + url
-    elif match.group(1).lower() not in LINK_SCHEMES:
+            i += 1
+        elif char == "%":
+            pair = part[i + 1 : i + 3]
+            if len(pair) == 2 and all(c in string.hexdigits for c in pair):
+                i += 3
+            else:
+                raise LinkError(f"Wrong percent-encoded symbol in URL {name}")
+        elif ord(char) >= 128:
+            i += 1
+        else:
+            raise LinkError(f"Disallowed character in URL {name}")
+
+
+def _parse_port(text: str) -> int:
+    """The port after the last colon: 1-65535 in plain decimal (leading zeros ignored)."""
+    digits = text.lstrip("0") or "0"
+    if not re.fullmatch(r"[1-9][0-9]{0,4}", digits) or int(digits) > 65535:
+        raise LinkError("Wrong port number specified in the URL")
+    return int(digits)
+
+
+def _parse_url(url: str) -> _HttpUrl:
+    """TDLib's ``parse_url`` (tdutils/td/utils/HttpUrl.cpp); a URL without ``://`` is http."""
+    head = re.match(r"[^:/?#@\[\]]*", url)
+    assert head is not None  # an empty match at least
+    protocol, rest = "http", url
+    if url.startswith("://", head.end()):
+        protocol = _ascii_lower(head.group())
+        if protocol not in {"http", "https"}:
+            raise LinkError("Unsupported URL protocol")
+        rest = url[head.end() + 3 :]
+    authority = re.match(r"[^/?#]*", rest)
+    assert authority is not None
+    userinfo_host_port, query = authority.group(), rest[authority.end() :]
+    port = 0
+    colon = max(userinfo_host_port.rfind(c) for c in ":]@")
+    if colon > 0 and userinfo_host_port[colon] == ":":
+        port = _parse_port(userinfo_host_port[colon + 1 :])
+        userinfo_host_port = userinfo_host_port[:colon]
+    userinfo, _, host = userinfo_host_port.rpartition("@")
+    is_ipv6 = host.startswith("[") and host.endswith("]") and len(host) > 1
+    if is_ipv6:
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise LinkError("Wrong IPv6 address specified in the URL") from None
+    if not host:
+        raise LinkError("URL host is empty")
+    if host == ".":
+        raise LinkError("Host is invalid")
+    query = query.rstrip(" \t\r\n\0\v") or "/"
+    query = ("" if query.startswith("/") else "/") + "".join(
+        f"%{ord(c):02X}" if ord(c) <= 0x20 else c for c in query
+    )
+    host = _ascii_lower(host)
+    if is_ipv6:
+        if any(c not in ":.0123456789abcdef" for c in host[1:-1]):
+            raise LinkError("Wrong IPv6 URL host")
+    else:
+        _check_url_part(host, "host", allow_colon=False)
+        _check_url_part(userinfo, "userinfo", allow_colon=True)
+    return _HttpUrl(protocol, userinfo, host, is_ipv6, port, query)
+
+
+def check_link(url: str) -> str:
+    """The URL as Telegram stores a text link, or ``LinkError`` saying why it is refused.
+
+    A port of TDLib's ``LinkManager::check_link_impl`` (td/telegram/LinkManager.cpp):
+    http and https links need a host with a dot (or an IPv6 literal); ``tg:``,
+    ``ton:`` and ``tonsite:`` deep links need a plain host and no port or user info.
+    Every other scheme fails to parse: ``ftp://`` as an unsupported protocol, most
+    ``scheme:rest`` forms as a bad port, and ``mailto:user@host.tld`` *passes* as
+    ``http://mailto:user@host.tld/`` (user info ``mailto:user``), as Telegram shows it.
+    """
+    lowered = _ascii_lower(url)
+    deep = next((s for s in ("tg", "ton", "tonsite") if lowered.startswith(s + ":")), None)
+    rest = url[len(deep) + 1 :] if deep else url
+    if deep and rest.startswith("//"):
+        rest = rest[2:]
+    parsed = _parse_url(rest)
+    if deep is None:
+        if "." not in parsed.host and not parsed.is_ipv6:
+            raise LinkError("Wrong HTTP URL")
+        return parsed.get_url()
+    if (
+        _ascii_lower(rest).startswith("http://")
+        or parsed.protocol == "https"
+        or parsed.userinfo
+        or parsed.specified_port
+        or parsed.is_ipv6
+    ):
+        raise LinkError("Wrong tg URL" if deep == "tg" else "Wrong ton URL")
+    allowed = "-_." if deep == "tonsite" else "-_"
+    if any(not (c.isascii() and c.isalnum()) and c not in allowed for c in parsed.host):
+        raise LinkError("Unallowed characters in URL host")
+    query = parsed.query[1:] if parsed.query.startswith("/?") else parsed.query
+    return f"{deep}://{parsed.host}{query}"
+
+
+def normalize_link(url: str) -> str | None:
+    """The URL as Telegram stores an HTML ``<a href>``, or None when Telegram drops the link."""
+    try:
+        return check_link(url)
+    except LinkError:
         return None
-    parts = urlsplit(url)
-    if parts.scheme.lower() in {"http", "https", "ftp"}:
-        if not parts.netloc:
-            return None
-        if not parts.path:
-            url = parts._replace(path="/").geturl()
-    return url
 
 
 class _Open:
@@ -402,6 +537,20 @@ def _splits_pair(text: str, unit: int) -> bool:
     return False
 
 
+def _check_text_link(url: Any) -> None:
+    """Refuse a ``text_link`` URL as the Bot API does (its field, then TDLib's check)."""
+    if url is None:
+        raise Rejected(400, "Bad Request: can't parse MessageEntity: Can't find field \"url\"")
+    if not isinstance(url, str):
+        raise Rejected(
+            400, 'Bad Request: can\'t parse MessageEntity: Field "url" must be of type String'
+        )
+    try:
+        check_link(url)
+    except LinkError as error:
+        raise Rejected(400, f"Bad Request: entity URL '{url}' is invalid: {error}") from None
+
+
 def _check_entity(text: str, total: int, entity: Mapping[str, Any]) -> None:
     kind = entity.get("type")
     if not isinstance(kind, str) or kind not in ENTITY_TYPES:
@@ -416,9 +565,7 @@ def _check_entity(text: str, total: int, entity: Mapping[str, Any]) -> None:
     if _splits_pair(text, offset) or _splits_pair(text, offset + length):
         raise _bad(f"entity at offset {offset} splits a UTF-16 surrogate pair")
     if kind == "text_link":
-        url = entity.get("url")
-        if not isinstance(url, str) or normalize_link(url) is None:
-            raise _bad("Wrong URL entity specified: unsupported URL")
+        _check_text_link(entity.get("url"))
     elif kind == "pre" and not isinstance(entity.get("language", ""), str):
         raise _bad("pre language must be a string")
     elif kind == "text_mention" and not isinstance(entity.get("user"), Mapping):
