@@ -29,6 +29,7 @@ from bot.opml import OpmlError, Outline, read_opml, write_opml
 from bot.pipeline import chronological
 from bot.ratelimit import SendBudget
 from bot.render import detect_boilerplate, format_for_terminal, render_entry
+from bot.scheduler import FAILED_RETENTION_SECONDS
 from bot.services import Services
 from bot.store import Store
 from bot.subscribe import SubscribeError, SubscribeOutcome, release_backlog, subscribe
@@ -163,15 +164,20 @@ def _stats(args: argparse.Namespace) -> int:
     async def collect() -> None:
         store = await Store.open(settings.database.path)
         try:
-            stats = await store.stats()
+            stats = await store.stats(failed_before=time.time() - FAILED_RETENTION_SECONDS)
         finally:
             await store.close()
+        days = FAILED_RETENTION_SECONDS // 86_400
         print(f"feeds: {stats.feeds}")
         print(f"subscriptions: {stats.subscriptions}")
         print(f"chats: {stats.chats} ({stats.active_chats} active)")
         print(f"delivered: {stats.delivered}")
         print(f"pending: {stats.pending}")
-        print(f"failed deliveries: {stats.failed}")
+        print(
+            f"failed deliveries: {stats.failed} ({stats.failed_expired} older than {days} days,"
+            " purged by the running bot)"
+        )
+        print(f"feeds nobody follows: {stats.orphan_feeds} (deleted by the running bot)")
         print(f"failing feeds: {len(stats.failing_feeds)}")
         for url, count, error in stats.failing_feeds:
             print(f"  {url} ({count}×): {error}")
