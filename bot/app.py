@@ -26,7 +26,7 @@ from bot.feeds.fetch import Fetcher
 from bot.i18n import t
 from bot.logs import event
 from bot.ratelimit import Limits, SendBudget
-from bot.scheduler import Poller
+from bot.scheduler import Housekeeper, Poller
 from bot.services import Services
 from bot.store import Store
 
@@ -176,6 +176,7 @@ class Relay:
             on_queued=deliverer.wake,
             interval_seconds=settings.polling.effective_interval,
             tick_seconds=self._tick,
+            housekeeper=Housekeeper(store, clock=self.clock),
         )
         with contextlib.suppress(TelegramError):
             await application.bot.set_my_commands(BOT_COMMANDS)

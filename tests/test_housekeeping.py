@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import Relay
 from bot.cli import main
 from bot.models import OutgoingMessage
 from bot.scheduler import (
@@ -20,6 +21,8 @@ from bot.scheduler import (
     housekeep,
 )
 from bot.store import OutboxItem, Store
+from tests.fakes.bot_api import FakeBotAPI
+from tests.harness import make_settings
 
 T0 = 1_700_000_000.0
 DAY = 86_400.0
@@ -145,3 +148,22 @@ def test_cli_stats_shows_what_housekeeping_deletes(
     out = capsys.readouterr().out
     assert "failed deliveries: 3 (1 older than 30 days, purged by the running bot)" in out
     assert "feeds nobody follows: 1 (deleted by the running bot)" in out
+
+
+async def test_the_running_bot_keeps_house(bot_api: FakeBotAPI, tmp_path: Path) -> None:
+    """`Relay` wires a housekeeper into its scheduler: an old unfollowed feed is gone at start."""
+    db = tmp_path / "bot.db"
+    store = await Store.open(db)
+    await store.ensure_chat(CHAT)
+    orphan = await _orphan(store, "orphan", created=time.time() - DAY)
+    await store.close()
+
+    relay = Relay(make_settings(bot_api, db))
+    await relay.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + 10
+        while await relay.store.get_feed(orphan) is not None:
+            assert asyncio.get_running_loop().time() < deadline, "no housekeeping within 10 s"
+            await asyncio.sleep(0.02)
+    finally:
+        await relay.stop()
