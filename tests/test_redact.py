@@ -1,8 +1,17 @@
-"""No secret in any output: scrub() as a table."""
+"""No secret in any output: scrub() as a table, then `newsrelay run` against an echoing endpoint."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote
+
 import pytest
+from aiohttp import web
 
 from bot.config import Settings
 from bot.redact import scrub, secrets_of
@@ -57,3 +66,104 @@ def test_secrets_of_settings_is_the_token() -> None:
     """The reply path passes secrets_of(settings): the configured token."""
     settings = Settings.model_validate({"telegram": {"token": TOKEN}})
     assert scrub(f"echo {TOKEN}", secrets_of(settings)) == "echo <token>"
+
+
+# -- end to end: an endpoint that echoes request paths in its error bodies -------------------
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def _echo(request: web.Request) -> str:
+    """The path as received, raw and URL-encoded, as a careless proxy would report it."""
+    return f"no route for {request.raw_path} (encoded: {quote(request.path, safe='')})"
+
+
+async def _json_400(request: web.Request) -> web.Response:
+    description = f"Bad Request: {_echo(request)}"
+    return web.json_response(
+        {"ok": False, "error_code": 400, "description": description}, status=400
+    )
+
+
+async def _html_502(request: web.Request) -> web.Response:
+    return web.Response(status=502, text=f"<html>Bad Gateway: {_echo(request)}</html>")
+
+
+async def _polling_fails(request: web.Request) -> web.Response:
+    """The bot starts (getMe and the rest succeed); every getUpdates meets an echoing 502."""
+    method = request.path.rsplit("/", 1)[-1]
+    if method == "getUpdates":
+        return await _html_502(request)
+    if method == "getMe":
+        me = {"id": 123456, "is_bot": True, "first_name": "Relay", "username": "relay_bot"}
+        return web.json_response({"ok": True, "result": me})
+    return web.json_response({"ok": True, "result": True})
+
+
+@pytest.fixture
+async def echoing_api() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
+    """Start a Bot API stand-in on loopback with a given handler; its base URL."""
+    runners: list[web.AppRunner] = []
+
+    async def start(handler: Handler) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = runner.addresses[0][1]
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def _newsrelay_run(api_base_url: str, cwd: Path, *, stop_after: float | None) -> str:
+    """Run `newsrelay run -v` against the endpoint; SIGTERM it after ``stop_after`` s; stderr."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
+    environ["NEWSRELAY_TELEGRAM__API_BASE_URL"] = api_base_url
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "-v", "--token", TOKEN,
+        cwd=cwd, env=environ, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        if stop_after is not None:
+            await asyncio.sleep(stop_after)  # let the polling loop meet its errors
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=45)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return stderr.decode()
+
+
+def _assert_no_token(stderr: str) -> None:
+    """Neither the token nor its encoded form, in any case (PTB capitalises error messages)."""
+    for form in (TOKEN, quote(TOKEN, safe=""), quote(quote(TOKEN, safe=""), safe="")):
+        assert form.lower() not in stderr.lower(), stderr
+
+
+@pytest.mark.parametrize("handler", [_json_400, _html_502], ids=["400-json", "502-html"])
+async def test_startup_error_line_never_shows_the_token(
+    echoing_api: Callable[[Handler], Awaitable[str]], tmp_path: Path, handler: Handler
+) -> None:
+    """getMe answered with an error echoing the path: the one stderr line and the log hide it."""
+    stderr = await _newsrelay_run(await echoing_api(handler), tmp_path, stop_after=None)
+    assert stderr.strip().splitlines()[-1].startswith("newsrelay: "), stderr
+    assert "/bot<token>/getme" in stderr.lower()  # the echo arrived, scrubbed
+    _assert_no_token(stderr)
+
+
+async def test_polling_errors_in_the_log_never_show_the_token(
+    echoing_api: Callable[[Handler], Awaitable[str]], tmp_path: Path
+) -> None:
+    """After a good start, 502s echoing the path reach the debug log scrubbed."""
+    stderr = await _newsrelay_run(await echoing_api(_polling_fails), tmp_path, stop_after=3)
+    assert "/bot<token>/getupdates" in stderr.lower()  # PTB logged the echoed bodies
+    assert "started" in stderr
+    _assert_no_token(stderr)
