@@ -121,25 +121,35 @@ async def echoing_api() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
         await runner.cleanup()
 
 
-async def _newsrelay_run(api_base_url: str, cwd: Path, *, stop_after: float | None) -> str:
-    """Run `newsrelay run -v` against the endpoint; SIGTERM it after ``stop_after`` s; stderr."""
+async def _newsrelay_run(api_base_url: str, cwd: Path, *, stop_on: str = "") -> str:
+    """Run `newsrelay run -v` against the endpoint until it exits; its stderr.
+
+    With ``stop_on``, the bot is stopped (SIGTERM) once a stderr line holds that text.
+    """
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
     environ["NEWSRELAY_TELEGRAM__API_BASE_URL"] = api_base_url
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", "-v", "--token", TOKEN,
-        cwd=cwd, env=environ, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        cwd=cwd, env=environ, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    try:
-        if stop_after is not None:
-            await asyncio.sleep(stop_after)  # let the polling loop meet its errors
-            if process.returncode is None:
+    assert process.stderr is not None
+    lines: list[bytes] = []
+
+    async def read_all() -> None:
+        assert process.stderr is not None
+        async for line in process.stderr:
+            lines.append(line)
+            if stop_on and stop_on in line.decode() and process.returncode is None:
                 process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=45)
+
+    try:
+        await asyncio.wait_for(read_all(), timeout=45)
+        await asyncio.wait_for(process.wait(), timeout=10)
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
-    return stderr.decode()
+    return b"".join(lines).decode()
 
 
 def _assert_no_token(stderr: str) -> None:
@@ -153,7 +163,7 @@ async def test_startup_error_line_never_shows_the_token(
     echoing_api: Callable[[Handler], Awaitable[str]], tmp_path: Path, handler: Handler
 ) -> None:
     """getMe answered with an error echoing the path: the one stderr line and the log hide it."""
-    stderr = await _newsrelay_run(await echoing_api(handler), tmp_path, stop_after=None)
+    stderr = await _newsrelay_run(await echoing_api(handler), tmp_path)
     assert stderr.strip().splitlines()[-1].startswith("newsrelay: "), stderr
     assert "/bot<token>/getme" in stderr.lower()  # the echo arrived, scrubbed
     _assert_no_token(stderr)
@@ -163,7 +173,9 @@ async def test_polling_errors_in_the_log_never_show_the_token(
     echoing_api: Callable[[Handler], Awaitable[str]], tmp_path: Path
 ) -> None:
     """After a good start, 502s echoing the path reach the debug log scrubbed."""
-    stderr = await _newsrelay_run(await echoing_api(_polling_fails), tmp_path, stop_after=3)
+    stderr = await _newsrelay_run(
+        await echoing_api(_polling_fails), tmp_path, stop_on="Bad Gateway (502)"
+    )
     assert "/bot<token>/getupdates" in stderr.lower()  # PTB logged the echoed bodies
     assert "started" in stderr
     _assert_no_token(stderr)
