@@ -19,14 +19,14 @@ import feedparser
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.filters import FilterFields, PreparedFields, compile_filter
+from tests.corpus import CORPUS_MISSING, find_shared
 
-FEEDS = Path(__file__).resolve().parents[1] / ".." / "shared" / "feeds"
 _TAG_RE = re.compile(r"<[^>]+>")
 
 
-def _entries(name: str) -> list[FilterFields]:
+def _entries(feeds: Path, name: str) -> list[FilterFields]:
     """Every entry of a corpus feed as filter fields (HTML stripped crudely)."""
-    parsed = feedparser.parse((FEEDS / name).read_bytes())
+    parsed = feedparser.parse((feeds / name).read_bytes())
     out = []
     for entry in parsed.entries:
         body = entry.get("content", [{}])[0].get("value") or entry.get("summary", "")
@@ -92,11 +92,14 @@ def _summary(samples: list[float]) -> str:
 
 def main() -> None:
     """Print the figures."""
+    feeds = find_shared("feeds")
+    if feeds is None:
+        sys.exit(f"bench/filters.py: {CORPUS_MISSING}")
     rng = random.Random(7)
-    dw = _entries("zh_feedx_dw_seed_item.xml")[0]
-    guardian_all = _entries("en_guardian_world.xml")
+    dw = _entries(feeds, "zh_feedx_dw_seed_item.xml")[0]
+    guardian_all = _entries(feeds, "en_guardian_world.xml")
     guardian = max(guardian_all, key=lambda e: len(e.content))
-    zh_vocab = _vocabulary([*_entries("zh_bbc_chinese_simp.atom.xml"), dw], rng)
+    zh_vocab = _vocabulary([*_entries(feeds, "zh_bbc_chinese_simp.atom.xml"), dw], rng)
     en_vocab = _vocabulary(guardian_all, rng)
     print(f"entries: DW zh content {len(dw.content)} chars; Guardian {len(guardian.content)} chars")
     print(f"vocabulary: {len(zh_vocab)} zh, {len(en_vocab)} en")

@@ -18,28 +18,25 @@ if __package__ in {None, ""}:
 from bot.feeds.parse import parse_feed
 from bot.models import DisplayOptions, Entry, SummaryMode
 from bot.render import detect_boilerplate, render_entry
+from tests.corpus import CORPUS_MISSING, FEED_SUFFIXES, find_shared
 
-FEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "feeds"
 
-
-def corpus_feeds() -> list[tuple[str, str, tuple[Entry, ...]]]:
-    """(file name, feed title, entries) for every feed document of the corpus, JSON included.
+def parse_corpus_file(path: Path) -> tuple[str, str, tuple[Entry, ...]]:
+    """(file name, feed title, entries) of one corpus document, XML or JSON.
 
     Parsed by the bot's own parse stage, as if served from a made-up address, so
     relative links resolve the way they do for a subscribed feed.
     """
-    found = []
-    for path in sorted(FEEDS.iterdir()):
-        if path.suffix not in {".xml", ".rdf", ".json"}:
-            continue
-        parsed = parse_feed(path.read_bytes(), url=f"https://feeds.example/{path.name}")
-        found.append((path.name, parsed.title, parsed.entries))
-    return found
+    parsed = parse_feed(path.read_bytes(), url=f"https://feeds.example/{path.name}")
+    return path.name, parsed.title, parsed.entries
 
 
 def main() -> None:
     """Time the render stage over the corpus and print the figures."""
-    feeds = corpus_feeds()
+    folder = find_shared("feeds")
+    if folder is None:
+        sys.exit(f"bench/render.py: {CORPUS_MISSING}")
+    feeds = [parse_corpus_file(p) for p in sorted(folder.iterdir()) if p.suffix in FEED_SUFFIXES]
     total = sum(len(entries) for _, _, entries in feeds)
     size = sum(len(e.content_html) for _, _, entries in feeds for e in entries)
     print(f"{len(feeds)} feeds, {total} entries, {size / 1e6:.1f} M characters of HTML")

@@ -26,7 +26,7 @@ from bot.i18n import pick_language, t
 from bot.logs import event
 from bot.ratelimit import Limits, SendSlots
 from bot.replies import Replier, Reply
-from bot.scheduler import Poller
+from bot.scheduler import Housekeeper, Poller
 from bot.services import Services
 from bot.store import Store
 from bot.updates import UpdateGate
@@ -210,6 +210,7 @@ class Relay:
             on_queued=deliverer.wake,
             interval_seconds=settings.polling.effective_interval,
             tick_seconds=self._tick,
+            housekeeper=Housekeeper(store, clock=clock.time),
         )
         with contextlib.suppress(TelegramError):
             await application.bot.set_my_commands(BOT_COMMANDS)

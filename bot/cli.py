@@ -1,7 +1,8 @@
 """The command line: ``newsrelay run | check-config | preview | stats | import-opml | export-opml``.
 
 Exit codes: 0 ok, 1 runtime or configuration error (one line on stderr, no
-traceback), 2 usage error (argparse's own).
+traceback), 2 usage error (argparse's own). Every line this module writes goes
+through ``bot.redact.scrub``: no token or URL credential reaches the terminal.
 """
 
 from __future__ import annotations
@@ -29,14 +30,22 @@ from bot.models import DisplayOptions, ParsedFeed, SummaryMode
 from bot.opml import OpmlError, Outline, read_opml, write_opml
 from bot.pipeline import chronological
 from bot.ratelimit import SendSlots
+from bot.redact import scrub
 from bot.render import detect_boilerplate, format_for_terminal, render_entry
+from bot.scheduler import FAILED_RETENTION_SECONDS
 from bot.services import Services
 from bot.store import Store
 from bot.subscribe import SubscribeError, SubscribeOutcome, release_backlog, subscribe
 
+log = logging.getLogger(__name__)
+
 
 class CliError(Exception):
-    """A one-line failure for stderr, exit code 1."""
+    """A one-line failure for stderr, exit code 1; ``secrets`` are scrubbed from it there."""
+
+    def __init__(self, message: str, *, secrets: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.secrets = tuple(secrets)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,7 +93,7 @@ def _check_config(args: argparse.Namespace) -> int:
     settings = _settings(args)
     data = settings.model_dump(mode="json")
     data["telegram"]["token"] = masked_token(settings.telegram.token.get_secret_value())
-    print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), end="")
+    print(scrub(yaml.safe_dump(data, sort_keys=False, allow_unicode=True)), end="")
     if not settings.telegram.token.get_secret_value():
         raise CliError("telegram.token is not set (use --token, BOT_TOKEN or the config file)")
     return 0
@@ -107,7 +116,12 @@ def _run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(main())
     except StartupError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(str(exc), secrets=[token]) from exc
+    except Exception as exc:
+        # A bug, not a user error: the traceback goes to the log, whose filter scrubs it;
+        # Python's own traceback printer would not.
+        log.exception("crashed")
+        raise CliError(f"crashed: {exc!r}", secrets=[token]) from exc
     return 0
 
 
@@ -164,18 +178,23 @@ def _stats(args: argparse.Namespace) -> int:
     async def collect() -> None:
         store = await Store.open(settings.database.path)
         try:
-            stats = await store.stats()
+            stats = await store.stats(failed_before=time.time() - FAILED_RETENTION_SECONDS)
         finally:
             await store.close()
-        print(f"feeds: {stats.feeds}")
-        print(f"subscriptions: {stats.subscriptions}")
-        print(f"chats: {stats.chats} ({stats.active_chats} active)")
-        print(f"delivered: {stats.delivered}")
-        print(f"pending: {stats.pending}")
-        print(f"failed deliveries: {stats.failed}")
-        print(f"failing feeds: {len(stats.failing_feeds)}")
-        for url, count, error in stats.failing_feeds:
-            print(f"  {url} ({count}×): {error}")
+        days = FAILED_RETENTION_SECONDS // 86_400
+        lines = [
+            f"feeds: {stats.feeds}",
+            f"subscriptions: {stats.subscriptions}",
+            f"chats: {stats.chats} ({stats.active_chats} active)",
+            f"delivered: {stats.delivered}",
+            f"pending: {stats.pending}",
+            f"failed deliveries: {stats.failed} ({stats.failed_expired} older than {days} days,"
+            " purged by the running bot)",
+            f"feeds nobody follows: {stats.orphan_feeds} (deleted by the running bot)",
+            f"failing feeds: {len(stats.failing_feeds)}",
+        ]
+        lines += [f"  {url} ({count}×): {error}" for url, count, error in stats.failing_feeds]
+        print(scrub("\n".join(lines)))
 
     asyncio.run(collect())
     return 0
@@ -218,11 +237,12 @@ def _import_opml(args: argparse.Namespace) -> int:
                     outcome = await subscribe(services, args.chat, None, outline.url)
                 except SubscribeError as exc:
                     failed += 1
-                    print(f"failed  {outline.url}: {exc}")
+                    print(scrub(f"failed  {outline.url}: {exc}"))
                     continue
                 outcomes.append(outcome)
                 state = "exists" if outcome.existed else "added"
-                print(f"{state}  #{outcome.subscription.number} {outcome.title}  {outline.url}")
+                number = outcome.subscription.number
+                print(scrub(f"{state}  #{number} {outcome.title}  {outline.url}"))
             # No confirmation to wait for here: the running bot may send the backlog now.
             await release_backlog(services, outcomes)
         finally:
@@ -276,7 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _COMMANDS[args.command](args)
     except (ConfigError, CliError) as exc:
-        print(f"newsrelay: {exc}", file=sys.stderr)
+        secrets = exc.secrets if isinstance(exc, CliError) else ()
+        print(scrub(f"newsrelay: {exc}", secrets), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

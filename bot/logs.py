@@ -1,8 +1,10 @@
 """Logging set up in one place: one line per event, snake_case keys, no secrets.
 
 ``configure_logging`` is called by the command line only, never at import time.
-The token filter scrubs the bot token from every record, including those of
-httpx, which logs request URLs (``…/bot<token>/getUpdates``) at INFO.
+The token filter passes every record through ``bot.redact.scrub``: the bot token (as
+written and URL-encoded), tokens in ``/bot<token>/`` paths and URL credentials are
+replaced, in the message, the traceback and the stack, including httpx's request lines
+(``…/bot<token>/getUpdates``) and a Bot API endpoint's echoed error bodies.
 """
 
 from __future__ import annotations
@@ -11,31 +13,33 @@ import logging
 import sys
 from typing import Any
 
-_REDACTED = "<token>"
+from bot.redact import scrub
+
 _TRACEBACKS = logging.Formatter()
 
 
 class TokenFilter(logging.Filter):
-    """Replaces every occurrence of the secret in a record's final message."""
+    """Scrubs the secret, and anything ``scrub`` recognises, from each record's final text."""
 
     def __init__(self, secret: str) -> None:
         super().__init__()
-        self._secret = secret
+        self._secrets = (secret,)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._secret:
-            message = record.getMessage()
-            if self._secret in message:
-                record.msg = message.replace(self._secret, _REDACTED)
-                record.args = None
-            if record.exc_info and not record.exc_text:
-                # Handlers format the traceback after the filters ran: format it here
-                # so the formatter reuses this (scrubbed) text instead.
-                record.exc_text = _TRACEBACKS.formatException(record.exc_info)
-            if record.exc_text and self._secret in record.exc_text:
-                record.exc_text = record.exc_text.replace(self._secret, _REDACTED)
-            if record.stack_info and self._secret in record.stack_info:
-                record.stack_info = record.stack_info.replace(self._secret, _REDACTED)
+        """Rewrite the record in place with its text scrubbed; always let it through."""
+        message = record.getMessage()
+        scrubbed = scrub(message, self._secrets)
+        if scrubbed != message:
+            record.msg = scrubbed
+            record.args = None
+        if record.exc_info and not record.exc_text:
+            # Handlers format the traceback after the filters ran: format it here
+            # so the formatter reuses this (scrubbed) text instead.
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text, self._secrets)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info, self._secrets)
         return True
 
 

@@ -1,3 +1,8 @@
-"""Suite-wide fixtures live in the fakes and the harness; they are registered here."""
+"""Suite-wide fixtures live in the fakes, the harness and the loopback guard; registered here."""
 
-pytest_plugins = ["tests.fakes.bot_api", "tests.fakes.feed_server", "tests.harness"]
+pytest_plugins = [
+    "tests.offline",
+    "tests.fakes.bot_api",
+    "tests.fakes.feed_server",
+    "tests.harness",
+]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpus import SEED_FEED
+from tests.corpus import DW_LIKE_ITEM
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.feed_server import FeedServer
 
@@ -71,9 +71,9 @@ def test_run_without_token_exits_1(tmp_path: Path) -> None:
 
 def test_preview_renders_a_file_without_token(tmp_path: Path) -> None:
     """preview needs no token and prints the entry's title and link."""
-    result = _run("preview", str(SEED_FEED), "-n", "1", cwd=tmp_path)
+    result = _run("preview", str(DW_LIKE_ITEM), "-n", "1", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "俄国称无意入侵乌克兰" in result.stdout
+    assert "俄方称无意进攻乌克兰" in result.stdout
     assert "dw.com" in result.stdout
 
 
@@ -91,14 +91,14 @@ def test_preview_of_an_unreachable_feed_exits_1(tmp_path: Path) -> None:
 
 async def test_preview_fetches_a_local_feed(feed_server: FeedServer, tmp_path: Path) -> None:
     """preview is the operator's tool: a feed on this machine is fetched, not refused."""
-    feed_server.put("/seed.xml", SEED_FEED.read_bytes())
+    feed_server.put("/seed.xml", DW_LIKE_ITEM.read_bytes())
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "preview", feed_server.url("/seed.xml"),
         cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0, stderr.decode()
-    assert "俄国称无意入侵乌克兰" in stdout.decode()
+    assert "俄方称无意进攻乌克兰" in stdout.decode()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.feeds.discover import find_feed_links
-from tests.corpus import FEEDS_DIR
+from tests.corpus import corpus_feed
 
 BASE = "https://blog.example/posts/today.html"
 
@@ -86,7 +86,7 @@ def test_links_with_non_ascii_bytes_and_entities() -> None:
 
 def test_html_error_page_from_corpus_has_no_feeds() -> None:
     """The real 'account suspended' page served at a feed URL advertises no feed."""
-    page = (FEEDS_DIR / "xx_html_instead_of_feed_account_suspended.html").read_bytes()
+    page = corpus_feed("xx_html_instead_of_feed_account_suspended.html").read_bytes()
     assert find_feed_links(page, "http://maodoupi.com/feed") == []
 
 

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from tests.corpus import FEEDS_DIR
+from tests.corpus import NOT_A_FEED_PAGE
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.feed_server import FeedServer
 from tests.harness import HarnessFactory
@@ -54,7 +54,7 @@ async def test_unreachable_host(bot_factory: HarnessFactory) -> None:
 
 async def test_not_a_feed(bot_factory: HarnessFactory, feed_server: FeedServer) -> None:
     """An HTML error page served at a feed URL is not a feed."""
-    page = (FEEDS_DIR / "xx_html_instead_of_feed_account_suspended.html").read_bytes()
+    page = NOT_A_FEED_PAGE.read_bytes()
     feed_server.put("/suspended", page, "text/html; charset=utf-8")
     text = await _reply_to(bot_factory, f"/sub {feed_server.url('/suspended')}")
     assert "feed" in text.lower()

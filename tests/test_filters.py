@@ -17,7 +17,7 @@ from bot.filters import (
     match_all,
     prepare,
 )
-from tests.corpus import FEEDS_DIR, SEED_FEED
+from tests.corpus import DW_LIKE_ITEM, corpus_feed
 
 
 def _fields(
@@ -27,9 +27,9 @@ def _fields(
     return FilterFields(title=title, content=content, author=author, tags=tags)
 
 
-def _seed_entry() -> FilterFields:
-    """The founding DW item, its HTML crudely stripped."""
-    entry = feedparser.parse(SEED_FEED.read_bytes()).entries[0]
+def _dw_like_entry() -> FilterFields:
+    """An item shaped like the founding DW one, its HTML crudely stripped."""
+    entry = feedparser.parse(DW_LIKE_ITEM.read_bytes()).entries[0]
     text = re.sub(r"<[^>]+>", " ", entry.summary)
     return _fields(title=entry.title, content=text)
 
@@ -143,9 +143,9 @@ def test_matched_terms_as_written() -> None:
     assert compiled.match(_fields("体育 乌克兰 俄罗斯")) == FilterResult(False, ())
 
 
-def test_seed_entry() -> None:
-    """The founding DW item matches a Chinese reader's filter, in either script."""
-    entry = _seed_entry()
+def test_dw_like_entry() -> None:
+    """A DW-like Chinese news item matches a Chinese reader's filter, in either script."""
+    entry = _dw_like_entry()
     assert compile_filter("乌克兰 北約 -体育 +俄國").match(entry) == FilterResult(
         True, ("俄國", "乌克兰", "北約")
     )
@@ -166,7 +166,7 @@ def test_match_all_needs_every_filter() -> None:
 
 def test_prepared_fields_give_the_same_answers() -> None:
     """Matching prepared fields equals matching raw fields, for the whole Guardian feed."""
-    parsed = feedparser.parse((FEEDS_DIR / "en_guardian_world.xml").read_bytes())
+    parsed = feedparser.parse(corpus_feed("en_guardian_world.xml").read_bytes())
     filters = [compile_filter(e) for e in ("ukraine russia", "+trump -obama", "title:/\\d{4}/")]
     hits = 0
     for item in parsed.entries:

@@ -9,7 +9,6 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,15 +17,14 @@ from hypothesis import strategies as st
 
 from bot.feeds.parse import NotAFeed, defuse, is_html_page, parse_feed
 from bot.models import ParsedFeed
-from tests.corpus import FEEDS_DIR, SEED_FEED, corpus_files
+from tests.corpus import DW_LIKE_ITEM, NOT_A_FEED_PAGE, corpus_feed, corpus_feed_names, corpus_files
 from tests.fakes import feedgen
 
-HTML_PAGE = FEEDS_DIR / "xx_html_instead_of_feed_account_suspended.html"
 ORIGIN = "https://feeds.example/feed.xml"
 
 
 def _parse(name: str, url: str = ORIGIN) -> ParsedFeed:
-    return parse_feed((FEEDS_DIR / name).read_bytes(), url=url)
+    return parse_feed(corpus_feed(name).read_bytes(), url=url)
 
 
 def _is_http(url: str) -> bool:
@@ -34,10 +32,10 @@ def _is_http(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-@pytest.mark.parametrize("path", corpus_files(), ids=lambda p: p.name)
-def test_every_corpus_feed_parses(path: Path) -> None:
+@pytest.mark.parametrize("name", corpus_feed_names())
+def test_every_corpus_feed_parses(name: str) -> None:
     """Each corpus feed yields entries with unique keys, absolute links and aware UTC dates."""
-    feed = parse_feed(path.read_bytes(), url=ORIGIN)
+    feed = _parse(name)
     assert feed.title
     assert feed.entries
     keys = [entry.key for entry in feed.entries]
@@ -63,14 +61,16 @@ def test_corpus_covers_json_and_xml() -> None:
 def test_html_page_is_not_a_feed() -> None:
     """The HTML error page a dead host serves at its feed URL is refused with a clear line."""
     with pytest.raises(NotAFeed, match=r"^not a feed \(looks like an HTML page\)$"):
-        parse_feed(HTML_PAGE.read_bytes(), url=ORIGIN, content_type="text/html")
+        parse_feed(NOT_A_FEED_PAGE.read_bytes(), url=ORIGIN, content_type="text/html")
     with pytest.raises(NotAFeed):
-        parse_feed(HTML_PAGE.read_bytes(), url=ORIGIN)
+        parse_feed(NOT_A_FEED_PAGE.read_bytes(), url=ORIGIN)
 
 
 def test_seed_item() -> None:
     """The founding DW example keeps its title, link, date and HTML body."""
-    feed = parse_feed(SEED_FEED.read_bytes(), url="https://feedx.net/rss/dw.xml")
+    feed = parse_feed(
+        corpus_feed("zh_feedx_dw_seed_item.xml").read_bytes(), url="https://feedx.net/rss/dw.xml"
+    )
     (entry,) = feed.entries
     assert feed.title == "德国之声 DW"
     assert entry.title.startswith("俄国称无意入侵乌克兰")
@@ -135,7 +135,7 @@ def test_nixos_shared_link_items_are_all_kept() -> None:
     assert {e.link for e in feed.entries} == {"https://nixos.org/news.html"}
     assert all(e.key.startswith("link:https://nixos.org/news.html#") for e in feed.entries)
     reordered = parse_feed(
-        (FEEDS_DIR / "en_nixos_news_relative_duplinks.xml").read_bytes(),
+        corpus_feed("en_nixos_news_relative_duplinks.xml").read_bytes(),
         url="https://nixos.org/news-rss.xml",
     )
     assert [e.key for e in reordered.entries] == [e.key for e in feed.entries]
@@ -175,7 +175,7 @@ def test_atom_entry_xml_base() -> None:
 
 def test_duplicate_guids_keep_distinct_items() -> None:
     """Scripting News repeats two guids on different posts: all 50 posts stay."""
-    body = (FEEDS_DIR / "en_scriptingnews_dup_guids.xml").read_bytes()
+    body = corpus_feed("en_scriptingnews_dup_guids.xml").read_bytes()
     guids = Counter(re.findall(rb"<guid[^>]*>([^<]+)</guid>", body))
     repeated = {guid.decode(): n for guid, n in guids.items() if n > 1}
     assert len(repeated) == 2
@@ -318,8 +318,9 @@ def test_not_feeds(body: bytes, message: str) -> None:
 
 def test_body_naming_a_file_is_not_read_as_that_file() -> None:
     """feedparser opens a bytes argument as a path; a body naming a feed file stays text."""
+    assert DW_LIKE_ITEM.is_file()  # a real feed file, so reading it would parse
     with pytest.raises(NotAFeed):
-        parse_feed(str(SEED_FEED).encode(), url=ORIGIN)
+        parse_feed(str(DW_LIKE_ITEM).encode(), url=ORIGIN)
 
 
 def _laughs(levels: int, fanout: int) -> bytes:
@@ -398,6 +399,21 @@ def test_utf16_feed_parses() -> None:
     assert (feed.title, feed.entries[0].title) == ("宽字符", "标题")
 
 
+@pytest.mark.parametrize("encoding", ["GBK", "GB2312", "GB18030"])
+def test_gbk_family_feed_decodes(encoding: str) -> None:
+    """A feed declared in the GBK family (which expat lacks) decodes as declared."""
+    item = feedgen.Item(
+        guid="1", title="乌克兰局势：北约峰会", link="https://e.example/1",
+        description_html="<p>（本报讯）各方代表今日在布鲁塞尔会面。</p>",
+    )  # fmt: skip
+    text = feedgen.rss("国际新闻", [item]).decode()
+    doc = text.replace('encoding="UTF-8"', f'encoding="{encoding}"').encode(encoding)
+    feed = parse_feed(doc, url=ORIGIN)
+    (entry,) = feed.entries
+    assert (feed.title, entry.title) == ("国际新闻", "乌克兰局势：北约峰会")
+    assert "布鲁塞尔" in entry.content_html
+
+
 @pytest.mark.parametrize(
     ("body", "content_type", "expected"),
     [
@@ -418,7 +434,7 @@ def test_is_html_page(body: bytes, content_type: str | None, expected: bool) -> 
 
 def test_large_feeds_parse_fast() -> None:
     """A 150 KB, 55-entry feed parses in well under a second, even on a busy machine."""
-    body = (FEEDS_DIR / "en_guardian_world.xml").read_bytes()
+    body = corpus_feed("en_guardian_world.xml").read_bytes()
     parse_feed(body, url=ORIGIN)
     started = time.perf_counter()
     feed = parse_feed(body, url=ORIGIN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import asdict
 from html import unescape
@@ -9,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from bench.render import corpus_feeds
+from bench.render import parse_corpus_file
 from bot.models import DisplayOptions, Entry, MessageEntity, OutgoingMessage, SummaryMode
 from bot.render import detect_boilerplate, render_entry
 from bot.render.rich import fold
+from tests.corpus import corpus_feed, corpus_feed_names, corpus_files
 from tests.fakes.telegram_rules import check_caption, check_text, nesting_problem
 
-FEEDS = corpus_feeds()
 OPTIONS = [
     DisplayOptions(),
     DisplayOptions(album=True, summary=SummaryMode.FULL),
@@ -49,9 +50,17 @@ def holds_title_and_link(entry: Entry, message: OutgoingMessage, text: str) -> b
     return not entry.link or fold(entry.link) in links or fold(entry.link)[:100] in text
 
 
-@pytest.mark.parametrize(("name", "title", "entries"), FEEDS, ids=[f[0] for f in FEEDS])
-def test_corpus_feed_renders_acceptably(name: str, title: str, entries: tuple[Entry, ...]) -> None:
+@functools.cache
+def _corpus_feed(name: str) -> tuple[str, tuple[Entry, ...]]:
+    """(feed title, entries) of one corpus document, parsed once per session."""
+    _, title, entries = parse_corpus_file(corpus_feed(name))
+    return title, entries
+
+
+@pytest.mark.parametrize("name", corpus_feed_names())
+def test_corpus_feed_renders_acceptably(name: str) -> None:
     """Each entry, in each display mode, yields messages Telegram accepts, with title and link."""
+    title, entries = _corpus_feed(name)
     boilerplate = detect_boilerplate(entries)
     for entry in entries:
         for options in OPTIONS:
@@ -65,6 +74,7 @@ def test_corpus_feed_renders_acceptably(name: str, title: str, entries: tuple[En
 
 
 def test_corpus_is_there() -> None:
-    """The corpus is found (a missing shared/ must fail loudly, not pass vacuously)."""
-    assert len(FEEDS) >= 40
-    assert sum(len(entries) for _, _, entries in FEEDS) > 2000
+    """The corpus is whole: forty-odd feeds, thousands of entries (none vacuously absent)."""
+    names = [path.name for path in corpus_files()]
+    assert len(names) >= 40
+    assert sum(len(_corpus_feed(name)[1]) for name in names) > 2000

@@ -44,6 +44,9 @@ ACTIVE_FOLLOWER = """
             WHERE s.feed_id = f.id AND s.paused = 0 AND c.active = 1)
 """
 
+UNFOLLOWED = "NOT EXISTS (SELECT 1 FROM subscriptions AS s WHERE s.feed_id = feeds.id)"
+"""A feed row (table ``feeds``, unaliased) that no subscription follows, paused or not."""
+
 Params = tuple[Any, ...]
 
 

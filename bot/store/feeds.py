@@ -6,6 +6,7 @@ from bot.models import Feed
 from bot.store.base import (
     ACTIVE_FOLLOWER,
     FEED_SELECT,
+    UNFOLLOWED,
     StoreBase,
     clean,
     feed_from_row,
@@ -103,11 +104,12 @@ class FeedsMixin(StoreBase):
             (next_fetch_at, clean(error), now, feed_id),
         )
 
-    async def delete_orphan_feeds(self) -> int:
-        """Delete feeds nobody follows; their seen keys and outbox records go with them."""
-        return await self._write(
-            """
-            DELETE FROM feeds
-            WHERE NOT EXISTS (SELECT 1 FROM subscriptions AS s WHERE s.feed_id = feeds.id)
-            """
-        )
+    async def delete_orphan_feeds(self, *, created_before: float | None = None) -> int:
+        """Delete feeds nobody follows; their seen keys and outbox records go with them.
+
+        With ``created_before``, only feeds created before that time go: a feed row is
+        created just before its first subscription, and must not vanish in between.
+        Returns how many feeds were deleted.
+        """
+        sql = f"DELETE FROM feeds WHERE {UNFOLLOWED} AND (? IS NULL OR created_at < ?)"  # noqa: S608 - constant fragment only
+        return await self._write(sql, (created_before, created_before))

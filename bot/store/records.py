@@ -64,6 +64,10 @@ class Stats:
     failed: int
     failing_feeds: tuple[tuple[str, int, str], ...]
     """(url, error_count, last_error), most errors first."""
+    failed_expired: int = 0
+    """Failed rows older than the ``failed_before`` asked for (due for purging)."""
+    orphan_feeds: int = 0
+    """Feeds no subscription follows (due for deletion)."""
 
 
 class SubscriptionExists(Exception):  # noqa: N818 - the name the callers were promised

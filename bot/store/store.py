@@ -15,7 +15,7 @@ from typing import Self
 
 import aiosqlite
 
-from bot.store.base import fetch_all, scalar
+from bot.store.base import UNFOLLOWED, fetch_all, scalar
 from bot.store.chats import ChatsMixin
 from bot.store.feeds import FeedsMixin
 from bot.store.outbox import OutboxMixin
@@ -55,8 +55,14 @@ class Store(ChatsMixin, FeedsMixin, SubscriptionsMixin, OutboxMixin):
         async with self._read() as db:
             return await current_version(db)
 
-    async def stats(self) -> Stats:
-        """Counts for `newsrelay stats`; failing feeds by error streak, longest first."""
+    async def stats(self, *, failed_before: float | None = None) -> Stats:
+        """Counts for `newsrelay stats`; failing feeds by error streak, longest first.
+
+        ``failed_before`` (Unix seconds) is the purge horizon of failed rows: those
+        older are counted as ``failed_expired`` (0 when it is not given).
+        """
+        expired_sql = "SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND failed_at < ?"
+        orphan_sql = f"SELECT COUNT(*) FROM feeds WHERE {UNFOLLOWED}"  # noqa: S608 - constant fragment only
         async with self._tx() as db:  # one snapshot for all the numbers
             counts = [
                 int(await scalar(db, sql) or 0)
@@ -68,8 +74,12 @@ class Store(ChatsMixin, FeedsMixin, SubscriptionsMixin, OutboxMixin):
                     "SELECT SUM(count) FROM deliveries",
                     "SELECT COUNT(*) FROM outbox WHERE state = 'pending'",
                     "SELECT COUNT(*) FROM outbox WHERE state = 'failed'",
+                    orphan_sql,
                 )
             ]
+            expired = 0
+            if failed_before is not None:
+                expired = int(await scalar(db, expired_sql, (failed_before,)) or 0)
             failing = await fetch_all(
                 db,
                 """
@@ -77,7 +87,7 @@ class Store(ChatsMixin, FeedsMixin, SubscriptionsMixin, OutboxMixin):
                 WHERE error_count > 0 ORDER BY error_count DESC, url
                 """,
             )
-        feeds, subscriptions, chats, active, delivered, pending, failed = counts
+        feeds, subscriptions, chats, active, delivered, pending, failed, orphans = counts
         return Stats(
             feeds=feeds,
             subscriptions=subscriptions,
@@ -87,6 +97,8 @@ class Store(ChatsMixin, FeedsMixin, SubscriptionsMixin, OutboxMixin):
             pending=pending,
             failed=failed,
             failing_feeds=tuple((row[0], int(row[1]), row[2]) for row in failing),
+            failed_expired=expired,
+            orphan_feeds=orphans,
         )
 
     async def delivered_since(self, since: float) -> int:

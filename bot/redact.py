@@ -1,0 +1,80 @@
+"""Secrets out of every string that leaves the process: one function, used at the output edges.
+
+:func:`scrub` removes
+
+- each secret it is given (the bot token), as written and URL-encoded (``123456%3ATEST``,
+  either case of hex digits, ``+`` for spaces, encoded twice);
+- any bot token, known or not, in the Bot API's path forms ``/bot<token>/`` and
+  ``/file/bot<token>/`` (also with the slash or the colon encoded), which the Bot API
+  endpoint, a self-hosted server or a proxy may echo in an error body;
+- any string shaped like a bot token (digits, a colon, 30 or more token characters);
+- credentials in URLs: ``scheme://user:pass@host`` becomes ``scheme://<credentials>@host``.
+
+The edges that call it: the logging filter (``bot.logs``), the command line's stderr
+lines and printed values (``bot.cli``), and chat replies (``bot.commands.common``), which
+pass :func:`secrets_of` the settings. Scrubbing an already scrubbed text changes nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from urllib.parse import quote, quote_plus
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+TOKEN_MARK = "<token>"  # noqa: S105 - the marker that replaces a token, not one
+CREDENTIALS_MARK = "<credentials>"
+MIN_SECRET_LENGTH = 6
+"""Shorter strings are not scrubbed as secrets: replacing every "abc" would garble output,
+and no real bot token is that short (the patterns below still catch token shapes)."""
+
+_TOKEN_TAIL = r"\d+(?::|%3[aA])[A-Za-z0-9_-]+"  # noqa: S105 - a pattern, not a password
+_IN_BOT_PATH = re.compile(rf"(?:(?<=/bot)|(?<=%2[fF]bot)){_TOKEN_TAIL}")
+_TOKEN_SHAPE = re.compile(r"(?<![A-Za-z0-9_])\d{5,}(?::|%3[aA])[A-Za-z0-9_-]{30,}")
+# userinfo (RFC 3986): no "/", "?", "#", "@", brackets or spaces before the "@".
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/?#@\s\[\]]+@")
+
+
+def _forms(secret: str) -> set[str]:
+    """The ways a secret shows up in text: as written and URL-encoded (once and twice)."""
+    encoded = quote(secret, safe="")
+    return {secret, encoded, quote(secret), quote_plus(secret), quote(encoded, safe="")}
+
+
+@functools.lru_cache(maxsize=32)
+def _secret_pattern(secrets: frozenset[str]) -> re.Pattern[str] | None:
+    """One pattern for every form of every secret, longest first; None when there are none."""
+    forms = {form for secret in secrets for form in _forms(secret)}
+    if not forms:
+        return None
+    alternatives = sorted(forms, key=len, reverse=True)
+    # IGNORECASE for %3a vs %3A; matching a few more spellings of a secret is harmless.
+    return re.compile("|".join(re.escape(form) for form in alternatives), re.IGNORECASE)
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with the given secrets, bot tokens and URL credentials replaced by markers.
+
+    ``secrets`` are the values to remove in every form (the configured bot token);
+    empty ones and ones shorter than ``MIN_SECRET_LENGTH`` are ignored. Returns the
+    scrubbed text (the same text when there was nothing to remove).
+    """
+    pattern = _secret_pattern(frozenset(s for s in secrets if len(s) >= MIN_SECRET_LENGTH))
+    if pattern is not None:
+        text = pattern.sub(TOKEN_MARK, text)
+    text = _IN_BOT_PATH.sub(TOKEN_MARK, text)
+    text = _TOKEN_SHAPE.sub(TOKEN_MARK, text)
+    return _URL_CREDENTIALS.sub(f"{CREDENTIALS_MARK}@", text)
+
+
+def secrets_of(settings: Settings) -> tuple[str, ...]:
+    """The secret values in ``settings`` that :func:`scrub` must be given: the bot token.
+
+    Other secrets of the configuration sit in URLs (proxies, the database), whose
+    credentials :func:`scrub` removes by their shape.
+    """
+    return (settings.telegram.token.get_secret_value(),)

@@ -1,0 +1,181 @@
+"""No secret in any output: scrub() as a table, then `newsrelay run` against an echoing endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from aiohttp import web
+
+from bot.config import Settings
+from bot.redact import scrub, secrets_of
+
+TOKEN = "123456:TEST"  # short and shapeless: only knowing it, or where it sits, finds it
+REAL_SHAPED = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"  # a token's shape, not a real one
+
+SCRUB_TABLE = [
+    # the known token as written and URL-encoded
+    (f"token {TOKEN} refused", "token <token> refused"),
+    ("token 123456%3ATEST refused", "token <token> refused"),
+    ("token 123456%3atest refused", "token <token> refused"),
+    ("twice encoded 123456%253ATEST", "twice encoded <token>"),
+    # the Bot API's path forms, for the known token and any other
+    (f"POST https://api.example/bot{TOKEN}/getMe", "POST https://api.example/bot<token>/getMe"),
+    (
+        f"Cannot download /file/bot{TOKEN}/documents/file_1.opml",
+        "Cannot download /file/bot<token>/documents/file_1.opml",
+    ),
+    ("no route /bot999:OTHER-bot_tok/sendMessage", "no route /bot<token>/sendMessage"),
+    ("path %2Fbot999%3AOTHER%2FgetMe", "path %2Fbot<token>%2FgetMe"),
+    ("/file/bot42%3Aabc/x.jpg", "/file/bot<token>/x.jpg"),
+    # anything shaped like a token
+    (f"leaked {REAL_SHAPED}.", "leaked <token>."),
+    # credentials in URLs
+    ("via http://alice:s3cret@proxy.example:8080", "via http://<credentials>@proxy.example:8080"),
+    ("postgresql://relay:pw@db.example:5432/news", "postgresql://<credentials>@db.example:5432/news"),
+    ("socks5://onlyuser@127.0.0.1:1080", "socks5://<credentials>@127.0.0.1:1080"),
+    # left alone
+    ("https://example.com/botany/feed.xml", "https://example.com/botany/feed.xml"),
+    ("at 12:30, error 400: Bad Request", "at 12:30, error 400: Bad Request"),
+    ("mail user@example.com or mailto:a@b.example", "mail user@example.com or mailto:a@b.example"),
+    ("https://example.com/p?next=a@b", "https://example.com/p?next=a@b"),
+    ("chat -100123456:topic", "chat -100123456:topic"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "expected"), SCRUB_TABLE)
+def test_scrub(text: str, expected: str) -> None:
+    """Each secret form is replaced by its marker; ordinary text passes unchanged, and twice."""
+    assert scrub(text, [TOKEN]) == expected
+    assert scrub(expected, [TOKEN]) == expected
+
+
+def test_short_or_empty_secrets_are_not_scrubbed_as_such() -> None:
+    """An empty or tiny "secret" would garble every line; shapes are still caught."""
+    assert scrub("abc abc", ["", "abc"]) == "abc abc"
+    assert scrub(f"/bot{TOKEN}/getMe", [""]) == "/bot<token>/getMe"
+
+
+def test_secrets_of_settings_is_the_token() -> None:
+    """The reply path passes secrets_of(settings): the configured token."""
+    settings = Settings.model_validate({"telegram": {"token": TOKEN}})
+    assert scrub(f"echo {TOKEN}", secrets_of(settings)) == "echo <token>"
+
+
+# -- end to end: an endpoint that echoes request paths in its error bodies -------------------
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def _echo(request: web.Request) -> str:
+    """The path as received, raw and URL-encoded, as a careless proxy would report it."""
+    return f"no route for {request.raw_path} (encoded: {quote(request.path, safe='')})"
+
+
+async def _json_400(request: web.Request) -> web.Response:
+    description = f"Bad Request: {_echo(request)}"
+    return web.json_response(
+        {"ok": False, "error_code": 400, "description": description}, status=400
+    )
+
+
+async def _html_502(request: web.Request) -> web.Response:
+    return web.Response(status=502, text=f"<html>Bad Gateway: {_echo(request)}</html>")
+
+
+async def _polling_fails(request: web.Request) -> web.Response:
+    """The bot starts (getMe and the rest succeed); every getUpdates meets an echoing 502."""
+    method = request.path.rsplit("/", 1)[-1]
+    if method == "getUpdates":
+        return await _html_502(request)
+    if method == "getMe":
+        me = {"id": 123456, "is_bot": True, "first_name": "Relay", "username": "relay_bot"}
+        return web.json_response({"ok": True, "result": me})
+    return web.json_response({"ok": True, "result": True})
+
+
+@pytest.fixture
+async def echoing_api() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
+    """Start a Bot API stand-in on loopback with a given handler; its base URL."""
+    runners: list[web.AppRunner] = []
+
+    async def start(handler: Handler) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = runner.addresses[0][1]
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def _newsrelay_run(api_base_url: str, cwd: Path, *, stop_on: str = "") -> str:
+    """Run `newsrelay run -v` against the endpoint until it exits; its stderr.
+
+    With ``stop_on``, the bot is stopped (SIGTERM) once a stderr line holds that text.
+    """
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
+    environ["NEWSRELAY_TELEGRAM__API_BASE_URL"] = api_base_url
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "-v", "--token", TOKEN,
+        cwd=cwd, env=environ, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stderr is not None
+    lines: list[bytes] = []
+
+    async def read_all() -> None:
+        assert process.stderr is not None
+        async for line in process.stderr:
+            lines.append(line)
+            if stop_on and stop_on in line.decode() and process.returncode is None:
+                process.send_signal(signal.SIGTERM)
+
+    try:
+        await asyncio.wait_for(read_all(), timeout=45)
+        await asyncio.wait_for(process.wait(), timeout=10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return b"".join(lines).decode()
+
+
+def _assert_no_token(stderr: str) -> None:
+    """Neither the token nor its encoded form, in any case (PTB capitalises error messages)."""
+    for form in (TOKEN, quote(TOKEN, safe=""), quote(quote(TOKEN, safe=""), safe="")):
+        assert form.lower() not in stderr.lower(), stderr
+
+
+@pytest.mark.parametrize("handler", [_json_400, _html_502], ids=["400-json", "502-html"])
+async def test_startup_error_line_never_shows_the_token(
+    echoing_api: Callable[[Handler], Awaitable[str]], tmp_path: Path, handler: Handler
+) -> None:
+    """getMe answered with an error echoing the path: the one stderr line and the log hide it."""
+    stderr = await _newsrelay_run(await echoing_api(handler), tmp_path)
+    assert stderr.strip().splitlines()[-1].startswith("newsrelay: "), stderr
+    assert "/bot<token>/getme" in stderr.lower()  # the echo arrived, scrubbed
+    _assert_no_token(stderr)
+
+
+async def test_polling_errors_in_the_log_never_show_the_token(
+    echoing_api: Callable[[Handler], Awaitable[str]], tmp_path: Path
+) -> None:
+    """After a good start, 502s echoing the path reach the debug log scrubbed."""
+    stderr = await _newsrelay_run(
+        await echoing_api(_polling_fails), tmp_path, stop_on="Bad Gateway (502)"
+    )
+    assert "/bot<token>/getupdates" in stderr.lower()  # PTB logged the echoed bodies
+    assert "started" in stderr
+    _assert_no_token(stderr)
