@@ -8,7 +8,6 @@ entry is either queued for every subscriber or not taken on at all.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,9 +17,17 @@ from bot.feeds.fetch import Fetcher, FetchError
 from bot.feeds.parse import NotAFeed, parse_feed
 from bot.filters import CompiledFilter, FilterFields, FilterSyntaxError, compile_filter, match_all
 from bot.logs import event
-from bot.models import DisplayOptions, Entry, Feed, OutgoingMessage, ParsedFeed, Subscription
+from bot.models import (
+    DisplayOptions,
+    Entry,
+    Feed,
+    OutgoingMessage,
+    ParsedFeed,
+    PlannedDelivery,
+    Subscription,
+)
 from bot.render import Boilerplate, detect_boilerplate, html_to_plain, render_entry
-from bot.store import OutboxItem, Store
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +90,9 @@ def plan_deliveries(
     feed_title: str,
     boilerplate: Boilerplate | None = None,
     backlog: bool = False,
-) -> list[OutboxItem]:
+) -> list[PlannedDelivery]:
     """Filter and render each entry for each subscription, entries in the given order."""
-    items: list[OutboxItem] = []
+    items: list[PlannedDelivery] = []
     rendered: dict[tuple[str, object, tuple[str, ...]], OutgoingMessage] = {}
     for entry in entries:
         fields = (
@@ -111,7 +118,7 @@ def plan_deliveries(
                 message = _render_or_plain(entry, feed_title, sub.options, alert_terms, boilerplate)
                 rendered[cache_key] = message
             items.append(
-                OutboxItem(
+                PlannedDelivery(
                     chat_id=sub.chat_id,
                     thread_id=sub.thread_id,
                     subscription_id=sub.id,
@@ -157,10 +164,6 @@ def next_interval(base: int, error_count: int) -> int:
     return min(MAX_BACKOFF_SECONDS, base * 2 ** min(error_count, 10)) if error_count else base
 
 
-def body_digest(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
-
-
 async def chat_filter_map(store: Store, subscriptions: Sequence[Subscription]) -> dict[int, str]:
     """The chat-wide filter of each chat among the subscriptions."""
     filters: dict[int, str] = {}
@@ -177,8 +180,8 @@ async def refresh_feed(
     """Fetch one feed and queue its new entries for every subscriber."""
     try:
         response = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
-        digest = feed.body_hash if response.not_modified else body_digest(response.body)
-        if digest == feed.body_hash:
+        body_hash = feed.body_hash if response.not_modified else response.body_hash
+        if body_hash == feed.body_hash:
             # Nothing new. A 304 need not repeat the validators: keep the ones we sent.
             await _succeeded(
                 store,
@@ -186,7 +189,7 @@ async def refresh_feed(
                 clock,
                 etag=response.etag or feed.etag,
                 last_modified=response.last_modified or feed.last_modified,
-                body_hash=digest,
+                body_hash=body_hash,
             )
             return RefreshResult(feed.id, "not_modified" if response.not_modified else "unchanged")
         parsed = parse_feed(response.body, url=response.url, content_type=response.content_type)
@@ -216,7 +219,7 @@ async def refresh_feed(
         clock,
         etag=response.etag,
         last_modified=response.last_modified,
-        body_hash=digest,
+        body_hash=body_hash,
         title=parsed.title,
     )
     if new_count:

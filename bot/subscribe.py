@@ -15,7 +15,7 @@ from bot.feeds.discover import find_feed_links
 from bot.feeds.fetch import Fetcher, FetchError, FetchResult
 from bot.feeds.parse import NotAFeed, is_html_page, parse_feed
 from bot.models import ParsedFeed, Subscription
-from bot.pipeline import body_digest, chronological, plan_deliveries
+from bot.pipeline import chronological, plan_deliveries
 from bot.render import detect_boilerplate
 from bot.services import Services
 from bot.store import SubscriptionExists
@@ -138,7 +138,7 @@ async def subscribe(
             next_fetch_at=feed.next_fetch_at,
             etag=response.etag,
             last_modified=response.last_modified,
-            body_hash=body_digest(response.body),
+            body_hash=response.body_hash,
             title=parsed.title,
             now=now,
         )

@@ -20,6 +20,7 @@ Rules, each because a hostile or broken feed URL must not hurt the bot:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import socket
 import ssl
 import time
@@ -63,6 +64,11 @@ class FetchResult:
     def not_modified(self) -> bool:
         """True when the server answered a conditional GET with 304."""
         return self.status == 304
+
+    @property
+    def body_hash(self) -> str:
+        """SHA-256 of the body, hex: an unchanged hash means an unchanged document."""
+        return hashlib.sha256(self.body).hexdigest()
 
 
 class FetchErrorKind(StrEnum):
