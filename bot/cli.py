@@ -21,7 +21,8 @@ import yaml
 from bot import __version__
 from bot.app import Relay, StartupError, run_until_signalled
 from bot.config import ConfigError, Settings, load_settings, masked_token
-from bot.feeds.fetch import Fetcher, FetchError
+from bot.feeds.failure import FetchError
+from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import NotAFeed, parse_feed
 from bot.logs import configure_logging
 from bot.models import DisplayOptions, ParsedFeed, SummaryMode

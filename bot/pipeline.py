@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.feeds.fetch import Fetcher, FetchError
+from bot.feeds.failure import FetchError
+from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import NotAFeed, parse_feed
 from bot.filters import CompiledFilter, FilterFields, FilterSyntaxError, compile_filter, match_all
 from bot.logs import event

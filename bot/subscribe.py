@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bot.feeds.discover import find_feed_links
-from bot.feeds.fetch import Fetcher, FetchError, FetchResult
+from bot.feeds.failure import FetchError
+from bot.feeds.fetch import Fetcher, FetchResult
 from bot.feeds.parse import NotAFeed, is_html_page, parse_feed
 from bot.models import ParsedFeed, Subscription
 from bot.pipeline import chronological, plan_deliveries

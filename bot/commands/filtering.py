@@ -18,7 +18,7 @@ from bot.commands.common import (
     resolve_target,
     services_of,
 )
-from bot.feeds.fetch import FetchError
+from bot.feeds.failure import FetchError
 from bot.feeds.parse import NotAFeed
 from bot.filters import FilterSyntaxError, compile_filter, match_all
 from bot.i18n import t

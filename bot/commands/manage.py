@@ -36,7 +36,7 @@ from bot.commands.common import (
     resolve_target,
     services_of,
 )
-from bot.feeds.fetch import FetchError
+from bot.feeds.failure import FetchError
 from bot.feeds.parse import NotAFeed
 from bot.i18n import LANGUAGES, t
 from bot.models import ParsedFeed, Subscription
