@@ -287,7 +287,7 @@ def test_human_size() -> None:
         "10 MB",
         "1.5 MB",
         "64 KB",
-        "1000 bytes",
+        "1000 B",
     ]
 
 

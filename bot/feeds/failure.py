@@ -131,12 +131,12 @@ class FetchError(Exception):
 
 
 def human_size(size: float) -> str:
-    """10485760 -> "10 MB": the cap as a user would write it."""
+    """10485760 -> "10 MB": the cap as a user would write it, in unit symbols any language reads."""
     size = int(size)
     mib = 1024 * 1024
     if size >= mib:
         return f"{size // mib} MB" if size % mib == 0 else f"{size / mib:.1f} MB"
-    return f"{size // 1024} KB" if size % 1024 == 0 else f"{size} bytes"
+    return f"{size // 1024} KB" if size % 1024 == 0 else f"{size} B"
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
