@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import logging
 import signal
 import sys
@@ -24,6 +25,7 @@ from bot.config import ConfigError, Settings, load_settings, masked_token
 from bot.feeds.failure import FetchError
 from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import NotAFeed, parse_feed
+from bot.i18n.failures import stored_error_text
 from bot.logs import configure_logging
 from bot.models import DisplayOptions, ParsedFeed, SummaryMode
 from bot.opml import OpmlError, Outline, read_opml, write_opml
@@ -175,7 +177,7 @@ def _stats(args: argparse.Namespace) -> int:
         print(f"failed deliveries: {stats.failed}")
         print(f"failing feeds: {len(stats.failing_feeds)}")
         for url, count, error in stats.failing_feeds:
-            print(f"  {url} ({count}×): {error}")
+            print(f"  {url} ({count}×): {html.unescape(stored_error_text('en', error))}")
 
     asyncio.run(collect())
     return 0

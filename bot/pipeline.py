@@ -1,19 +1,30 @@
-"""One feed's refresh, stage by stage: fetch → parse → dedupe → filter → render → outbox.
+"""The entry chain: fetch → parse → dedupe → filter → render → outbox.
 
-This is the only place that chains the stages. Filtering and rendering are pure
-(``plan_deliveries``); the store is touched once to learn what is new and once,
-in one transaction, to record it as seen together with its outbox rows, so an
-entry is either queued for every subscriber or not taken on at all.
+Many doors, one chain. Every way an entry reaches a chat hands a feed's parsed
+document and an audience to ``queue_entries``:
+
+- a refresh (``refresh_feed``, for the scheduler): ``EverySubscriber``;
+- /sub, /import and ``import-opml``: ``NewSubscriber``, the newest few entries
+  for the new subscription only;
+- /resume … backlog: ``ResumedSubscriber``, the entries first seen during the
+  pause, for that subscription only.
+
+The audience decides which entries are offered and which keys become seen; the
+pure ``plan_deliveries`` dedupes, filters and renders; the store is written once,
+in one transaction that marks the keys seen together with their outbox rows, so
+an entry is either queued for its whole audience or not taken on at all.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from bot.feeds.failure import FetchError
+from bot.feeds.failure import FetchError, classify
 from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import NotAFeed, parse_feed
 from bot.filters import CompiledFilter, FilterFields, FilterSyntaxError, compile_filter, match_all
@@ -37,16 +48,85 @@ SEEN_RETENTION_SECONDS = 60 * 86400
 """A key that left its feed is forgotten this long after it was first seen."""
 
 
+class RefreshStatus(StrEnum):
+    """How one refresh ended."""
+
+    NOT_MODIFIED = "not_modified"
+    """The server answered 304."""
+    UNCHANGED = "unchanged"
+    """The body hash is the one stored: nothing was parsed."""
+    UPDATED = "updated"
+    """Parsed; new entries (maybe none) were queued."""
+    FAILED = "failed"
+
+
 @dataclass(frozen=True, slots=True)
 class RefreshResult:
     """What one refresh did, for logs and tests."""
 
     feed_id: int
-    status: str
-    """``not_modified``, ``unchanged``, ``updated`` or ``failed``."""
+    status: RefreshStatus
     new_entries: int = 0
     queued: int = 0
-    error: str | None = None
+    error: FetchError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EverySubscriber:
+    """A refresh: entries not seen before, for every running subscription of an active chat."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubscriber:
+    """/sub's backlog: the newest ``newest`` entries, for one new subscription only.
+
+    On a feed read for the first time (``first_fetch``) every current entry is
+    marked seen. On a feed already followed only entries already seen are sent:
+    the unseen ones reach every subscriber, this one included, at the next refresh.
+    The rows wait until ``hold_until`` (or ``Store.release``), after the confirmation.
+    """
+
+    subscription: Subscription
+    newest: int
+    first_fetch: bool
+    hold_until: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResumedSubscriber:
+    """/resume … backlog: entries first seen since ``paused_at``, the newest ``at_most``."""
+
+    subscription: Subscription
+    paused_at: float
+    at_most: int
+
+
+Audience = EverySubscriber | NewSubscriber | ResumedSubscriber
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """What ``queue_entries`` did."""
+
+    new: int
+    """Entries new to the audience before any cap or filter: unseen ones for a refresh,
+    the pause's for a resume, the backlog for a new subscriber."""
+    queued: int
+    """Outbox rows written."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Selection:
+    """An audience made concrete: what to offer whom, and which keys become seen."""
+
+    entries: list[Entry]
+    subscriptions: list[Subscription]
+    new: int
+    """See ``Queued.new``."""
+    seen: frozenset[str] = frozenset()
+    mark_seen: tuple[str, ...] = ()
+    backlog: bool = False
+    hold_until: float | None = None
 
 
 def chronological(entries: Iterable[Entry]) -> list[Entry]:
@@ -72,14 +152,27 @@ def filter_fields(entry: Entry) -> FilterFields:
     )
 
 
-def _compiled(expr: str) -> CompiledFilter | None:
-    if not expr:
-        return None
-    try:
-        return compile_filter(expr)
-    except FilterSyntaxError:
-        # Stored filters were validated when set; a stricter parser must not stop a feed.
-        return None
+def stored_filters(*expressions: str) -> list[CompiledFilter]:
+    """The stored filter expressions that apply, compiled; empty ones are left out.
+
+    Stored filters were validated when set; one that a stricter parser now
+    refuses is left out too (logged), so it can never stop a feed.
+    """
+    compiled = []
+    for expr in expressions:
+        if not expr:
+            continue
+        try:
+            compiled.append(compile_filter(expr))
+        except FilterSyntaxError as exc:
+            log.warning("stored_filter_skipped expr=%r error=%s", expr, exc)
+    return compiled
+
+
+def filter_verdicts(entries: Sequence[Entry], *expressions: str) -> list[tuple[Entry, bool]]:
+    """Each entry with whether every one of the stored ``expressions`` lets it through."""
+    filters = stored_filters(*expressions)
+    return [(entry, match_all(filters, filter_fields(entry)).passed) for entry in entries]
 
 
 def plan_deliveries(
@@ -89,24 +182,33 @@ def plan_deliveries(
     *,
     feed_id: int,
     feed_title: str,
+    seen: Collection[str] = frozenset(),
     boilerplate: Boilerplate | None = None,
     backlog: bool = False,
 ) -> list[PlannedDelivery]:
-    """Filter and render each entry for each subscription, entries in the given order."""
+    """Dedupe, filter and render: the pure middle of the chain.
+
+    Takes the entries oldest first, the audience's subscriptions, each chat's
+    chat-wide filter expression and the keys already seen. Returns one delivery
+    per entry and subscription, in entry order, where: the entry is not in
+    ``seen`` (unless ``backlog``, which is made of seen entries); the subscription
+    is not paused; the chat-wide filter and the subscription's filter both pass
+    (see ``stored_filters`` for a stored filter that no longer compiles). Each
+    entry is rendered once per display options and matched terms; an entry the
+    renderer fails on is sent as its title and link.
+    """
+    audience = [
+        (sub, stored_filters(chat_filters.get(sub.chat_id, ""), sub.filter_expr))
+        for sub in subscriptions
+        if not sub.paused
+    ]
     items: list[PlannedDelivery] = []
-    rendered: dict[tuple[str, object, tuple[str, ...]], OutgoingMessage] = {}
+    rendered: dict[tuple[str, DisplayOptions, tuple[str, ...]], OutgoingMessage] = {}
     for entry in entries:
-        fields = (
-            filter_fields(entry)
-            if any(s.filter_expr or chat_filters.get(s.chat_id) for s in subscriptions)
-            else None
-        )
-        for sub in subscriptions:
-            filters = [
-                f
-                for f in (_compiled(chat_filters.get(sub.chat_id, "")), _compiled(sub.filter_expr))
-                if f is not None
-            ]
+        if entry.key in seen and not backlog:
+            continue
+        fields = filter_fields(entry) if any(filters for _, filters in audience) else None
+        for sub, filters in audience:
             alert_terms: tuple[str, ...] = ()
             if filters and fields is not None:
                 result = match_all(filters, fields)
@@ -160,13 +262,8 @@ def _render_or_plain(
         return OutgoingMessage(text=plain or "…", plain_text=plain or "…")
 
 
-def next_interval(base: int, error_count: int) -> int:
-    """Back off exponentially on failures, up to six hours."""
-    return min(MAX_BACKOFF_SECONDS, base * 2 ** min(error_count, 10)) if error_count else base
-
-
 async def chat_filter_map(store: Store, subscriptions: Sequence[Subscription]) -> dict[int, str]:
-    """The chat-wide filter of each chat among the subscriptions."""
+    """The chat-wide filter expression of each chat among the subscriptions that has one."""
     filters: dict[int, str] = {}
     for chat_id in {sub.chat_id for sub in subscriptions}:
         chat = await store.get_chat(chat_id)
@@ -175,10 +272,94 @@ async def chat_filter_map(store: Store, subscriptions: Sequence[Subscription]) -
     return filters
 
 
+async def _select(
+    store: Store, feed_id: int, entries: list[Entry], audience: Audience
+) -> _Selection | None:
+    """What ``audience`` is offered of ``entries`` (oldest first); None when nothing to do."""
+    keys = [entry.key for entry in entries]
+    match audience:
+        case EverySubscriber():
+            unseen = await store.unseen_keys(feed_id, keys)
+            if not unseen:
+                return None
+            return _Selection(
+                entries,
+                await store.subscriptions_for_feed(feed_id),
+                len(unseen),
+                seen=frozenset(keys).difference(unseen),
+                mark_seen=tuple(unseen),
+            )
+        case NewSubscriber(subscription, newest, first_fetch, hold_until):
+            offered = entries[len(entries) - newest :] if newest > 0 else []
+            if not first_fetch:
+                fresh = set(await store.unseen_keys(feed_id, [e.key for e in offered]))
+                offered = [entry for entry in offered if entry.key not in fresh]
+            return _Selection(
+                offered,
+                [subscription],
+                len(offered),
+                mark_seen=tuple(keys) if first_fetch else (),
+                backlog=True,
+                hold_until=hold_until,
+            )
+        case ResumedSubscriber(subscription, paused_at, at_most):
+            recent = set(await store.keys_seen_since(feed_id, keys, paused_at))
+            missed = [entry for entry in entries if entry.key in recent]
+            # The subscription runs again by now, whatever the record it was read from says.
+            running = dataclasses.replace(subscription, paused=False)
+            offered = missed[-at_most:] if at_most > 0 else []
+            return _Selection(offered, [running], len(missed), backlog=True)
+
+
+async def queue_entries(
+    store: Store, feed_id: int, parsed: ParsedFeed, audience: Audience, *, now: float
+) -> Queued:
+    """Queue the feed's entries for ``audience``: dedupe → filter → render → outbox.
+
+    Takes the feed's parsed document and who the entries are for; returns how
+    many entries were new to that audience and how many messages were queued.
+    The seen marks and the outbox rows are written in one store transaction.
+    """
+    entries = chronological(parsed.entries)
+    selection = await _select(store, feed_id, entries, audience)
+    if selection is None:
+        return Queued(new=0, queued=0)
+    title = parsed.title
+    if not title and len(selection.subscriptions) == 1:
+        title = selection.subscriptions[0].title or selection.subscriptions[0].url
+    items = plan_deliveries(
+        selection.entries,
+        selection.subscriptions,
+        await chat_filter_map(store, selection.subscriptions),
+        feed_id=feed_id,
+        feed_title=title,
+        seen=selection.seen,
+        boilerplate=detect_boilerplate(parsed.entries),
+        backlog=selection.backlog,
+    )
+    queued = await store.commit_entries(
+        feed_id,
+        seen=selection.mark_seen,
+        outbox=items,
+        now=now,
+        hold_until=selection.hold_until,
+    )
+    return Queued(new=selection.new, queued=queued)
+
+
+def next_interval(base: int, error_count: int) -> int:
+    """Back off exponentially on failures, up to six hours."""
+    return min(MAX_BACKOFF_SECONDS, base * 2 ** min(error_count, 10)) if error_count else base
+
+
 async def refresh_feed(
     feed: Feed, *, fetcher: Fetcher, store: Store, clock: Callable[[], float]
 ) -> RefreshResult:
-    """Fetch one feed and queue its new entries for every subscriber."""
+    """Fetch one feed and queue its new entries for every subscriber.
+
+    Returns what the refresh did; a failure to read the feed is recorded on it
+    (see ``record_refresh_failure``) and returned, never raised.
+    """
     try:
         response = await fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         body_hash = feed.body_hash if response.not_modified else response.body_hash
@@ -192,22 +373,15 @@ async def refresh_feed(
                 last_modified=response.last_modified or feed.last_modified,
                 body_hash=body_hash,
             )
-            return RefreshResult(feed.id, "not_modified" if response.not_modified else "unchanged")
+            status = (
+                RefreshStatus.NOT_MODIFIED if response.not_modified else RefreshStatus.UNCHANGED
+            )
+            return RefreshResult(feed.id, status)
         parsed = parse_feed(response.body, url=response.url, content_type=response.content_type)
     except (FetchError, NotAFeed) as exc:
-        error = str(exc)
-        now = clock()
-        interval = next_interval(feed.interval_seconds, feed.error_count + 1)
-        if isinstance(exc, FetchError) and exc.retry_after is not None:
-            # The server said when to come back (429/503 Retry-After); within reason, obey.
-            interval = max(interval, min(round(exc.retry_after), MAX_BACKOFF_SECONDS))
-        await store.record_fetch_failure(
-            feed.id, next_fetch_at=now + interval, error=error, now=now
-        )
-        event(log, logging.WARNING, "fetch_failed", feed_id=feed.id, url=feed.url, error=error)
-        return RefreshResult(feed.id, "failed", error=error)
+        return await record_refresh_failure(store, feed, classify(exc), clock=clock)
 
-    new_count, queued = await queue_new_entries(store, feed.id, parsed, clock=clock)
+    done = await queue_entries(store, feed.id, parsed, EverySubscriber(), now=clock())
     # Remember a key for as long as the feed carries it, and for a while after.
     await store.prune_seen(
         feed.id,
@@ -223,32 +397,38 @@ async def refresh_feed(
         body_hash=body_hash,
         title=parsed.title,
     )
-    if new_count:
-        event(log, logging.INFO, "feed_updated", feed_id=feed.id, new=new_count, queued=queued)
-    return RefreshResult(feed.id, "updated", new_entries=new_count, queued=queued)
+    if done.new:
+        event(log, logging.INFO, "feed_updated", feed_id=feed.id, new=done.new, queued=done.queued)
+    return RefreshResult(feed.id, RefreshStatus.UPDATED, new_entries=done.new, queued=done.queued)
 
 
-async def queue_new_entries(
-    store: Store, feed_id: int, parsed: ParsedFeed, *, clock: Callable[[], float]
-) -> tuple[int, int]:
-    """Record the feed's unseen entries as seen and queue them; returns (new, queued)."""
-    unseen = set(await store.unseen_keys(feed_id, [entry.key for entry in parsed.entries]))
-    if not unseen:
-        return 0, 0
-    new_entries = chronological(entry for entry in parsed.entries if entry.key in unseen)
-    subscriptions = await store.subscriptions_for_feed(feed_id)
-    items = plan_deliveries(
-        new_entries,
-        subscriptions,
-        await chat_filter_map(store, subscriptions),
-        feed_id=feed_id,
-        feed_title=parsed.title,
-        boilerplate=detect_boilerplate(parsed.entries),
+async def record_refresh_failure(
+    store: Store, feed: Feed, error: FetchError, *, clock: Callable[[], float]
+) -> RefreshResult:
+    """Record that ``feed`` could not be refreshed; the one place that does.
+
+    Backs the feed off (longer when the server sent Retry-After), stores the
+    error's code for /list and stats, logs the failure, and returns the FAILED
+    result carrying ``error``.
+    """
+    now = clock()
+    interval = next_interval(feed.interval_seconds, feed.error_count + 1)
+    if error.retry_after is not None:
+        # The server said when to come back (429/503 Retry-After); within reason, obey.
+        interval = max(interval, min(round(error.retry_after), MAX_BACKOFF_SECONDS))
+    await store.record_fetch_failure(
+        feed.id, next_fetch_at=now + interval, error=error.code, now=now
     )
-    queued = await store.commit_entries(
-        feed_id, seen=[entry.key for entry in new_entries], outbox=items, now=clock()
+    event(
+        log,
+        logging.WARNING,
+        "fetch_failed",
+        feed_id=feed.id,
+        url=feed.url,
+        kind=error.kind.value,
+        error=str(error),
     )
-    return len(new_entries), queued
+    return RefreshResult(feed.id, RefreshStatus.FAILED, error=error)
 
 
 async def _succeeded(

@@ -16,8 +16,7 @@ from bot.feeds.failure import FetchError
 from bot.feeds.fetch import Fetcher, FetchResult
 from bot.feeds.parse import NotAFeed, is_html_page, parse_feed
 from bot.models import ParsedFeed, Subscription
-from bot.pipeline import chronological, plan_deliveries
-from bot.render import detect_boilerplate
+from bot.pipeline import NewSubscriber, queue_entries
 from bot.services import Services
 from bot.store import SubscriptionExists
 
@@ -106,33 +105,13 @@ async def subscribe(
     except SubscriptionExists as exc:
         return SubscribeOutcome(exc.existing, feed.title or parsed.title or feed_url, existed=True)
 
-    entries = chronological(parsed.entries)
-    backlog = (
-        entries[len(entries) - settings.delivery.backlog_on_subscribe :]
-        if (settings.delivery.backlog_on_subscribe)
-        else []
-    )
-    if not created:
-        # Entries the feed has not seen yet will reach every subscriber at the next poll.
-        unseen = set(await store.unseen_keys(feed.id, [entry.key for entry in backlog]))
-        backlog = [entry for entry in backlog if entry.key not in unseen]
-    chat = await store.get_chat(chat_id)
-    items = plan_deliveries(
-        backlog,
-        [subscription],
-        {chat_id: chat.filter_expr} if chat is not None and chat.filter_expr else {},
-        feed_id=feed.id,
-        feed_title=parsed.title or feed_url,
-        boilerplate=detect_boilerplate(parsed.entries),
-        backlog=True,
-    )
-    await store.commit_entries(
-        feed.id,
-        seen=[entry.key for entry in entries] if created else [],
-        outbox=items,
-        now=now,
+    backlog = NewSubscriber(
+        subscription,
+        newest=settings.delivery.backlog_on_subscribe,
+        first_fetch=created,
         hold_until=now + BACKLOG_HOLD_SECONDS,
     )
+    await queue_entries(store, feed.id, parsed, backlog, now=now)
     if created:
         await store.record_fetch_success(
             feed.id,

@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import FetchSettings
 from bot.feeds.fetch import Fetcher
-from bot.pipeline import MAX_BACKOFF_SECONDS, next_interval, refresh_feed
+from bot.pipeline import MAX_BACKOFF_SECONDS, RefreshStatus, next_interval, refresh_feed
 from bot.store import Store
 from tests.fakes.feed_server import FeedServer
 
@@ -60,7 +60,7 @@ async def test_retry_after_of_a_busy_feed_is_respected(
         feed_server.url("/busy.xml"), title="Busy", interval_seconds=INTERVAL, now=NOW
     )
     result = await refresh_feed(feed, fetcher=fetcher, store=store, clock=_clock)
-    assert result.status == "failed"
+    assert result.status is RefreshStatus.FAILED
     stored = await store.get_feed(feed.id)
     assert stored is not None
     assert stored.next_fetch_at == NOW + expected

@@ -20,10 +20,10 @@ from bot.commands.common import (
 )
 from bot.feeds.failure import FetchError
 from bot.feeds.parse import NotAFeed
-from bot.filters import FilterSyntaxError, compile_filter, match_all
+from bot.filters import FilterSyntaxError, compile_filter
 from bot.i18n import t
 from bot.models import Subscription
-from bot.pipeline import chronological, filter_fields
+from bot.pipeline import chronological, filter_verdicts
 from bot.services import Services
 from bot.subscribe import load_feed
 
@@ -45,11 +45,10 @@ async def _preview(services: Services, sub: Subscription, expr: str, lang: str) 
     except (FetchError, NotAFeed) as exc:
         return [t(lang, "filter_preview_failed", reason=str(exc))]
     chat = await services.store.get_chat(sub.chat_id)
-    filters = [compile_filter(e) for e in (chat.filter_expr if chat else "", expr) if e]
+    newest = chronological(parsed.entries)[::-1][:PREVIEW_ENTRIES]
     lines = [t(lang, "filter_preview_head", title=parsed.title or sub.url)]
-    for entry in chronological(parsed.entries)[::-1][:PREVIEW_ENTRIES]:
-        result = match_all(filters, filter_fields(entry))
-        mark = "✓" if result.passed else "✗"
+    for entry, passed in filter_verdicts(newest, chat.filter_expr if chat else "", expr):
+        mark = "✓" if passed else "✗"
         lines.append(f"{mark} {escape(entry.title or entry.link, quote=False)}")
     return lines
 

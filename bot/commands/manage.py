@@ -39,9 +39,9 @@ from bot.commands.common import (
 from bot.feeds.failure import FetchError
 from bot.feeds.parse import NotAFeed
 from bot.i18n import LANGUAGES, t
+from bot.i18n.failures import stored_error_text
 from bot.models import ParsedFeed, Subscription
-from bot.pipeline import chronological, plan_deliveries, queue_new_entries
-from bot.render import detect_boilerplate
+from bot.pipeline import EverySubscriber, ResumedSubscriber, queue_entries
 from bot.services import Services
 from bot.subscribe import load_feed
 
@@ -89,7 +89,7 @@ async def resume_subscriptions(
     for feed_id, parsed in fetched.items():
         if isinstance(parsed, ParsedFeed):
             # Still paused here: what is new now is recorded as seen without reaching them.
-            await queue_new_entries(store, feed_id, parsed, clock=services.clock)
+            await queue_entries(store, feed_id, parsed, EverySubscriber(), now=services.clock())
     results = []
     for sub in subscriptions:
         paused_at = await store.paused_since(sub.id)
@@ -108,22 +108,9 @@ async def resume_subscriptions(
 async def _queue_backlog(
     services: Services, sub: Subscription, parsed: ParsedFeed, paused_at: float
 ) -> Resumed:
-    store = services.store
-    entries = chronological(parsed.entries)
-    recent = set(await store.keys_seen_since(sub.feed_id, [e.key for e in entries], paused_at))
-    missed = [entry for entry in entries if entry.key in recent]
-    chat = await store.get_chat(sub.chat_id)
-    items = plan_deliveries(
-        missed[-MAX_RESUME_BACKLOG:],
-        [sub],
-        {sub.chat_id: chat.filter_expr} if chat is not None and chat.filter_expr else {},
-        feed_id=sub.feed_id,
-        feed_title=parsed.title or sub.title or sub.url,
-        boilerplate=detect_boilerplate(parsed.entries),
-        backlog=True,
-    )
-    queued = await store.commit_entries(sub.feed_id, seen=[], outbox=items, now=services.clock())
-    return Resumed(sub, queued=queued, total=len(missed), backlog=True)
+    audience = ResumedSubscriber(sub, paused_at=paused_at, at_most=MAX_RESUME_BACKLOG)
+    done = await queue_entries(services.store, sub.feed_id, parsed, audience, now=services.clock())
+    return Resumed(sub, queued=done.queued, total=done.new, backlog=True)
 
 
 def _resumed_line(result: Resumed, lang: str) -> str:
@@ -236,7 +223,13 @@ async def stats(update: Update, context: Context) -> None:
         )
     ]
     lines += [
-        t(lang_code, "stats_failing", url=url, count=count, error=error[:200])
+        t(
+            lang_code,
+            "stats_failing",
+            url=url,
+            count=count,
+            error=stored_error_text(lang_code, error)[:200],
+        )
         for url, count, error in numbers.failing_feeds[:20]
     ]
     await reply_lines(update, context, lines)

@@ -22,6 +22,7 @@ from bot.commands.common import (
     whole_number,
 )
 from bot.i18n import t
+from bot.i18n.failures import stored_error_text
 from bot.subscribe import SubscribeError, release_backlog, subscribe
 
 MAX_URLS_PER_COMMAND = 20
@@ -130,5 +131,6 @@ async def list_subscriptions(update: Update, context: Context) -> None:
         if s.paused:
             lines.append(t(target.lang, "list_paused"))
         if s.last_error:
-            lines.append(t(target.lang, "list_error", error=s.last_error))
+            error = stored_error_text(target.lang, s.last_error)
+            lines.append(t(target.lang, "list_error", error=error))
     await reply_lines(update, context, lines)
