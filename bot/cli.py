@@ -21,6 +21,7 @@ import yaml
 
 from bot import __version__
 from bot.app import Relay, StartupError, run_until_signalled
+from bot.commands.subscriptions import reason_text
 from bot.config import ConfigError, Settings, load_settings, masked_token
 from bot.feeds.failure import FetchError
 from bot.feeds.fetch import Fetcher
@@ -33,8 +34,8 @@ from bot.pipeline import chronological
 from bot.ratelimit import SendBudget
 from bot.render import detect_boilerplate, format_for_terminal, render_entry
 from bot.services import Services
+from bot.services.subscriptions import NotSubscribed, release_backlog, subscribe_all
 from bot.store import Store
-from bot.subscribe import SubscribeError, SubscribeOutcome, release_backlog, subscribe
 
 
 class CliError(Exception):
@@ -207,32 +208,30 @@ def _import_opml(args: argparse.Namespace) -> int:
     if allowed and args.chat not in allowed:
         raise CliError(f"chat {args.chat} is not in access.allowed_chats")
 
-    async def subscribe_all() -> int:
+    async def import_outlines() -> int:
         store = await Store.open(settings.database.path)
         fetcher = Fetcher(settings.fetch)
         services = Services(settings, store, fetcher, time.time, lambda: None, SendBudget())
         failed = 0
-        outcomes: list[SubscribeOutcome] = []
         try:
             await store.ensure_chat(args.chat, kind=_chat_kind(args.chat))
-            for outline in opml.outlines:
-                try:
-                    outcome = await subscribe(services, args.chat, None, outline.url)
-                except SubscribeError as exc:
+            urls = [outline.url for outline in opml.outlines]
+            results = await subscribe_all(services, args.chat, None, urls)
+            for result in results:
+                if isinstance(result, NotSubscribed):
                     failed += 1
-                    print(f"failed  {outline.url}: {exc}")
+                    print(f"failed  {result.url}: {html.unescape(reason_text('en', result))}")
                     continue
-                outcomes.append(outcome)
-                state = "exists" if outcome.existed else "added"
-                print(f"{state}  #{outcome.subscription.number} {outcome.title}  {outline.url}")
+                state = "exists" if result.existed else "added"
+                print(f"{state}  #{result.subscription.number} {result.title}  {result.url}")
             # No confirmation to wait for here: the running bot may send the backlog now.
-            await release_backlog(services, outcomes)
+            await release_backlog(services, results)
         finally:
             await fetcher.aclose()
             await store.close()
         return failed
 
-    failed = asyncio.run(subscribe_all())
+    failed = asyncio.run(import_outlines())
     if opml.truncated:
         print(f"only the first {len(opml.outlines)} feeds were read (max_subscriptions_per_chat)")
     if failed:

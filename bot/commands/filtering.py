@@ -19,15 +19,12 @@ from bot.commands.common import (
     services_of,
 )
 from bot.feeds.failure import FetchError
-from bot.feeds.parse import NotAFeed
 from bot.filters import FilterSyntaxError, compile_filter
 from bot.i18n import t
+from bot.i18n.failures import fetch_failure_text
 from bot.models import Subscription
-from bot.pipeline import chronological, filter_verdicts
 from bot.services import Services
-from bot.subscribe import load_feed
-
-PREVIEW_ENTRIES = 10
+from bot.services.filter_preview import preview_filter
 
 
 def _expression(text: str, skip: int) -> str:
@@ -41,15 +38,12 @@ def _expression(text: str, skip: int) -> str:
 
 async def _preview(services: Services, sub: Subscription, expr: str, lang: str) -> list[str]:
     try:
-        _, parsed, _ = await load_feed(services.fetcher, sub.url)
-    except (FetchError, NotAFeed) as exc:
-        return [t(lang, "filter_preview_failed", reason=str(exc))]
-    chat = await services.store.get_chat(sub.chat_id)
-    newest = chronological(parsed.entries)[::-1][:PREVIEW_ENTRIES]
-    lines = [t(lang, "filter_preview_head", title=parsed.title or sub.url)]
-    for entry, passed in filter_verdicts(newest, chat.filter_expr if chat else "", expr):
-        mark = "✓" if passed else "✗"
-        lines.append(f"{mark} {escape(entry.title or entry.link, quote=False)}")
+        preview = await preview_filter(services, sub, expr)
+    except FetchError as exc:
+        return [t(lang, "filter_preview_failed", reason=fetch_failure_text(lang, exc))]
+    lines = [t(lang, "filter_preview_head", title=preview.title)]
+    for title, passed in preview.verdicts:
+        lines.append(f"{'✓' if passed else '✗'} {escape(title, quote=False)}")
     return lines
 
 
