@@ -25,14 +25,15 @@ from bot.commands.subscriptions import reason_text
 from bot.config import ConfigError, Settings, load_settings, masked_token
 from bot.feeds.failure import FetchError
 from bot.feeds.fetch import Fetcher
+from bot.feeds.load import load_feed
 from bot.feeds.parse import NotAFeed, parse_feed
 from bot.i18n.failures import stored_error_text
 from bot.logs import configure_logging
 from bot.models import DisplayOptions, ParsedFeed, SummaryMode
 from bot.opml import OpmlError, Outline, read_opml, write_opml
-from bot.pipeline import chronological
+from bot.pipeline import render_newest
 from bot.ratelimit import SendBudget
-from bot.render import detect_boilerplate, format_for_terminal, render_entry
+from bot.render import format_for_terminal
 from bot.services import Services
 from bot.services.subscriptions import NotSubscribed, release_backlog, subscribe_all
 from bot.store import Store
@@ -130,8 +131,8 @@ async def _fetch_preview(source: str, settings: Settings) -> ParsedFeed:
     # anyway: the private-address guard protects the bot from its chats, not from them.
     fetcher = Fetcher(settings.fetch.model_copy(update={"allow_private_networks": True}))
     try:
-        response = await fetcher.fetch(source)
-        return parse_feed(response.body, url=response.url, content_type=response.content_type)
+        _, parsed, _ = await load_feed(fetcher, source)
+        return parsed
     finally:
         await fetcher.aclose()
 
@@ -145,14 +146,10 @@ def _preview(args: argparse.Namespace) -> int:
     except (FetchError, NotAFeed) as exc:
         raise CliError(f"{args.source}: {exc}") from exc
     options = DisplayOptions(summary=SummaryMode(args.summary))
-    boilerplate = detect_boilerplate(parsed.entries)
-    newest = chronological(parsed.entries)[::-1][: args.n]
-    for index, entry in enumerate(newest):
+    newest = render_newest(parsed, options, args.n)
+    for index, message in enumerate(newest):
         if index:
             print("\n" + "─" * 40 + "\n")
-        message = render_entry(
-            entry, feed_title=parsed.title, options=options, boilerplate=boilerplate
-        )
         print(format_for_terminal(message))
     if not newest:
         print(f"{parsed.title or args.source}: no entries")

@@ -262,6 +262,13 @@ def _render_or_plain(
         return OutgoingMessage(text=plain or "…", plain_text=plain or "…")
 
 
+def render_newest(parsed: ParsedFeed, options: DisplayOptions, count: int) -> list[OutgoingMessage]:
+    """The newest ``count`` entries, newest first, rendered exactly as they would be sent."""
+    newest = chronological(parsed.entries)[::-1][:count]
+    boilerplate = detect_boilerplate(parsed.entries)
+    return [_render_or_plain(entry, parsed.title, options, (), boilerplate) for entry in newest]
+
+
 async def chat_filter_map(store: Store, subscriptions: Sequence[Subscription]) -> dict[int, str]:
     """The chat-wide filter expression of each chat among the subscriptions that has one."""
     filters: dict[int, str] = {}
