@@ -57,7 +57,7 @@ class FetchErrorKind(StrEnum):
     """A bug of ours while reading the feed (logged with its traceback)."""
 
 
-_HOST_KINDS = frozenset(
+HOST_KINDS = frozenset(
     {
         FetchErrorKind.REFUSED_ADDRESS,
         FetchErrorKind.DNS,
@@ -67,6 +67,7 @@ _HOST_KINDS = frozenset(
         FetchErrorKind.NETWORK,
     }
 )
+"""Kinds whose sentence names the server (``FetchError.host``)."""
 _LIMIT_KINDS = frozenset(
     {FetchErrorKind.TIMEOUT, FetchErrorKind.TOO_BIG, FetchErrorKind.TOO_MANY_REDIRECTS}
 )
@@ -101,7 +102,7 @@ class FetchError(Exception):
     @property
     def code(self) -> str:
         """A short stable form to store: ``kind`` or ``kind:value`` (see ``from_code``)."""
-        if self.kind in _HOST_KINDS and self.host:
+        if self.kind in HOST_KINDS and self.host:
             return f"{self.kind.value}:{self.host}"
         if self.kind is FetchErrorKind.HTTP_STATUS and self.status is not None:
             return f"{self.kind.value}:{self.status}"
@@ -119,7 +120,7 @@ class FetchError(Exception):
         except ValueError:
             return None
         try:
-            if kind in _HOST_KINDS:
+            if kind in HOST_KINDS:
                 return cls(kind, host=value)
             if kind is FetchErrorKind.HTTP_STATUS:
                 return cls(kind, status=int(value)) if value else cls(kind)

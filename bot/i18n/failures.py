@@ -8,19 +8,8 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from bot.feeds.failure import FetchError, FetchErrorKind, human_size
+from bot.feeds.failure import HOST_KINDS, FetchError, FetchErrorKind, human_size
 from bot.i18n import t
-
-_HOST_KINDS = frozenset(
-    {
-        FetchErrorKind.REFUSED_ADDRESS,
-        FetchErrorKind.DNS,
-        FetchErrorKind.CONNECT,
-        FetchErrorKind.TLS,
-        FetchErrorKind.PROTOCOL,
-        FetchErrorKind.NETWORK,
-    }
-)
 
 
 def _number(value: float) -> int | float:
@@ -31,7 +20,7 @@ def _number(value: float) -> int | float:
 def _values(error: FetchError) -> dict[str, object] | None:
     """What the kind's sentence names, or None when the error lacks it."""
     kind = error.kind
-    if kind in _HOST_KINDS:
+    if kind in HOST_KINDS:
         return {"host": error.host} if error.host else None
     if kind is FetchErrorKind.HTTP_STATUS:
         if error.status is None:
