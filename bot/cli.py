@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import html
 import logging
 import signal
 import sys
@@ -175,7 +174,7 @@ def _stats(args: argparse.Namespace) -> int:
         print(f"failed deliveries: {stats.failed}")
         print(f"failing feeds: {len(stats.failing_feeds)}")
         for url, count, error in stats.failing_feeds:
-            print(f"  {url} ({count}×): {html.unescape(stored_error_text('en', error))}")
+            print(f"  {url} ({count}×): {stored_error_text('en', error)}")
 
     asyncio.run(collect())
     return 0
@@ -217,7 +216,7 @@ def _import_opml(args: argparse.Namespace) -> int:
             for result in results:
                 if isinstance(result, NotSubscribed):
                     failed += 1
-                    print(f"failed  {result.url}: {html.unescape(reason_text('en', result))}")
+                    print(f"failed  {result.url}: {reason_text('en', result)}")
                     continue
                 state = "exists" if result.existed else "added"
                 print(f"{state}  #{result.subscription.number} {result.title}  {result.url}")

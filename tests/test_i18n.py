@@ -86,10 +86,13 @@ def test_every_kind_is_worded_in_every_language(kind: FetchErrorKind) -> None:
                         "https") == []  # fmt: skip
 
 
-def test_a_host_is_escaped() -> None:
-    """Values go into Telegram HTML escaped, like every other value."""
-    error = FetchError(K.DNS, host="<b>")
-    assert fetch_failure_text("zh", error) == "无法解析主机 &lt;b&gt;"
+def test_a_reason_is_escaped_once_in_its_reply() -> None:
+    """A reason is plain text; the reply template escapes it, and only once."""
+    reason = fetch_failure_text("zh", FetchError(K.DNS, host="a&b"))
+    assert reason == "无法解析主机 a&b"
+    assert t("zh", "sub_failed", url="http://a&b/", reason=reason) == (
+        "❌ http://a&amp;b/：无法解析主机 a&amp;b"
+    )
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from bot.commands.common import (
     services_of,
     whole_number,
 )
-from bot.i18n import t
+from bot.i18n import plain, t
 from bot.i18n.failures import fetch_failure_text, stored_error_text
 from bot.services.subscriptions import (
     LimitReached,
@@ -35,9 +35,9 @@ MAX_URLS_PER_COMMAND = 20
 
 
 def reason_text(lang: str, result: NotSubscribed) -> str:
-    """Why the URL could not be subscribed to, in ``lang``."""
+    """Why the URL could not be subscribed to, in ``lang``, as plain text (see ``plain``)."""
     if isinstance(result.reason, LimitReached):
-        return t(lang, "sub_limit", limit=result.reason.limit)
+        return plain(lang, "sub_limit", limit=result.reason.limit)
     return fetch_failure_text(lang, result.reason)
 
 

@@ -31,10 +31,19 @@ def t(lang: str, key: str, /, **values: object) -> str:
     A plural template picks its form by the ``count`` value. Raises KeyError for
     an unknown key or a value the template names but was not given.
     """
+    escaped = {name: escape(str(value), quote=False) for name, value in values.items()}
+    return _template(lang, key, values).format(**escaped)
+
+
+def plain(lang: str, key: str, /, **values: object) -> str:
+    """Like ``t`` but nothing is escaped: for a markup-free phrase (a reason) that goes
+    into another template, whose ``t`` escapes it once, or onto a terminal."""
+    return _template(lang, key, values).format(**values)
+
+
+def _template(lang: str, key: str, values: dict[str, object]) -> str:
     table = TEXTS.get(lang, TEXTS["en"])
     template = table.get(key) or TEXTS["en"][key]
     if isinstance(template, Plural):
-        template = template.one if values["count"] == 1 else template.other
-    return template.format(
-        **{name: escape(str(value), quote=False) for name, value in values.items()}
-    )
+        return template.one if values["count"] == 1 else template.other
+    return template

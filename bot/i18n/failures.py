@@ -9,7 +9,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from bot.feeds.failure import HOST_KINDS, FetchError, FetchErrorKind, human_size
-from bot.i18n import t
+from bot.i18n import plain
 
 
 def _number(value: float) -> int | float:
@@ -38,17 +38,19 @@ def _values(error: FetchError) -> dict[str, object] | None:
 
 
 def fetch_failure_text(lang: str, error: FetchError) -> str:
-    """One line in ``lang`` saying why a feed could not be read (HTML-safe, no markup).
+    """One line in ``lang`` saying why a feed could not be read, as plain text.
 
-    An error that lacks the value its sentence names gets the generic sentence.
+    Not HTML-escaped: pass it as a value to ``t``, which escapes it once. An error
+    that lacks the value its sentence names gets the generic sentence.
     """
     values = _values(error)
     if values is None:
-        return t(lang, "fetch_failed")
-    return t(lang, f"fetch_{error.kind.value}", **values).rstrip()
+        return plain(lang, "fetch_failed")
+    return plain(lang, f"fetch_{error.kind.value}", **values).rstrip()
 
 
 def stored_error_text(lang: str, stored: str) -> str:
-    """A feed's stored last error in ``lang``: a ``FetchError.code``, or older free text as is."""
+    """A feed's stored last error in ``lang``, plain text: a ``FetchError.code`` worded,
+    older free text as it was."""
     error = FetchError.from_code(stored)
     return stored if error is None else fetch_failure_text(lang, error)
