@@ -22,20 +22,24 @@ import yaml
 from bot import __version__
 from bot.app import Relay, StartupError, run_until_signalled
 from bot.clock import Clock
+from bot.commands.subscriptions import reason_text
 from bot.config import ConfigError, Settings, load_settings, masked_token
-from bot.feeds.fetch import Fetcher, FetchError
+from bot.feeds.failure import FetchError
+from bot.feeds.fetch import Fetcher
+from bot.feeds.load import load_feed
 from bot.feeds.parse import NotAFeed, parse_feed
+from bot.i18n.failures import stored_error_text
 from bot.logs import configure_logging
 from bot.models import DisplayOptions, ParsedFeed, SummaryMode
 from bot.opml import OpmlError, Outline, read_opml, write_opml
-from bot.pipeline import chronological
+from bot.pipeline import render_newest
 from bot.ratelimit import SendSlots
 from bot.redact import scrub
-from bot.render import detect_boilerplate, format_for_terminal, render_entry
+from bot.render import format_for_terminal
 from bot.scheduler import FAILED_RETENTION_SECONDS
 from bot.services import Services
+from bot.services.subscriptions import NotSubscribed, release_backlog, subscribe_all
 from bot.store import Store
-from bot.subscribe import SubscribeError, SubscribeOutcome, release_backlog, subscribe
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +145,8 @@ async def _fetch_preview(source: str, settings: Settings) -> ParsedFeed:
     # anyway: the private-address guard protects the bot from its chats, not from them.
     fetcher = Fetcher(settings.fetch.model_copy(update={"allow_private_networks": True}))
     try:
-        response = await fetcher.fetch(source)
-        return parse_feed(response.body, url=response.url, content_type=response.content_type)
+        _, parsed, _ = await load_feed(fetcher, source)
+        return parsed
     finally:
         await fetcher.aclose()
 
@@ -156,14 +160,10 @@ def _preview(args: argparse.Namespace) -> int:
     except (FetchError, NotAFeed) as exc:
         raise CliError(f"{args.source}: {exc}") from exc
     options = DisplayOptions(summary=SummaryMode(args.summary))
-    boilerplate = detect_boilerplate(parsed.entries)
-    newest = chronological(parsed.entries)[::-1][: args.n]
-    for index, entry in enumerate(newest):
+    newest = render_newest(parsed, options, args.n)
+    for index, message in enumerate(newest):
         if index:
             print("\n" + "─" * 40 + "\n")
-        message = render_entry(
-            entry, feed_title=parsed.title, options=options, boilerplate=boilerplate
-        )
         print(format_for_terminal(message))
     if not newest:
         print(f"{parsed.title or args.source}: no entries")
@@ -193,7 +193,10 @@ def _stats(args: argparse.Namespace) -> int:
             f"feeds nobody follows: {stats.orphan_feeds} (deleted by the running bot)",
             f"failing feeds: {len(stats.failing_feeds)}",
         ]
-        lines += [f"  {url} ({count}×): {error}" for url, count, error in stats.failing_feeds]
+        lines += [
+            f"  {url} ({count}×): {stored_error_text('en', error)}"
+            for url, count, error in stats.failing_feeds
+        ]
         print(scrub("\n".join(lines)))
 
     asyncio.run(collect())
@@ -224,33 +227,31 @@ def _import_opml(args: argparse.Namespace) -> int:
     if allowed and args.chat not in allowed:
         raise CliError(f"chat {args.chat} is not in access.allowed_chats")
 
-    async def subscribe_all() -> int:
+    async def import_outlines() -> int:
         store = await Store.open(settings.database.path)
         fetcher = Fetcher(settings.fetch)
         services = Services(settings, store, fetcher, time.time, lambda: None, SendSlots(Clock()))
         failed = 0
-        outcomes: list[SubscribeOutcome] = []
         try:
             await store.ensure_chat(args.chat, kind=_chat_kind(args.chat))
-            for outline in opml.outlines:
-                try:
-                    outcome = await subscribe(services, args.chat, None, outline.url)
-                except SubscribeError as exc:
+            urls = [outline.url for outline in opml.outlines]
+            results = await subscribe_all(services, args.chat, None, urls)
+            for result in results:
+                if isinstance(result, NotSubscribed):
                     failed += 1
-                    print(scrub(f"failed  {outline.url}: {exc}"))
+                    print(scrub(f"failed  {result.url}: {reason_text('en', result)}"))
                     continue
-                outcomes.append(outcome)
-                state = "exists" if outcome.existed else "added"
-                number = outcome.subscription.number
-                print(scrub(f"{state}  #{number} {outcome.title}  {outline.url}"))
+                state = "exists" if result.existed else "added"
+                number = result.subscription.number
+                print(scrub(f"{state}  #{number} {result.title}  {result.url}"))
             # No confirmation to wait for here: the running bot may send the backlog now.
-            await release_backlog(services, outcomes)
+            await release_backlog(services, results)
         finally:
             await fetcher.aclose()
             await store.close()
         return failed
 
-    failed = asyncio.run(subscribe_all())
+    failed = asyncio.run(import_outlines())
     if opml.truncated:
         print(f"only the first {len(opml.outlines)} feeds were read (max_subscriptions_per_chat)")
     if failed:

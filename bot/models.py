@@ -97,6 +97,24 @@ class OutgoingMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedDelivery:
+    """One entry planned for one subscription: the planning stage's output, not yet queued.
+
+    The pipeline builds these; the store turns them into outbox rows (read back as
+    ``bot.store.OutboxRow``, which adds the row id, attempts and timing).
+    """
+
+    chat_id: int
+    thread_id: int | None
+    subscription_id: int
+    feed_id: int
+    entry_key: str
+    message: OutgoingMessage
+    backlog: bool = False
+    """Queue even when the entry was already seen (backlog after /sub or /resume)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Feed:
     """A feed row: one per distinct URL, shared by every subscriber."""
 

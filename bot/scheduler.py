@@ -22,10 +22,11 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.feeds.failure import FetchError, FetchErrorKind
 from bot.feeds.fetch import Fetcher
 from bot.logs import event
 from bot.models import Feed
-from bot.pipeline import RefreshResult, next_interval, refresh_feed
+from bot.pipeline import RefreshResult, record_refresh_failure, refresh_feed
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -187,14 +188,8 @@ class Poller:
             # A bug in one feed's refresh must not stop the others: log it with its
             # traceback, record it on the feed (shown in /list), and back the feed off.
             log.exception("refresh_crashed feed_id=%s url=%s", feed.id, feed.url)
-            now = self._clock()
-            await self._store.record_fetch_failure(
-                feed.id,
-                next_fetch_at=now + next_interval(feed.interval_seconds, feed.error_count + 1),
-                error=f"internal error: {type(exc).__name__}",
-                now=now,
-            )
-            return RefreshResult(feed.id, "failed", error=repr(exc))
+            error = FetchError(FetchErrorKind.INTERNAL, f"internal error: {type(exc).__name__}")
+            return await record_refresh_failure(self._store, feed, error, clock=self._clock)
         else:
             if result.queued:
                 self._on_queued()

@@ -9,6 +9,7 @@ import pytest
 from tests.corpus import NOT_A_FEED_PAGE
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.feed_server import FeedServer
+from tests.fakes.feedgen import Item, rss
 from tests.harness import HarnessFactory
 
 CHAT = 5151
@@ -93,3 +94,24 @@ async def test_metadata_address_refused(bot_factory: HarnessFactory) -> None:
         fetch={"allow_private_networks": False},
     )
     assert "refused" in text
+
+
+async def test_a_chinese_chat_gets_its_reasons_in_chinese(
+    bot_factory: HarnessFactory, feed_server: FeedServer
+) -> None:
+    """A failed /sub and a feed's last error in /list are worded in Chinese, no English inside."""
+    harness = await bot_factory(delivery={"backlog_on_subscribe": 0})
+    await harness.command(CHAT, "/lang zh")
+    port = _closed_port()
+    failed = (await harness.command(CHAT, f"/sub http://127.0.0.1:{port}/feed.xml")).text or ""
+    assert "无法连接到 127.0.0.1" in failed
+    assert "cannot" not in failed
+
+    items = [Item(guid="1", title="一", link="https://news.example/1")]
+    feed_server.put("/later-gone.xml", rss("消失的新闻", items))
+    await harness.command(CHAT, f"/sub {feed_server.url('/later-gone.xml')}")
+    feed_server.status("/later-gone.xml", 404)
+    await harness.poll()
+    listed = (await harness.command(CHAT, "/list")).text or ""
+    assert "服务器返回 HTTP 404" in listed
+    assert "Not Found" not in listed

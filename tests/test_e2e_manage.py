@@ -94,7 +94,7 @@ async def test_resume_all_with_backlog_sends_the_pause_once(
     assert _count(bot_api.sent_to(CHAT), "story 1") == 0
     resumed = await harness.command(CHAT, "/resume all backlog")
     assert "Resumed 2 subscriptions" in (resumed.text or "")
-    assert "1 entries from the pause" in (resumed.text or "")
+    assert "1 entry from the pause" in (resumed.text or "")
     await harness.settle()
     await harness.poll()
     await harness.settle()
@@ -260,7 +260,7 @@ async def test_import_in_reply_and_refusals(
     fresh_chat = 9292
     bot_api.user_sends(fresh_chat, document=("a.opml", write_opml("t", [Outline(url)], created=0)))
     started = await harness.command(fresh_chat, "/import", reply_to=1)
-    assert "Importing 1 feeds" in (started.text or "")
+    assert "Importing 1 feed…" in (started.text or "")
     done = await bot_api.wait_for_sent(fresh_chat, 2)
     assert "Subscribed to Alpha as #1" in (done[-1].text or "")
 
@@ -288,7 +288,7 @@ async def test_import_backlog_follows_the_report_promptly(
     assert harness.relay is not None
     url = _feed(feed_server, "/imp.xml", "Imported", 2)
     started = await _upload(bot_api, CHAT, "i.opml", write_opml("t", [Outline(url)], created=0))
-    assert "Importing 1 feeds" in (started.text or "")
+    assert "Importing 1 feed…" in (started.text or "")
     sent = await bot_api.wait_for_sent(CHAT, 3, timeout=10)
     assert "1 new" in (sent[1].text or "")
     assert "Imported story 1" in (sent[2].text or "")

@@ -13,14 +13,8 @@ import pytest
 
 from bot.config import FetchSettings
 from bot.feeds import netguard
-from bot.feeds.fetch import (
-    Fetcher,
-    FetchError,
-    FetchErrorKind,
-    check_url,
-    human_size,
-    parse_retry_after,
-)
+from bot.feeds.failure import FetchError, FetchErrorKind, human_size, parse_retry_after
+from bot.feeds.fetch import Fetcher, check_url
 from tests.fakes import feedgen
 from tests.fakes.feed_server import FeedServer
 
@@ -293,7 +287,7 @@ def test_human_size() -> None:
         "10 MB",
         "1.5 MB",
         "64 KB",
-        "1000 bytes",
+        "1000 B",
     ]
 
 
@@ -437,11 +431,11 @@ async def test_redirect_target_gets_its_own_resolution(feed_server: FeedServer) 
 
 
 async def test_connection_refused_is_a_network_error(fetcher: Fetcher) -> None:
-    """A closed port gives a NETWORK error whose message names only the host."""
+    """A closed port gives a CONNECT error whose message names only the host."""
     server = FeedServer()
     await server.start()
     url = server.url("/secret-token-path?key=hunter2")
     await server.stop()
     error = await _error(fetcher, url)
-    assert error.kind is FetchErrorKind.NETWORK
+    assert error.kind is FetchErrorKind.CONNECT
     assert str(error) == "cannot connect to 127.0.0.1"

@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import Relay
 from bot.cli import main
-from bot.models import OutgoingMessage
+from bot.models import OutgoingMessage, PlannedDelivery
 from bot.scheduler import (
     FAILED_RETENTION_SECONDS,
     HOUSEKEEPING_EVERY_SECONDS,
@@ -20,7 +20,7 @@ from bot.scheduler import (
     HousekeepingResult,
     housekeep,
 )
-from bot.store import OutboxItem, Store
+from bot.store import Store
 from tests.fakes.bot_api import FakeBotAPI
 from tests.harness import make_settings
 
@@ -69,7 +69,9 @@ async def _orphan(store: Store, name: str, *, created: float) -> int:
 
 async def _fail(store: Store, feed_id: int, sub_id: int, key: str, *, at: float) -> None:
     """One outbox row of the feed for CHAT, failed at ``at``."""
-    item = OutboxItem(CHAT, None, sub_id, feed_id, key, OutgoingMessage(text=key), backlog=False)
+    item = PlannedDelivery(
+        CHAT, None, sub_id, feed_id, key, OutgoingMessage(text=key), backlog=False
+    )
     await store.commit_entries(feed_id, seen=[key], outbox=[item], now=at)
     [row] = [r for r in await store.pending_outbox(at, 100) if r.entry_key == key]
     await store.mark_failed(row.id, error="Bad Request: message is too long", now=at)

@@ -16,10 +16,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.models import DisplayOptions, MessageEntity, OutgoingMessage, SummaryMode
+from bot.models import (
+    DisplayOptions,
+    MessageEntity,
+    OutgoingMessage,
+    PlannedDelivery,
+    SummaryMode,
+)
 from bot.store import (
     SCHEMA_VERSION,
-    OutboxItem,
     Store,
     SubscriptionExists,
     UnknownChatError,
@@ -60,8 +65,8 @@ async def _two_chats(store: Store) -> tuple[int, int, int]:
 
 def _item(
     chat_id: int, sub_id: int, feed_id: int, key: str, *, backlog: bool = False
-) -> OutboxItem:
-    return OutboxItem(
+) -> PlannedDelivery:
+    return PlannedDelivery(
         chat_id, None, sub_id, feed_id, key, OutgoingMessage(text=key), backlog=backlog
     )
 
@@ -242,7 +247,7 @@ async def test_hostile_keys_and_titles_are_stored(store: Store) -> None:
     key = "guid-\ud800"
     assert await store.unseen_keys(feed_id, [key]) == [key]
     message = OutgoingMessage(text="bad \udfff text")
-    item = OutboxItem(1, None, sub_id, feed_id, key, message)
+    item = PlannedDelivery(1, None, sub_id, feed_id, key, message)
     assert await store.commit_entries(feed_id, seen=[key], outbox=[item], now=T0) == 1
     assert await store.unseen_keys(feed_id, [key]) == []
     await store.record_fetch_failure(feed_id, next_fetch_at=T0, error="\udcff", now=T0)
@@ -556,8 +561,8 @@ def _outbox_rows(path: Path) -> int:
 
 _CHILD = """
 import asyncio, sys
-from bot.models import OutgoingMessage
-from bot.store import OutboxItem, Store
+from bot.models import OutgoingMessage, PlannedDelivery
+from bot.store import Store
 
 async def main() -> None:
     store = await Store.open(sys.argv[1])
@@ -566,7 +571,7 @@ async def main() -> None:
     sub = await store.add_subscription(1, feed.id)
     for i in range(100_000):
         key = f"k{i}"
-        item = OutboxItem(1, None, sub.id, feed.id, key, OutgoingMessage(text="x" * 2000))
+        item = PlannedDelivery(1, None, sub.id, feed.id, key, OutgoingMessage(text="x" * 2000))
         seen = [key, *(f"{key}-extra{j}" for j in range(3000))]
         await store.commit_entries(feed.id, seen=seen, outbox=[item], now=float(i))
 

@@ -12,10 +12,12 @@ from telegram.ext import (
 )
 
 from bot.commands.basic import help_command, start
-from bot.commands.display import set_button, set_command
+from bot.commands.display_options import set_button, set_command
 from bot.commands.filtering import filter_command
-from bot.commands.manage import lang, pause, resume, stats
+from bot.commands.language import lang
 from bot.commands.opml_commands import IMPORT_CAPTION, export, import_caption, import_command
+from bot.commands.pausing import pause, resume
+from bot.commands.stats import stats
 from bot.commands.subscriptions import list_subscriptions, sub, unsub, unsub_button
 
 BOT_COMMANDS = (

@@ -18,16 +18,13 @@ from bot.commands.common import (
     resolve_target,
     services_of,
 )
-from bot.feeds.fetch import FetchError
-from bot.feeds.parse import NotAFeed
-from bot.filters import FilterSyntaxError, compile_filter, match_all
+from bot.feeds.failure import FetchError
+from bot.filters import FilterSyntaxError, compile_filter
 from bot.i18n import t
+from bot.i18n.failures import fetch_failure_text
 from bot.models import Subscription
-from bot.pipeline import chronological, filter_fields
 from bot.services import Services
-from bot.subscribe import load_feed
-
-PREVIEW_ENTRIES = 10
+from bot.services.filter_preview import preview_filter
 
 
 def _expression(text: str, skip: int) -> str:
@@ -41,16 +38,12 @@ def _expression(text: str, skip: int) -> str:
 
 async def _preview(services: Services, sub: Subscription, expr: str, lang: str) -> list[str]:
     try:
-        _, parsed, _ = await load_feed(services.fetcher, sub.url)
-    except (FetchError, NotAFeed) as exc:
-        return [t(lang, "filter_preview_failed", reason=str(exc))]
-    chat = await services.store.get_chat(sub.chat_id)
-    filters = [compile_filter(e) for e in (chat.filter_expr if chat else "", expr) if e]
-    lines = [t(lang, "filter_preview_head", title=parsed.title or sub.url)]
-    for entry in chronological(parsed.entries)[::-1][:PREVIEW_ENTRIES]:
-        result = match_all(filters, filter_fields(entry))
-        mark = "✓" if result.passed else "✗"
-        lines.append(f"{mark} {escape(entry.title or entry.link, quote=False)}")
+        preview = await preview_filter(services, sub, expr)
+    except FetchError as exc:
+        return [t(lang, "filter_preview_failed", reason=fetch_failure_text(lang, exc))]
+    lines = [t(lang, "filter_preview_head", title=preview.title)]
+    for title, passed in preview.verdicts:
+        lines.append(f"{'✓' if passed else '✗'} {escape(title, quote=False)}")
     return lines
 
 

@@ -5,8 +5,8 @@ caption is ``/import`` (Telegram runs no command handler on captions, so a
 message handler matches it), or ``/import`` sent in reply to such a document.
 The file is checked against ``MAX_OPML_BYTES`` before it is downloaded, and at
 most ``access.max_subscriptions_per_chat`` outlines are read. Feeds are
-subscribed one after the other through ``bot.subscribe.subscribe``, which
-enforces the per-chat limit and gives each failure its one-line reason.
+subscribed one after the other through ``bot.services.subscriptions.subscribe_all``,
+which enforces the per-chat limit and gives each failure its reason.
 """
 
 from __future__ import annotations
@@ -27,11 +27,16 @@ from bot.commands.common import (
     services_of,
     thread_of,
 )
+from bot.commands.subscriptions import result_line
 from bot.i18n import t
 from bot.opml import MAX_OPML_BYTES, OpmlError, Outline, read_opml, write_opml
 from bot.replies import Reply
-from bot.services import Services
-from bot.subscribe import SubscribeError, SubscribeOutcome, release_backlog, subscribe
+from bot.services.subscriptions import (
+    NotSubscribed,
+    Subscribed,
+    release_backlog,
+    subscribe_all,
+)
 
 IMPORT_CAPTION = re.compile(r"^/import(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
 
@@ -118,36 +123,14 @@ async def _import(update: Update, context: Context, args: list[str], document: D
     if not opml.outlines:
         raise CommandError(t(target.lang, "import_empty"))
     await reply(update, context, t(target.lang, "import_start", count=len(opml.outlines)))
-    lines, counts, outcomes = await import_outlines(
-        services, target.chat_id, target.thread_id, opml.outlines, target.lang
-    )
+    urls = [outline.url for outline in opml.outlines]
+    results = await subscribe_all(services, target.chat_id, target.thread_id, urls)
+    failed = sum(isinstance(result, NotSubscribed) for result in results)
+    existing = sum(isinstance(result, Subscribed) and result.existed for result in results)
+    counts = {"new": len(results) - failed - existing, "existing": existing, "failed": failed}
     head = [t(target.lang, "import_done", **counts)]
     if opml.truncated:
         head.append(t(target.lang, "import_truncated", count=len(opml.outlines)))
+    lines = [result_line(target.lang, result) for result in results]
     await reply_lines(update, context, head + lines)
-    await release_backlog(services, outcomes)
-
-
-async def import_outlines(
-    services: Services,
-    chat_id: int,
-    thread_id: int | None,
-    outlines: tuple[Outline, ...],
-    lang: str,
-) -> tuple[list[str], dict[str, int], list[SubscribeOutcome]]:
-    """Subscribe to each outline: reply lines, new/existing/failed counts, the outcomes."""
-    outcomes: list[SubscribeOutcome] = []
-    lines: list[str] = []
-    counts = {"new": 0, "existing": 0, "failed": 0}
-    for outline in outlines:
-        try:
-            outcome = await subscribe(services, chat_id, thread_id, outline.url)
-        except SubscribeError as exc:
-            counts["failed"] += 1
-            lines.append(t(lang, "sub_failed", url=outline.url, reason=str(exc)))
-            continue
-        outcomes.append(outcome)
-        key = "sub_exists" if outcome.existed else "sub_ok"
-        counts["existing" if outcome.existed else "new"] += 1
-        lines.append(t(lang, key, title=outcome.title, number=outcome.subscription.number))
-    return lines, counts, outcomes
+    await release_backlog(services, results)

@@ -21,10 +21,32 @@ from bot.commands.common import (
     services_of,
     whole_number,
 )
-from bot.i18n import t
-from bot.subscribe import SubscribeError, release_backlog, subscribe
+from bot.i18n import plain, t
+from bot.i18n.failures import fetch_failure_text, stored_error_text
+from bot.services.subscriptions import (
+    LimitReached,
+    NotSubscribed,
+    SubscribeResult,
+    release_backlog,
+    subscribe_all,
+)
 
 MAX_URLS_PER_COMMAND = 20
+
+
+def reason_text(lang: str, result: NotSubscribed) -> str:
+    """Why the URL could not be subscribed to, in ``lang``, as plain text (see ``plain``)."""
+    if isinstance(result.reason, LimitReached):
+        return plain(lang, "sub_limit", limit=result.reason.limit)
+    return fetch_failure_text(lang, result.reason)
+
+
+def result_line(lang: str, result: SubscribeResult) -> str:
+    """One reply line per URL: subscribed, already subscribed, or why not."""
+    if isinstance(result, NotSubscribed):
+        return t(lang, "sub_failed", url=result.url, reason=reason_text(lang, result))
+    key = "sub_exists" if result.existed else "sub_ok"
+    return t(lang, key, title=result.title, number=result.subscription.number)
 
 
 @command
@@ -36,20 +58,13 @@ async def sub(update: Update, context: Context) -> None:
         raise CommandError(t(target.lang, "sub_usage"))
     services = services_of(context)
     lines = []
-    outcomes = []
     if len(args) > MAX_URLS_PER_COMMAND:
         lines.append(t(target.lang, "sub_too_many", limit=MAX_URLS_PER_COMMAND, count=len(args)))
-    for url in args[:MAX_URLS_PER_COMMAND]:
-        try:
-            outcome = await subscribe(services, target.chat_id, target.thread_id, url)
-        except SubscribeError as exc:
-            lines.append(t(target.lang, "sub_failed", url=url, reason=str(exc)))
-            continue
-        outcomes.append(outcome)
-        key = "sub_exists" if outcome.existed else "sub_ok"
-        lines.append(t(target.lang, key, title=outcome.title, number=outcome.subscription.number))
+    urls = args[:MAX_URLS_PER_COMMAND]
+    results = await subscribe_all(services, target.chat_id, target.thread_id, urls)
+    lines += [result_line(target.lang, result) for result in results]
     await reply_lines(update, context, lines)
-    await release_backlog(services, outcomes)
+    await release_backlog(services, results)
 
 
 @command
@@ -130,5 +145,6 @@ async def list_subscriptions(update: Update, context: Context) -> None:
         if s.paused:
             lines.append(t(target.lang, "list_paused"))
         if s.last_error:
-            lines.append(t(target.lang, "list_error", error=s.last_error))
+            error = stored_error_text(target.lang, s.last_error)
+            lines.append(t(target.lang, "list_error", error=error))
     await reply_lines(update, context, lines)

@@ -1,1 +1,5 @@
-"""The feed edge of the pipeline: fetch bytes safely, parse them, find feeds on web pages."""
+"""The feed edge of the pipeline: fetch bytes safely, parse them, find feeds on web pages.
+
+``failure`` classifies whatever goes wrong on the way into one ``FetchErrorKind``;
+``load`` reads a URL someone typed into the feed it means.
+"""

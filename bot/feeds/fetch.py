@@ -13,21 +13,16 @@ Rules, each because a hostile or broken feed URL must not hurt the bot:
 - the body is decompressed here, in bounded pieces, and cut at
   ``max_feed_bytes`` of decoded bytes, so neither a huge body nor a gzip bomb
   costs more than the cap in memory;
-- error messages are one line for a chat and never carry the URL's path,
-  query or credentials.
+- every failure leaves as a ``FetchError`` whose kind ``bot.feeds.failure``
+  decides; its detail never carries the URL's path, query or credentials.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
-import ssl
-import time
+import hashlib
 import zlib
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
-from enum import StrEnum
-from http import HTTPStatus
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from ipaddress import ip_address
 
@@ -35,6 +30,14 @@ import httpx
 
 from bot.config import FetchSettings
 from bot.feeds import netguard
+from bot.feeds.failure import (
+    READ_FAILURES,
+    FetchError,
+    FetchErrorKind,
+    classify,
+    human_size,
+    status_error,
+)
 
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -64,74 +67,10 @@ class FetchResult:
         """True when the server answered a conditional GET with 304."""
         return self.status == 304
 
-
-class FetchErrorKind(StrEnum):
-    """What went wrong, for the scheduler's backoff and for stats."""
-
-    INVALID_URL = "invalid_url"
-    BAD_SCHEME = "bad_scheme"
-    REFUSED_ADDRESS = "refused_address"
-    DNS = "dns"
-    NETWORK = "network"
-    TIMEOUT = "timeout"
-    TOO_BIG = "too_big"
-    TOO_MANY_REDIRECTS = "too_many_redirects"
-    HTTP_STATUS = "http_status"
-
-
-class FetchError(Exception):
-    """A fetch failed; ``str(error)`` is one line fit to show a user."""
-
-    def __init__(
-        self,
-        kind: FetchErrorKind,
-        message: str,
-        *,
-        status: int | None = None,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.status = status
-        self.retry_after = retry_after
-
-
-def human_size(size: int) -> str:
-    """10485760 -> "10 MB": the cap as a user would write it."""
-    mib = 1024 * 1024
-    if size >= mib:
-        return f"{size // mib} MB" if size % mib == 0 else f"{size / mib:.1f} MB"
-    return f"{size // 1024} KB" if size % 1024 == 0 else f"{size} bytes"
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Retry-After as seconds from now: delta-seconds or an HTTP date; None if absent or bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        return None
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
-
-
-def status_error(status: int, headers: httpx.Headers) -> FetchError:
-    """The error for a non-2xx, non-redirect answer, with Retry-After where it means something."""
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = ""
-    retry_after = None
-    if status in (429, 503):
-        retry_after = parse_retry_after(headers.get("retry-after"))
-    message = f"HTTP {status} {phrase}".rstrip()
-    return FetchError(FetchErrorKind.HTTP_STATUS, message, status=status, retry_after=retry_after)
+    @property
+    def body_hash(self) -> str:
+        """SHA-256 of the body, hex: an unchanged hash means an unchanged document."""
+        return hashlib.sha256(self.body).hexdigest()
 
 
 def check_url(url: str) -> httpx.URL:
@@ -163,7 +102,9 @@ class _BoundedBody:
         codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
         codings = [c for c in codings if c != "identity"]
         if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
-            raise FetchError(FetchErrorKind.NETWORK, "the server used an unsupported compression")
+            raise FetchError(
+                FetchErrorKind.BAD_ENCODING, "the server used an unsupported compression"
+            )
         self._coding = codings[0] if codings else ""
         self._limit = limit
         self._chunks: list[bytes] = []
@@ -182,7 +123,9 @@ class _BoundedBody:
         self._size += len(piece)
         if self._size > self._limit:
             raise FetchError(
-                FetchErrorKind.TOO_BIG, f"feed is larger than {human_size(self._limit)}"
+                FetchErrorKind.TOO_BIG,
+                f"feed is larger than {human_size(self._limit)}",
+                limit=self._limit,
             )
         self._chunks.append(piece)
 
@@ -195,13 +138,13 @@ class _BoundedBody:
                 return
             try:
                 piece = inflater.decompress(data, _DECODE_PIECE)
-            except zlib.error as exc:
+            except zlib.error:
                 if self._coding == "deflate" and not self._raw_deflate_tried and not self._size:
                     # Some servers send raw deflate without the zlib header.
                     self._raw_deflate_tried = True
                     self._inflater = zlib.decompressobj(-zlib.MAX_WBITS)
                     continue
-                raise FetchError(FetchErrorKind.NETWORK, "the compressed body is corrupt") from exc
+                raise
             self._keep(piece)
             data = inflater.unconsumed_tail
             if inflater.eof and inflater.unused_data and self._coding != "deflate":
@@ -250,7 +193,11 @@ class Fetcher:
     async def fetch(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult:
-        """Fetch one feed document, conditionally when a validator is given."""
+        """Fetch one feed document, conditionally when a validator is given.
+
+        Returns the document (or the news that it has not changed, on 304).
+        Raises ``FetchError``, classified by ``bot.feeds.failure``.
+        """
         target = check_url(url)
         conditional: dict[str, str] = {}
         if etag:
@@ -264,9 +211,7 @@ class Fetcher:
             async with asyncio.timeout(limit), self._slots:
                 return await self._follow(target, conditional, etag, last_modified)
         except TimeoutError as exc:
-            raise FetchError(FetchErrorKind.TIMEOUT, f"timed out after {limit:g} s") from exc
-        except httpx.TimeoutException as exc:
-            raise FetchError(FetchErrorKind.TIMEOUT, f"timed out after {limit:g} s") from exc
+            raise classify(exc, host=target.host, timeout=limit) from exc
 
     async def _follow(
         self,
@@ -278,23 +223,22 @@ class Fetcher:
         for hop in range(MAX_REDIRECTS + 1):
             if hop:
                 url = check_url(str(url))
-            response = await self._open(url, conditional)
             try:
-                status = response.status_code
-                location = response.headers.get("location")
-                if status in _REDIRECT_STATUSES and location:
-                    try:
+                response = await self._open(url, conditional)
+                try:
+                    location = response.headers.get("location")
+                    if response.status_code in _REDIRECT_STATUSES and location:
                         url = url.join(location.strip())
-                    except httpx.InvalidURL as exc:
-                        raise FetchError(
-                            FetchErrorKind.INVALID_URL, "the server redirected to an invalid URL"
-                        ) from exc
-                    continue
-                return await self._finish(url, response, etag, last_modified)
-            finally:
-                await response.aclose()
+                        continue
+                    return await self._finish(url, response, etag, last_modified)
+                finally:
+                    await response.aclose()
+            except READ_FAILURES as exc:
+                raise classify(exc, host=url.host, timeout=self._settings.timeout_seconds) from exc
         raise FetchError(
-            FetchErrorKind.TOO_MANY_REDIRECTS, f"too many redirects (more than {MAX_REDIRECTS})"
+            FetchErrorKind.TOO_MANY_REDIRECTS,
+            f"too many redirects (more than {MAX_REDIRECTS})",
+            limit=MAX_REDIRECTS,
         )
 
     async def _open(self, url: httpx.URL, conditional: dict[str, str]) -> httpx.Response:
@@ -302,12 +246,7 @@ class Fetcher:
         host = url.raw_host.decode("ascii")
         port = url.port or (443 if url.scheme == "https" else 80)
         allow_private = self._settings.allow_private_networks
-        try:
-            addresses = await netguard.vetted_addresses(host, port, allow_private=allow_private)
-        except netguard.RefusedAddressError as exc:
-            raise FetchError(FetchErrorKind.REFUSED_ADDRESS, str(exc)) from exc
-        except (socket.gaierror, UnicodeError) as exc:
-            raise FetchError(FetchErrorKind.DNS, f"cannot resolve host {host}") from exc
+        addresses = await netguard.vetted_addresses(host, port, allow_private=allow_private)
         headers = {"Host": url.netloc.decode("ascii"), **conditional}
         extensions = {"sni_hostname": host} if url.scheme == "https" else {}
         failure: httpx.ConnectError | None = None
@@ -320,14 +259,9 @@ class Fetcher:
             except httpx.ConnectError as exc:
                 failure = exc
                 continue
-            except httpx.TimeoutException:
-                raise
-            except httpx.TransportError as exc:
-                raise FetchError(FetchErrorKind.NETWORK, _transport_message(host, exc)) from exc
             self._check_connected(host, response)
             return response
-        message = _transport_message(host, failure) if failure else f"cannot connect to {host}"
-        raise FetchError(FetchErrorKind.NETWORK, message) from failure
+        raise failure or httpx.ConnectError(f"no address for {host}")
 
     def _check_connected(self, host: str, response: httpx.Response) -> None:
         """Belt and braces: the peer we actually talk to must pass the guard too."""
@@ -340,10 +274,7 @@ class Fetcher:
         address = ip_address(str(peer[0]).split("%", 1)[0])
         reason = netguard.refusal_reason(address)
         if reason is not None:
-            raise FetchError(
-                FetchErrorKind.REFUSED_ADDRESS,
-                str(netguard.RefusedAddressError(host, address, reason)),
-            )
+            raise netguard.RefusedAddressError(host, address, reason)
 
     async def _finish(
         self,
@@ -368,15 +299,12 @@ class Fetcher:
         limit = self._settings.max_feed_bytes
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise FetchError(FetchErrorKind.TOO_BIG, f"feed is larger than {human_size(limit)}")
+            raise FetchError(
+                FetchErrorKind.TOO_BIG, f"feed is larger than {human_size(limit)}", limit=limit
+            )
         body = _BoundedBody(headers.get("content-encoding", ""), limit)
-        try:
-            async for raw in response.aiter_raw():
-                body.feed(raw)
-        except httpx.TimeoutException:
-            raise
-        except httpx.TransportError as exc:
-            raise FetchError(FetchErrorKind.NETWORK, _transport_message(url.host, exc)) from exc
+        async for raw in response.aiter_raw():
+            body.feed(raw)
         return FetchResult(
             url=str(url),
             status=200,
@@ -385,17 +313,3 @@ class Fetcher:
             last_modified=headers.get("last-modified"),
             content_type=headers.get("content-type"),
         )
-
-
-def _transport_message(host: str, exc: httpx.TransportError) -> str:
-    """One line per transport failure; never the library's text, which may echo the URL."""
-    if isinstance(exc, httpx.ConnectError):
-        cause: BaseException | None = exc
-        while cause is not None:
-            if isinstance(cause, ssl.SSLError):
-                return f"TLS handshake with {host} failed"
-            cause = cause.__cause__ or cause.__context__
-        return f"cannot connect to {host}"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return f"{host} broke the HTTP protocol"
-    return f"connection to {host} failed"

@@ -27,7 +27,7 @@ import feedparser
 from bot.feeds.jsonfeed import NotAJsonFeed, looks_like_json, parse_json_feed
 from bot.feeds.textutil import (
     absolute_http,
-    digest,
+    content_hash,
     entry_key,
     is_html_type,
     one_line,
@@ -238,7 +238,7 @@ def _entry(raw: Any, base: str) -> Entry:
 
 def _fingerprint(entry: Entry) -> str:
     published = entry.published.isoformat() if entry.published else ""
-    return digest(entry.title, entry.link, entry.content_html, published)[:16]
+    return content_hash(entry.title, entry.link, entry.content_html, published)[:16]
 
 
 def unique_keys(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:

@@ -47,8 +47,8 @@ def absolute_http(url: str, base: str) -> str:
     return joined
 
 
-def digest(*parts: str) -> str:
-    """A stable hex digest of several strings, unambiguous about where one ends."""
+def content_hash(*parts: str) -> str:
+    """A stable hex SHA-256 of several strings, unambiguous about where one ends."""
     hasher = hashlib.sha256()
     for part in parts:
         data = part.encode("utf-8", "surrogatepass")
@@ -64,4 +64,4 @@ def entry_key(ident: str, link: str, title: str, content_html: str) -> str:
         return "id:" + ident
     if link:
         return "link:" + link
-    return "hash:" + digest(title, content_html)
+    return "hash:" + content_hash(title, content_html)

@@ -1,14 +1,16 @@
 """Reply texts in English and Simplified Chinese.
 
 Templates are Telegram HTML: every value put into them is escaped by ``t`` so
-feed titles and user input can never break the markup.
+feed titles and user input can never break the markup. Failures the bot acts on
+by kind (a feed that cannot be read) become sentences here, in the chat's
+language, in ``bot.i18n.failures``.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from bot.i18n.texts import TEXTS
+from bot.i18n.texts import TEXTS, Plural
 
 LANGUAGES = ("en", "zh")
 
@@ -24,9 +26,24 @@ def pick_language(chat_language: str | None, user_language: str | None) -> str:
 
 
 def t(lang: str, key: str, /, **values: object) -> str:
-    """The reply ``key`` in ``lang`` (falling back to English), values HTML-escaped."""
+    """The reply ``key`` in ``lang`` (falling back to English), values HTML-escaped.
+
+    A plural template picks its form by the ``count`` value. Raises KeyError for
+    an unknown key or a value the template names but was not given.
+    """
+    escaped = {name: escape(str(value), quote=False) for name, value in values.items()}
+    return _template(lang, key, values).format(**escaped)
+
+
+def plain(lang: str, key: str, /, **values: object) -> str:
+    """Like ``t`` but nothing is escaped: for a markup-free phrase (a reason) that goes
+    into another template, whose ``t`` escapes it once, or onto a terminal."""
+    return _template(lang, key, values).format(**values)
+
+
+def _template(lang: str, key: str, values: dict[str, object]) -> str:
     table = TEXTS.get(lang, TEXTS["en"])
     template = table.get(key) or TEXTS["en"][key]
-    return template.format(
-        **{name: escape(str(value), quote=False) for name, value in values.items()}
-    )
+    if isinstance(template, Plural):
+        return template.one if values["count"] == 1 else template.other
+    return template

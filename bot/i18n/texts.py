@@ -1,8 +1,25 @@
-"""The reply templates; keys are the same in every language."""
+"""The reply templates; keys are the same in every language.
+
+A template that names ``{count}`` and needs a different form for one thing is a
+``Plural``; Chinese has no plural forms and uses plain strings.
+"""
 
 from __future__ import annotations
 
-EN: dict[str, str] = {
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Plural:
+    """English forms of one template: ``one`` when ``count`` is 1, else ``other``."""
+
+    one: str
+    other: str
+
+
+Template = str | Plural
+
+EN: dict[str, Template] = {
     "help": (
         "<b>newsrelay</b> relays news feeds (RSS, Atom, JSON Feed) to this chat, "
         "each new entry once, with optional keyword filters.\n\n"
@@ -27,14 +44,29 @@ EN: dict[str, str] = {
     "sub_ok": "✅ Subscribed to <b>{title}</b> as #{number}",
     "sub_exists": "Already subscribed to <b>{title}</b> as #{number}",
     "sub_failed": "❌ {url}: {reason}",
-    "sub_limit": "❌ {url}: this chat already has the maximum of {limit} subscriptions",
+    "sub_limit": "this chat already has the maximum of {limit} subscriptions",
     "sub_too_many": "Only the first {limit} of {count} addresses were taken; send the rest again",
-    "not_a_url": "not a web address (it must start with http:// or https://)",
-    "no_feed_found": "no feed found on that page",
+    "fetch_failed": "could not read the feed",
+    "fetch_invalid_url": "not a web address (it must start with http:// or https://)",
+    "fetch_bad_scheme": "only http:// and https:// addresses are supported",
+    "fetch_refused_address": "refused: {host} is not a public address",
+    "fetch_dns": "cannot resolve host {host}",
+    "fetch_connect": "cannot connect to {host}",
+    "fetch_tls": "TLS handshake with {host} failed",
+    "fetch_protocol": "{host} broke the HTTP protocol",
+    "fetch_network": "connection to {host} failed",
+    "fetch_timeout": Plural("timed out after {count} second", "timed out after {count} seconds"),
+    "fetch_too_big": "the feed is larger than {size}",
+    "fetch_bad_encoding": "the server sent a compressed body that cannot be read",
+    "fetch_too_many_redirects": "too many redirects (more than {count})",
+    "fetch_http_status": "the server answered HTTP {status} {phrase}",
+    "fetch_not_a_feed": "not a feed (RSS, Atom or JSON Feed)",
+    "fetch_no_feed_found": "no feed found on that page",
+    "fetch_internal": "internal error while reading the feed (logged)",
     "unsub_usage": "Usage: /unsub ID|URL|all",
     "unsub_pick": "Which subscription should go?",
     "unsub_ok": "Unsubscribed from <b>{title}</b> (#{number})",
-    "unsub_all": "Unsubscribed from {count} feeds",
+    "unsub_all": Plural("Unsubscribed from {count} feed", "Unsubscribed from {count} feeds"),
     "unknown_sub": "No subscription {what} in this chat; /list shows them",
     "list_empty": "No subscriptions yet. Send /sub URL to add one.",
     "list_head": "<b>Subscriptions ({count})</b>",
@@ -66,11 +98,15 @@ EN: dict[str, str] = {
     "pause_usage": "Usage: /pause ID|all",
     "pause_ok": "⏸ Paused <b>{title}</b> (#{number}); /resume {number} restarts it",
     "pause_already": "#{number} <b>{title}</b> is already paused",
-    "pause_all": "⏸ Paused {count} subscriptions; /resume all restarts them",
+    "pause_all": Plural(
+        "⏸ Paused {count} subscription; /resume all restarts it",
+        "⏸ Paused {count} subscriptions; /resume all restarts them",
+    ),
     "resume_usage": "Usage: /resume ID|all [backlog]",
     "resume_ok": "▶️ Resumed <b>{title}</b> (#{number}); entries from the pause are skipped",
-    "resume_backlog": (
-        "▶️ Resumed <b>{title}</b> (#{number}); {count} entries from the pause are on their way"
+    "resume_backlog": Plural(
+        "▶️ Resumed <b>{title}</b> (#{number}); {count} entry from the pause is on its way",
+        "▶️ Resumed <b>{title}</b> (#{number}); {count} entries from the pause are on their way",
     ),
     "resume_backlog_capped": (
         "▶️ Resumed <b>{title}</b> (#{number}); the newest {count} of {total} entries "
@@ -80,7 +116,7 @@ EN: dict[str, str] = {
         "▶️ Resumed <b>{title}</b> (#{number}); the feed has nothing from the pause"
     ),
     "resume_not_paused": "#{number} <b>{title}</b> is not paused",
-    "resume_all": "▶️ Resumed {count} subscriptions",
+    "resume_all": Plural("▶️ Resumed {count} subscription", "▶️ Resumed {count} subscriptions"),
     "resume_unchecked": (
         "⚠️ #{number}: could not read the feed now ({reason}); "
         "entries from the pause may still arrive"
@@ -95,15 +131,20 @@ EN: dict[str, str] = {
         "failed deliveries: {failed}\nfailing feeds: {failing}"
     ),
     "stats_failing": "  {url} ({count}×): {error}",
-    "export_caption": "{count} subscriptions of {chat} (OPML)",
+    "export_caption": Plural(
+        "{count} subscription of {chat} (OPML)", "{count} subscriptions of {chat} (OPML)"
+    ),
     "import_usage": "Send an OPML file with /import as its caption, or reply /import to one",
     "import_too_big": "❌ The file is larger than {limit} KB",
     "import_bad": "❌ Cannot read the OPML file: {reason}",
     "import_download_failed": "❌ Cannot download the file: {reason}",
     "import_empty": "No feeds (outlines with an xmlUrl) in that file",
-    "import_start": "Importing {count} feeds…",
+    "import_start": Plural("Importing {count} feed…", "Importing {count} feeds…"),
     "import_done": "<b>Import done</b>: {new} new, {existing} already here, {failed} failed",
-    "import_truncated": "Only the first {count} feeds were read (this chat's limit)",
+    "import_truncated": Plural(
+        "Only the first feed was read (this chat's limit)",
+        "Only the first {count} feeds were read (this chat's limit)",
+    ),
     "admins_only": "Only chat administrators may change subscriptions here",
     "not_allowed": "This bot is not available in this chat",
     "bad_target": "❌ {reason}",
@@ -111,7 +152,7 @@ EN: dict[str, str] = {
     "slow_down": "Too many commands at once; please wait a few seconds before the next one",
 }
 
-ZH: dict[str, str] = {
+ZH: dict[str, Template] = {
     "help": (
         "<b>newsrelay</b> 把新闻订阅源（RSS、Atom、JSON Feed）的每条新内容推送到本聊天，"
         "每条只推送一次，并支持关键词过滤。\n\n"
@@ -134,10 +175,25 @@ ZH: dict[str, str] = {
     "sub_ok": "✅ 已订阅 <b>{title}</b>，编号 #{number}",
     "sub_exists": "已经订阅过 <b>{title}</b>，编号 #{number}",
     "sub_failed": "❌ {url}：{reason}",
-    "sub_limit": "❌ {url}：本聊天的订阅已达上限 {limit} 个",
+    "sub_limit": "本聊天的订阅已达上限 {limit} 个",
     "sub_too_many": "一次最多处理 {limit} 个网址（收到 {count} 个），其余请再发一次",
-    "not_a_url": "不是网址（须以 http:// 或 https:// 开头）",
-    "no_feed_found": "该网页上没有找到订阅源",
+    "fetch_failed": "无法读取订阅源",
+    "fetch_invalid_url": "不是网址（须以 http:// 或 https:// 开头）",
+    "fetch_bad_scheme": "只支持 http:// 和 https:// 网址",
+    "fetch_refused_address": "已拒绝：{host} 不是公网地址",
+    "fetch_dns": "无法解析主机 {host}",
+    "fetch_connect": "无法连接到 {host}",
+    "fetch_tls": "与 {host} 的 TLS 握手失败",
+    "fetch_protocol": "{host} 的响应不符合 HTTP 协议",
+    "fetch_network": "与 {host} 的连接中断",
+    "fetch_timeout": "{count} 秒内没有读完，已超时",
+    "fetch_too_big": "订阅源超过 {size}",
+    "fetch_bad_encoding": "服务器返回的压缩内容无法解压",
+    "fetch_too_many_redirects": "重定向次数过多（超过 {count} 次）",
+    "fetch_http_status": "服务器返回 HTTP {status}",
+    "fetch_not_a_feed": "不是订阅源（RSS、Atom 或 JSON Feed）",
+    "fetch_no_feed_found": "该网页上没有找到订阅源",
+    "fetch_internal": "读取订阅源时出现内部错误（已记录）",
     "unsub_usage": "用法：/unsub 编号|网址|all",
     "unsub_pick": "要取消哪个订阅？",
     "unsub_ok": "已取消订阅 <b>{title}</b>（#{number}）",
@@ -211,4 +267,4 @@ ZH: dict[str, str] = {
     "slow_down": "命令太多太快了，请稍等几秒再发",
 }
 
-TEXTS: dict[str, dict[str, str]] = {"en": EN, "zh": ZH}
+TEXTS: dict[str, dict[str, Template]] = {"en": EN, "zh": ZH}

@@ -9,7 +9,6 @@ from bot.store.codec import (
 )
 from bot.store.records import (
     Chat,
-    OutboxItem,
     OutboxRow,
     Stats,
     SubscriptionExists,
@@ -22,7 +21,6 @@ __all__ = [
     "SCHEMA_VERSION",
     "Chat",
     "CodecError",
-    "OutboxItem",
     "OutboxRow",
     "Stats",
     "Store",

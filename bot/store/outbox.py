@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import aiosqlite
 
-from bot.models import OutgoingMessage
+from bot.models import OutgoingMessage, PlannedDelivery
 from bot.store.base import (
     OUTBOX_SELECT,
     StoreBase,
@@ -23,7 +23,7 @@ from bot.store.base import (
     outbox_from_row,
 )
 from bot.store.codec import CodecError, encode_message
-from bot.store.records import OutboxItem, OutboxRow
+from bot.store.records import OutboxRow
 
 _DELIVERABLE = """
     JOIN chats AS c ON c.id = o.chat_id
@@ -53,7 +53,7 @@ class OutboxMixin(StoreBase):
         feed_id: int,
         *,
         seen: Sequence[str],
-        outbox: Sequence[OutboxItem],
+        outbox: Sequence[PlannedDelivery],
         now: float,
         hold_until: float | None = None,
     ) -> int:

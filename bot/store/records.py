@@ -21,22 +21,8 @@ class Chat:
 
 
 @dataclass(frozen=True, slots=True)
-class OutboxItem:
-    """A message to queue for one chat, as the pipeline builds it."""
-
-    chat_id: int
-    thread_id: int | None
-    subscription_id: int
-    feed_id: int
-    entry_key: str
-    message: OutgoingMessage
-    backlog: bool = False
-    """Queue even when the entry was already seen (backlog after /sub or /resume)."""
-
-
-@dataclass(frozen=True, slots=True)
 class OutboxRow:
-    """A queued message as the delivery worker reads it back."""
+    """A queued message as the delivery worker reads it back (a stored ``PlannedDelivery``)."""
 
     id: int
     chat_id: int

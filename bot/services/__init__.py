@@ -1,4 +1,10 @@
-"""What command handlers and jobs share: built once, in ``bot.app``, never global."""
+"""Services: what command handlers call, between the chat commands and the pipeline.
+
+``Services`` holds what handlers and jobs share, built once in ``bot.app``, never
+global. The modules beside it are the doors to the entry chain:
+``subscriptions`` (/sub, /import, ``import-opml``), ``pausing`` (/pause, /resume)
+and ``filter_preview`` (/filter's preview).
+"""
 
 from __future__ import annotations
 

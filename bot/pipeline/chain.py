@@ -1,0 +1,161 @@
+"""One chain, many doors: ``queue_entries`` queues a feed's entries for an audience.
+
+The audience decides which entries are offered and which keys become seen; the
+pure ``plan_deliveries`` dedupes, filters and renders; the store is written once,
+in one transaction that marks the keys seen together with their outbox rows, so
+an entry is either queued for its whole audience or not taken on at all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.models import Entry, ParsedFeed, Subscription
+from bot.pipeline.plan import chronological, plan_deliveries
+from bot.render import detect_boilerplate
+from bot.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class EverySubscriber:
+    """A refresh: entries not seen before, for every running subscription of an active chat."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubscriber:
+    """/sub's backlog: the newest ``newest`` entries, for one new subscription only.
+
+    On a feed read for the first time (``first_fetch``) every current entry is
+    marked seen. On a feed already followed only entries already seen are sent:
+    the unseen ones reach every subscriber, this one included, at the next refresh.
+    The rows wait until ``hold_until`` (or ``Store.release``), after the confirmation.
+    """
+
+    subscription: Subscription
+    newest: int
+    first_fetch: bool
+    hold_until: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResumedSubscriber:
+    """/resume … backlog: entries first seen since ``paused_at``, the newest ``at_most``."""
+
+    subscription: Subscription
+    paused_at: float
+    at_most: int
+
+
+Audience = EverySubscriber | NewSubscriber | ResumedSubscriber
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """What ``queue_entries`` did."""
+
+    new: int
+    """Entries new to the audience before any cap or filter: unseen ones for a refresh,
+    the pause's for a resume, the backlog for a new subscriber."""
+    queued: int
+    """Outbox rows written."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Selection:
+    """An audience made concrete: what to offer whom, and which keys become seen."""
+
+    entries: list[Entry]
+    subscriptions: list[Subscription]
+    new: int
+    """See ``Queued.new``."""
+    seen: frozenset[str] = frozenset()
+    mark_seen: tuple[str, ...] = ()
+    backlog: bool = False
+    hold_until: float | None = None
+
+
+async def chat_filter_map(store: Store, subscriptions: Sequence[Subscription]) -> dict[int, str]:
+    """The chat-wide filter expression of each chat among the subscriptions that has one."""
+    filters: dict[int, str] = {}
+    for chat_id in {sub.chat_id for sub in subscriptions}:
+        chat = await store.get_chat(chat_id)
+        if chat is not None and chat.filter_expr:
+            filters[chat_id] = chat.filter_expr
+    return filters
+
+
+async def _select(
+    store: Store, feed_id: int, entries: list[Entry], audience: Audience
+) -> _Selection | None:
+    """What ``audience`` is offered of ``entries`` (oldest first); None when nothing to do."""
+    keys = [entry.key for entry in entries]
+    match audience:
+        case EverySubscriber():
+            unseen = await store.unseen_keys(feed_id, keys)
+            if not unseen:
+                return None
+            return _Selection(
+                entries,
+                await store.subscriptions_for_feed(feed_id),
+                len(unseen),
+                seen=frozenset(keys).difference(unseen),
+                mark_seen=tuple(unseen),
+            )
+        case NewSubscriber(subscription, newest, first_fetch, hold_until):
+            offered = entries[len(entries) - newest :] if newest > 0 else []
+            if not first_fetch:
+                fresh = set(await store.unseen_keys(feed_id, [e.key for e in offered]))
+                offered = [entry for entry in offered if entry.key not in fresh]
+            return _Selection(
+                offered,
+                [subscription],
+                len(offered),
+                mark_seen=tuple(keys) if first_fetch else (),
+                backlog=True,
+                hold_until=hold_until,
+            )
+        case ResumedSubscriber(subscription, paused_at, at_most):
+            recent = set(await store.keys_seen_since(feed_id, keys, paused_at))
+            missed = [entry for entry in entries if entry.key in recent]
+            # The subscription runs again by now, whatever the record it was read from says.
+            running = dataclasses.replace(subscription, paused=False)
+            offered = missed[-at_most:] if at_most > 0 else []
+            return _Selection(offered, [running], len(missed), backlog=True)
+
+
+async def queue_entries(
+    store: Store, feed_id: int, parsed: ParsedFeed, audience: Audience, *, now: float
+) -> Queued:
+    """Queue the feed's entries for ``audience``: dedupe → filter → render → outbox.
+
+    Takes the feed's parsed document and who the entries are for; returns how
+    many entries were new to that audience and how many messages were queued.
+    The seen marks and the outbox rows are written in one store transaction.
+    """
+    entries = chronological(parsed.entries)
+    selection = await _select(store, feed_id, entries, audience)
+    if selection is None:
+        return Queued(new=0, queued=0)
+    title = parsed.title
+    if not title and len(selection.subscriptions) == 1:
+        title = selection.subscriptions[0].title or selection.subscriptions[0].url
+    items = plan_deliveries(
+        selection.entries,
+        selection.subscriptions,
+        await chat_filter_map(store, selection.subscriptions),
+        feed_id=feed_id,
+        feed_title=title,
+        seen=selection.seen,
+        boilerplate=detect_boilerplate(parsed.entries),
+        backlog=selection.backlog,
+    )
+    queued = await store.commit_entries(
+        feed_id,
+        seen=selection.mark_seen,
+        outbox=items,
+        now=now,
+        hold_until=selection.hold_until,
+    )
+    return Queued(new=selection.new, queued=queued)

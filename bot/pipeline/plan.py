@@ -1,0 +1,166 @@
+"""The pure middle of the chain: dedupe, filter and render entries for an audience.
+
+Nothing here does I/O, so every rule is tested with literal values:
+``plan_deliveries`` decides who gets which entry and how it looks;
+``stored_filters`` is the guard every stored filter goes through, also for the
+/filter preview (``filter_verdicts``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+
+from bot.filters import CompiledFilter, FilterFields, FilterSyntaxError, compile_filter, match_all
+from bot.models import (
+    DisplayOptions,
+    Entry,
+    OutgoingMessage,
+    ParsedFeed,
+    PlannedDelivery,
+    Subscription,
+)
+from bot.render import Boilerplate, detect_boilerplate, html_to_plain, render_entry
+
+log = logging.getLogger(__name__)
+
+
+def chronological(entries: Iterable[Entry]) -> list[Entry]:
+    """Oldest first: by date when every entry has one, else reversed document order."""
+    ordered = list(entries)[::-1]
+    dates = [entry.published for entry in ordered]
+    if all(date is not None for date in dates):
+        return [entry for _, entry in sorted(zip(dates, ordered, strict=True), key=_by_date)]
+    return ordered
+
+
+def _by_date(pair: tuple[datetime | None, Entry]) -> datetime:
+    return pair[0] or datetime.min.replace(tzinfo=UTC)
+
+
+def filter_fields(entry: Entry) -> FilterFields:
+    """What a keyword filter looks at: plain text of each field."""
+    return FilterFields(
+        title=entry.title,
+        content=html_to_plain(entry.content_html),
+        author=entry.author,
+        tags=entry.tags,
+    )
+
+
+def stored_filters(*expressions: str) -> list[CompiledFilter]:
+    """The stored filter expressions that apply, compiled; empty ones are left out.
+
+    Stored filters were validated when set; one that a stricter parser now
+    refuses is left out too (logged), so it can never stop a feed.
+    """
+    compiled = []
+    for expr in expressions:
+        if not expr:
+            continue
+        try:
+            compiled.append(compile_filter(expr))
+        except FilterSyntaxError as exc:
+            log.warning("stored_filter_skipped expr=%r error=%s", expr, exc)
+    return compiled
+
+
+def filter_verdicts(entries: Sequence[Entry], *expressions: str) -> list[tuple[Entry, bool]]:
+    """Each entry with whether every one of the stored ``expressions`` lets it through."""
+    filters = stored_filters(*expressions)
+    return [(entry, match_all(filters, filter_fields(entry)).passed) for entry in entries]
+
+
+def plan_deliveries(
+    entries: Sequence[Entry],
+    subscriptions: Sequence[Subscription],
+    chat_filters: Mapping[int, str],
+    *,
+    feed_id: int,
+    feed_title: str,
+    seen: Collection[str] = frozenset(),
+    boilerplate: Boilerplate | None = None,
+    backlog: bool = False,
+) -> list[PlannedDelivery]:
+    """Dedupe, filter and render: the pure middle of the chain.
+
+    Takes the entries oldest first, the audience's subscriptions, each chat's
+    chat-wide filter expression and the keys already seen. Returns one delivery
+    per entry and subscription, in entry order, where: the entry is not in
+    ``seen`` (unless ``backlog``, which is made of seen entries); the subscription
+    is not paused; the chat-wide filter and the subscription's filter both pass
+    (see ``stored_filters`` for a stored filter that no longer compiles). Each
+    entry is rendered once per display options and matched terms; an entry the
+    renderer fails on is sent as its title and link.
+    """
+    audience = [
+        (sub, stored_filters(chat_filters.get(sub.chat_id, ""), sub.filter_expr))
+        for sub in subscriptions
+        if not sub.paused
+    ]
+    items: list[PlannedDelivery] = []
+    rendered: dict[tuple[str, DisplayOptions, tuple[str, ...]], OutgoingMessage] = {}
+    for entry in entries:
+        if entry.key in seen and not backlog:
+            continue
+        fields = filter_fields(entry) if any(filters for _, filters in audience) else None
+        for sub, filters in audience:
+            alert_terms: tuple[str, ...] = ()
+            if filters and fields is not None:
+                result = match_all(filters, fields)
+                if not result.passed:
+                    continue
+                alert_terms = result.matched
+            cache_key = (entry.key, sub.options, alert_terms)
+            message = rendered.get(cache_key)
+            if message is None:
+                message = _render_or_plain(entry, feed_title, sub.options, alert_terms, boilerplate)
+                rendered[cache_key] = message
+            items.append(
+                PlannedDelivery(
+                    chat_id=sub.chat_id,
+                    thread_id=sub.thread_id,
+                    subscription_id=sub.id,
+                    feed_id=feed_id,
+                    entry_key=entry.key,
+                    message=message,
+                    backlog=backlog,
+                )
+            )
+    return items
+
+
+def _render_or_plain(
+    entry: Entry,
+    feed_title: str,
+    options: DisplayOptions,
+    alert_terms: tuple[str, ...],
+    boilerplate: Boilerplate | None,
+) -> OutgoingMessage:
+    """The rendered entry; if the renderer fails on it, its title and link as plain text.
+
+    One entry's unforeseen HTML must not stop its feed: the entry is still delivered,
+    and the failure is logged with its traceback so the renderer can be fixed.
+    """
+    try:
+        return render_entry(
+            entry,
+            feed_title=feed_title,
+            options=options,
+            tz=UTC,
+            alert_terms=alert_terms,
+            boilerplate=boilerplate,
+        )
+    except Exception:
+        log.exception("render_failed entry=%r link=%r", entry.key, entry.link)
+        # 2,000 code points are at most 4,000 UTF-16 units: always within Telegram's limit.
+        plain = "\n".join(p for p in (entry.title or feed_title, entry.link) if p)[:2000]
+        return OutgoingMessage(text=plain or "…", plain_text=plain or "…")
+
+
+def render_newest(parsed: ParsedFeed, options: DisplayOptions, count: int) -> list[OutgoingMessage]:
+    """The newest ``count`` entries, newest first, rendered exactly as they would be sent."""
+    newest = chronological(parsed.entries)[::-1][:count]
+    boilerplate = detect_boilerplate(parsed.entries)
+    return [_render_or_plain(entry, parsed.title, options, (), boilerplate) for entry in newest]
