@@ -93,7 +93,8 @@ class OutgoingMessage:
     """At most 1024 UTF-16 units; used only with photo_urls."""
     caption_entities: tuple[MessageEntity, ...] = ()
     plain_text: str = ""
-    """Title and link only, no entities: the last resort when the rich form is refused."""
+    """Title, body and link as text, no entities: the last resort when the rich form is
+    refused."""
 
 
 @dataclass(frozen=True, slots=True)

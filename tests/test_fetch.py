@@ -17,6 +17,7 @@ from bot.feeds.failure import FetchError, FetchErrorKind, human_size, parse_retr
 from bot.feeds.fetch import Fetcher, check_url
 from tests.fakes import feedgen
 from tests.fakes.feed_server import FeedServer
+from tests.virtual_time import eventually
 
 FEED = feedgen.rss("Loopback", [feedgen.Item(guid="1", title="one", link="https://e.com/1")])
 CAP = 64 * 1024
@@ -199,10 +200,8 @@ async def test_deadline_covers_the_wait_for_a_fetch_slot(feed_server: FeedServer
     client = Fetcher(_settings(timeout_seconds=1, concurrency=1))
     try:
         holder = asyncio.create_task(_error(client, feed_server.url("/drip")))
-        for _ in range(100):  # until the first fetch holds the only slot, 1 s at most
-            if feed_server.count("/drip"):
-                break
-            await asyncio.sleep(0.01)
+        # Until the first fetch holds the only slot.
+        await eventually(lambda: feed_server.count("/drip") > 0, what="the first fetch")
         started = time.monotonic()
         error = await _error(client, feed_server.url("/drip"))
         elapsed = time.monotonic() - started

@@ -129,6 +129,20 @@ def _compose(head: Rich, body: Rich, foot: str, *, limit: int, body_limit: int) 
     return join(parts)
 
 
+def _plain_form(title: str, body: str, link: str) -> str:
+    """The last resort when Telegram refuses the formatting: title, body and link as text.
+
+    The body is kept (cut to fit), so a refused entity costs the reader nothing
+    but the formatting; the link is written out because no text link carries it.
+    """
+    ends = "\n".join(x for x in (title, link) if x)
+    room = MAX_TEXT - utf16_len(ends) - 4
+    middle = cut_plain(body.strip(), room) if body.strip() and room > 0 else ""
+    if not middle:
+        return cut_plain(ends, MAX_TEXT)
+    return cut_plain("\n\n".join(x for x in (title, middle, link) if x), MAX_TEXT)
+
+
 def render_entry(
     entry: Entry,
     *,
@@ -166,7 +180,7 @@ def render_entry(
     text = _compose(head, body, foot, limit=MAX_TEXT, body_limit=body_limit)
     if text is None:  # unreachable with the caps above; keep the promise regardless
         text = Rich(cut_plain(title, MAX_TEXT))
-    plain = cut_plain(f"{title}\n{link}" if link else title, MAX_TEXT)
+    plain = _plain_form(title, body.text, link)
 
     photos: tuple[str, ...] = ()
     caption: Rich | None = None

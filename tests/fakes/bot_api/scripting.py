@@ -78,6 +78,21 @@ class Scripting(ServerState):
         }
         return self._push("my_chat_member", update)
 
+    def bot_restored(self, chat_id: int) -> int:
+        """The user unblocks the bot (or it is added back): sends work again."""
+        chat = self._chats[chat_id]
+        chat.gone = None
+        actor = self._user(chat_id if chat.type == "private" else (chat.admins or [1])[0])
+        bot = self._bot_user()
+        update = {
+            "chat": chat.as_json(),
+            "from": actor,
+            "date": self._now(),
+            "old_chat_member": {"status": "kicked", "user": bot, "until_date": 0},
+            "new_chat_member": {"status": "member", "user": bot},
+        }
+        return self._push("my_chat_member", update)
+
     def migrate_chat(self, chat_id: int, new_chat_id: int) -> None:
         """Upgrade a group to a supergroup: sends to the old id now answer migrate_to_chat_id."""
         old = self._chats[chat_id]
