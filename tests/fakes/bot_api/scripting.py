@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.fakes.bot_api.sending import WRONG_FILE
 from tests.fakes.bot_api.state import ScriptedFailure, ServerChat, ServerState
 
@@ -42,6 +44,13 @@ class Scripting(ServerState):
     def refuse_photo_url(self, url_or_prefix: str, description: str = WRONG_FILE) -> None:
         """Make Telegram's download of matching photo URLs fail."""
         self._photo_refusals.append((url_or_prefix, description))
+
+    def hold_next(self, method: str, *, chat_id: int) -> asyncio.Event:
+        """Keep the answer to the next ``method`` call to ``chat_id`` back until the returned
+        event is set: a slow Telegram, for tests of what happens while a send is in flight."""
+        release = asyncio.Event()
+        self._holds[(method.lower(), chat_id)] = release
+        return release
 
     def fail_next(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -49,6 +50,7 @@ class FakeBotAPI(
         limits = RateLimits(clock, chat_burst, chat_per_second, group_per_minute, global_per_second)
         super().__init__(token, bot_username=bot_username, limits=limits)
         self._recorded = asyncio.Condition()
+        self._answering: collections.Counter[str] = collections.Counter()
         self.may_advance: Callable[[float], bool] = lambda _seconds: True
         """Whether virtual time may move on (nothing in flight); the harness sets it."""
         self._runner: web.AppRunner | None = None
@@ -136,6 +138,10 @@ class FakeBotAPI(
         await self._wait(lambda: len(matching()) >= count, timeout, f"{count} {method} calls")
         return matching()
 
+    def pending_calls(self, method: str) -> int:
+        """Calls of ``method`` that arrived and are not answered yet (see ``hold_next``)."""
+        return self._answering[method]
+
     @property
     def pending_updates(self) -> int:
         """Updates pushed and not yet confirmed by a later getUpdates offset."""
@@ -180,6 +186,13 @@ class FakeBotAPI(
         if found is None:
             return error_response(Rejected(404, "Not Found"))
         method, handler = found
+        self._answering[method] += 1
+        try:
+            return await self._answer(request, method, handler)
+        finally:
+            self._answering[method] -= 1
+
+    async def _answer(self, request: web.Request, method: str, handler: Handler) -> web.Response:
         chat_id: int | None = None
         try:
             params = await read_params(request)
@@ -187,6 +200,7 @@ class FakeBotAPI(
             await self._notify()
             with contextlib.suppress(Rejected):
                 chat_id = params.get_int("chat_id")
+            await self._scripted_hold(method.lower(), chat_id)
             self._scripted_failure(method.lower(), chat_id)
             result = await handler(params)
         except Rejected as refusal:

@@ -86,6 +86,7 @@ class ServerState:
         self._files: dict[str, tuple[str, bytes]] = {}
         self._photo_refusals: list[tuple[str, str]] = []
         self._failures: list[ScriptedFailure] = []
+        self._holds: dict[tuple[str, int | None], asyncio.Event] = {}
         self._queries: set[str] = set()
         self._updates: list[JSON] = []
         self._next_update_id = 1
@@ -145,6 +146,12 @@ class ServerState:
             "file_name": name,
             "file_size": len(content),
         }
+
+    async def _scripted_hold(self, method: str, chat_id: int | None) -> None:
+        """Keep the answer back while a test holds this call (``hold_next``)."""
+        release = self._holds.pop((method, chat_id), None)
+        if release is not None:
+            await release.wait()
 
     def _scripted_failure(self, method: str, chat_id: int | None) -> None:
         for failure in self._failures:
