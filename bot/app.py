@@ -25,6 +25,7 @@ from bot.feeds.fetch import Fetcher
 from bot.i18n import pick_language, t
 from bot.logs import event
 from bot.ratelimit import Limits, SendSlots
+from bot.redact import secrets_of
 from bot.replies import Replier, Reply
 from bot.scheduler import Housekeeper, Poller
 from bot.services import Services
@@ -198,7 +199,9 @@ class Relay:
         await application.initialize()
         self._slots = slots = SendSlots(clock, self._limits)
         self._deliverer = deliverer = Deliverer(application.bot, store, clock=clock, slots=slots)
-        self._replier = replier = Replier(application.bot, slots, clock)
+        self._replier = replier = Replier(
+            application.bot, slots, clock, secrets=secrets_of(settings)
+        )
         application.bot_data["services"] = Services(
             settings, store, fetcher, clock.time, deliverer.wake, slots, replier
         )

@@ -18,6 +18,7 @@ pass :func:`secrets_of` the settings. Scrubbing an already scrubbed text changes
 from __future__ import annotations
 
 import functools
+import html
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -69,6 +70,18 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     text = _IN_BOT_PATH.sub(TOKEN_MARK, text)
     text = _TOKEN_SHAPE.sub(TOKEN_MARK, text)
     return _URL_CREDENTIALS.sub(f"{CREDENTIALS_MARK}@", text)
+
+
+def scrub_html(text: str, secrets: Iterable[str] = ()) -> str:
+    """Like :func:`scrub`, for Telegram HTML: the markers are written as escaped text.
+
+    A raw ``<token>`` would be an unsupported tag and make Telegram refuse the reply.
+    """
+    return (
+        scrub(text, secrets)
+        .replace(TOKEN_MARK, html.escape(TOKEN_MARK))
+        .replace(CREDENTIALS_MARK, html.escape(CREDENTIALS_MARK))
+    )
 
 
 def secrets_of(settings: Settings) -> tuple[str, ...]:

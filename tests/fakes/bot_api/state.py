@@ -86,6 +86,8 @@ class ServerState:
         self._files: dict[str, tuple[str, bytes]] = {}
         self._photo_refusals: list[tuple[str, str]] = []
         self._failures: list[ScriptedFailure] = []
+        self.echoing_proxy = False
+        """File downloads fail with an error that echoes the request path (and token)."""
         self._holds: dict[tuple[str, int | None], asyncio.Event] = {}
         self._queries: set[str] = set()
         self._updates: list[JSON] = []
