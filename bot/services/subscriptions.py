@@ -92,36 +92,39 @@ async def subscribe(
     except FetchError as exc:
         return NotSubscribed(text, exc)
 
-    now = services.clock()
-    feed, created = await store.get_or_create_feed(
-        feed_url,
-        title=parsed.title,
-        interval_seconds=settings.polling.effective_interval,
-        now=now,
-    )
-    try:
-        subscription = await store.add_subscription(chat_id, feed.id, thread_id=thread_id)
-    except SubscriptionExists as exc:
-        title = feed.title or parsed.title or feed_url
-        return Subscribed(text, exc.existing, title, existed=True)
-
-    backlog = NewSubscriber(
-        subscription,
-        newest=settings.delivery.backlog_on_subscribe,
-        first_fetch=created,
-        hold_until=now + BACKLOG_HOLD_SECONDS,
-    )
-    await queue_entries(store, feed.id, parsed, backlog, now=now)
-    if created:
-        await store.record_fetch_success(
-            feed.id,
-            next_fetch_at=feed.next_fetch_at,
-            etag=response.etag,
-            last_modified=response.last_modified,
-            body_hash=response.body_hash,
+    # Two chats subscribing to one feed at once: the second must see the entries the
+    # first marked seen, or its backlog misses an entry no refresh will offer again.
+    async with services.feed_locks[feed_url]:
+        now = services.clock()
+        feed, created = await store.get_or_create_feed(
+            feed_url,
             title=parsed.title,
+            interval_seconds=settings.polling.effective_interval,
             now=now,
         )
+        try:
+            subscription = await store.add_subscription(chat_id, feed.id, thread_id=thread_id)
+        except SubscriptionExists as exc:
+            title = feed.title or parsed.title or feed_url
+            return Subscribed(text, exc.existing, title, existed=True)
+
+        backlog = NewSubscriber(
+            subscription,
+            newest=settings.delivery.backlog_on_subscribe,
+            first_fetch=created,
+            hold_until=now + BACKLOG_HOLD_SECONDS,
+        )
+        await queue_entries(store, feed.id, parsed, backlog, now=now)
+        if created:
+            await store.record_fetch_success(
+                feed.id,
+                next_fetch_at=feed.next_fetch_at,
+                etag=response.etag,
+                last_modified=response.last_modified,
+                body_hash=response.body_hash,
+                title=parsed.title,
+                now=now,
+            )
     return Subscribed(text, subscription, parsed.title or feed_url, existed=False)
 
 
