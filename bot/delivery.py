@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 IDLE_SECONDS = 30.0
 BATCH = 500
 DISPATCH_ERROR_PAUSE = 5.0
+BOOKING_HORIZON = 1.0
+"""Seconds ahead the worker books send slots in one pass."""
 
 
 def _tg_entities(entities: tuple[MessageEntity, ...]) -> list[TgEntity]:
@@ -114,9 +116,9 @@ class Deliverer:
             if row.chat_id in self._busy_chats:
                 continue
             cost = max(1, len(row.message.photo_urls))
-            # Book only a slot that is due now (within one bot-wide slot): a later one
-            # would hold the chat's replies back behind an entry that can wait.
-            wait = self._slots.reserve(row.chat_id, cost, max_wait=self._slots.tick)
+            # Book slots up to a second ahead, so that one pass can fill the bot-wide
+            # rate; further ahead would hold a chat's replies back behind an entry.
+            wait = self._slots.reserve(row.chat_id, cost, max_wait=BOOKING_HORIZON)
             if wait is None:
                 delay = min(delay, self._slots.wait_time(row.chat_id, cost))
                 continue

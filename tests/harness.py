@@ -17,7 +17,7 @@ import pytest
 from bot.config import Settings
 from bot.updates import COMMAND_INTERVAL
 from tests.fakes.bot_api import FakeBotAPI, SentMessage
-from tests.virtual_time import Check, VirtualClock, eventually
+from tests.virtual_time import REAL_SECONDS, Check, VirtualClock, eventually
 
 if TYPE_CHECKING:
     from bot.app import Relay
@@ -100,11 +100,17 @@ class BotHarness:
             return False
         return relay.gate.handling == 0 or seconds <= HANDLER_HORIZON
 
-    async def until(self, check: Check, what: str) -> None:
+    async def until(self, check: Check, what: str, *, real_seconds: float = REAL_SECONDS) -> None:
         """Wait (on virtual time) until ``check()`` holds, or fail naming ``what``."""
-        await eventually(check, clock=self.clock, may_advance=self.may_advance, what=what)
+        await eventually(
+            check,
+            clock=self.clock,
+            may_advance=self.may_advance,
+            what=what,
+            real_seconds=real_seconds,
+        )
 
-    async def settle(self) -> None:
+    async def settle(self, *, real_seconds: float = REAL_SECONDS) -> None:
         """Let the bot finish everything it can: updates handled, replies and queued
         messages sent or recorded as failed. Negative assertions come after this."""
         assert self.relay is not None
@@ -117,7 +123,8 @@ class BotHarness:
                 and (await relay.store.stats()).pending == 0
             )
 
-        await self.until(done, "the bot to settle (outbox empty, nothing in flight)")
+        what = "the bot to settle (outbox empty, nothing in flight)"
+        await self.until(done, what, real_seconds=real_seconds)
 
     async def command(self, chat_id: int, text: str, **kwargs: Any) -> SentMessage:
         """A user sends ``text`` a few seconds after the last; returns the bot's next message.
