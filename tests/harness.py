@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 
 USER_PAUSE_SECONDS = COMMAND_INTERVAL
 """Virtual seconds between two commands of a test's user."""
-HANDLER_HORIZON = 10.0
-"""How far virtual time may jump while a command handler is still working."""
+HANDLER_HORIZON = 0.1
+"""How far virtual time may jump at once while a command handler is still working: enough
+for a free send slot (1/29 s away at most), not for other chats' booked replies."""
 
 
 def make_settings(api: FakeBotAPI, db: Path, **sections: dict[str, Any]) -> Settings:
@@ -85,8 +86,9 @@ class BotHarness:
 
         Never while a send is between its slot and Telegram's answer, an update is on
         its way to a handler, or an outbox pass is under way; while a handler works
-        (in real time: a fetch), only by up to ``HANDLER_HORIZON`` seconds, enough for
-        a reply's slot but not for idle timers to race ahead of the handler.
+        (in real time: a fetch), only by up to ``HANDLER_HORIZON`` seconds at once, to a
+        free send slot, so that timers and other chats' booked replies do not race ahead
+        of the handler and inflate the time its answer seems to take.
         """
         relay = self.relay
         if relay is None:

@@ -4,8 +4,8 @@ The bot waits for send slots and for the outbox's next row through ``bot.clock.C
 the fake Bot API measures Telegram's flood limits on the same clock. Time stands
 still until ``eventually`` moves it: whenever the condition a test waits for does not
 hold yet and nothing is in flight, time jumps to the next moment something in the bot
-sleeps until (while a command handler works in real time, only by a few seconds: to
-a reply's slot, not to an idle timer). A test therefore never waits out a send
+sleeps until (while a command handler works in real time, only by a fraction of a
+second: to a free send slot, not to a timer). A test therefore never waits out a send
 budget in real seconds, and since time never moves while a send is in flight, the
 fake sees every send at the very instant its slot was booked.
 """
