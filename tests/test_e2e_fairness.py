@@ -64,3 +64,22 @@ async def test_thirty_three_chats_subscribing_at_once_all_get_their_confirmation
         assert "Subscribed to <b>Wire</b>" in texts[0] or "Subscribed to Wire" in texts[0]
         assert texts[1].startswith("The only story")
     assert [r.code for r in bot_api.rejected] == []
+
+
+async def test_a_reply_that_meets_a_429_is_sent_after_retry_after(
+    bot_factory: HarnessFactory, bot_api: FakeBotAPI
+) -> None:
+    """Telegram said 429 to a reply: it goes again once retry_after has passed, not lost."""
+    harness = await bot_factory()
+    bot_api.fail_next(
+        "sendMessage",
+        chat_id=BYSTANDER,
+        code=429,
+        description="Too Many Requests: retry after 5",
+        parameters={"retry_after": 5},
+    )
+    start = harness.clock.monotonic()
+    reply = await harness.command(BYSTANDER, "/help")
+    assert "/sub" in (reply.text or "")
+    assert harness.clock.monotonic() - start >= 5
+    assert [r.code for r in bot_api.rejected] == [429]
