@@ -7,18 +7,19 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Chat, ChatFullInfo, InlineKeyboardMarkup, Message, Update
+from telegram import Chat, ChatFullInfo, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.commands.splitting import split_reply
 from bot.i18n import pick_language, t
+from bot.i18n.values import LABEL_UNITS, shown
 from bot.models import Subscription
 from bot.replies import Reply
 from bot.services import Services
 
 Context = ContextTypes.DEFAULT_TYPE
-MAX_REPLY_UNITS = 3800
 _ADMIN_STATUSES = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 
 
@@ -53,29 +54,42 @@ async def reply(
 ) -> None:
     """Answer in the chat (and forum topic) the command came from.
 
-    The reply books the chat's next send slot and goes out then, without holding
-    up the handler (``bot.replies``); a chat that floods the bot loses replies.
+    ``text`` is Telegram HTML whose lines are balanced and whose values were shown
+    through ``bot.i18n.values`` (``t`` does it). What one message cannot hold goes
+    in the next, at line boundaries, up to ``MAX_PARTS`` messages, the last saying
+    how many lines were left out (``bot.commands.splitting``); the keyboard goes
+    with the last. Each message books the chat's next send slot and goes out then,
+    without holding up the handler (``bot.replies``); a chat that floods the bot
+    loses replies.
     """
     message = update.effective_message
-    replier = services_of(context).replier
+    services = services_of(context)
+    replier = services.replier
     if message is None or replier is None:
         return
-    await replier.send(Reply(message.chat_id, text, thread_of(message), markup))
+    parts, left_out = split_reply(text)
+    if left_out:
+        notice = t(await language(services, update), "reply_cut", count=left_out)
+        parts[-1:] = ["\n".join([*parts[-1:], notice])]
+    thread = thread_of(message)
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        await replier.send(Reply(message.chat_id, part, thread, markup if last else None))
 
 
 async def reply_lines(update: Update, context: Context, lines: list[str]) -> None:
-    """Send ``lines`` in as few messages as Telegram's length limit allows."""
-    chunk: list[str] = []
-    size = 0
-    for line in lines:
-        units = len(line.encode("utf-16-le")) // 2 + 1
-        if chunk and size + units > MAX_REPLY_UNITS:
-            await reply(update, context, "\n".join(chunk))
-            chunk, size = [], 0
-        chunk.append(line)
-        size += units
-    if chunk:
-        await reply(update, context, "\n".join(chunk))
+    """Send ``lines`` (balanced HTML each) in as few messages as Telegram allows."""
+    await reply(update, context, "\n".join(lines))
+
+
+def keyboard(buttons: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """One button per row from (label, callback data) pairs; labels as ``shown`` makes them."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(shown(label, LABEL_UNITS), callback_data=data)]
+            for label, data in buttons
+        ]
+    )
 
 
 def thread_of(message: Message | None) -> int | None:

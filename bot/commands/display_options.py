@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.commands.common import (
     CommandError,
@@ -14,6 +14,7 @@ from bot.commands.common import (
     command_args,
     find_subscription,
     is_admin,
+    keyboard,
     language,
     reply,
     resolve_target,
@@ -34,7 +35,7 @@ def _state(lang: str, value: bool) -> str:
     return t(lang, "on" if value else "off")
 
 
-def keyboard(sub: Subscription, lang: str) -> InlineKeyboardMarkup:
+def options_keyboard(sub: Subscription, lang: str) -> InlineKeyboardMarkup:
     """One button per option; pressing it flips (or cycles) that option."""
     options = sub.options
     rows = [
@@ -43,12 +44,7 @@ def keyboard(sub: Subscription, lang: str) -> InlineKeyboardMarkup:
         ("preview", t(lang, "set_preview", state=_state(lang, options.link_preview))),
         ("summary", t(lang, "set_summary", state=t(lang, f"summary_{options.summary.value}"))),
     ]
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=f"set:{sub.id}:{name}")]
-            for name, label in rows
-        ]
-    )
+    return keyboard([(label, f"set:{sub.id}:{name}") for name, label in rows])
 
 
 def toggled(options: DisplayOptions, name: str) -> DisplayOptions:
@@ -76,7 +72,7 @@ async def set_command(update: Update, context: Context) -> None:
         update,
         context,
         t(target.lang, "set_head", number=sub.number, title=sub.title or sub.url),
-        keyboard(sub, target.lang),
+        options_keyboard(sub, target.lang),
     )
 
 
@@ -99,4 +95,6 @@ async def set_button(update: Update, context: Context) -> None:
     options = toggled(sub.options, parts[1])
     await services.store.set_subscription_options(sub.id, options)
     await query.answer()
-    await query.edit_message_reply_markup(keyboard(dataclasses.replace(sub, options=options), lang))
+    await query.edit_message_reply_markup(
+        options_keyboard(dataclasses.replace(sub, options=options), lang)
+    )

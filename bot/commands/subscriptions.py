@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 
 from bot.commands.common import (
     CommandError,
@@ -14,6 +14,7 @@ from bot.commands.common import (
     command_args,
     find_subscription,
     is_admin,
+    keyboard,
     language,
     reply,
     reply_lines,
@@ -23,6 +24,8 @@ from bot.commands.common import (
 )
 from bot.i18n import plain, t
 from bot.i18n.failures import fetch_failure_text, stored_error_text
+from bot.i18n.values import TITLE_UNITS, shown
+from bot.models import Subscription
 from bot.services.subscriptions import (
     LimitReached,
     NotSubscribed,
@@ -77,15 +80,8 @@ async def unsub(update: Update, context: Context) -> None:
         subscriptions = await store.list_subscriptions(target.chat_id)
         if not subscriptions:
             raise CommandError(t(target.lang, "list_empty"))
-        buttons = [
-            [
-                InlineKeyboardButton(
-                    f"#{s.number} {s.title or s.url}"[:60], callback_data=f"unsub:{s.id}"
-                )
-            ]
-            for s in subscriptions[:50]
-        ]
-        await reply(update, context, t(target.lang, "unsub_pick"), InlineKeyboardMarkup(buttons))
+        buttons = [(f"#{s.number} {s.title or s.url}", f"unsub:{s.id}") for s in subscriptions[:50]]
+        await reply(update, context, t(target.lang, "unsub_pick"), keyboard(buttons))
         return
     if args[0].lower() == "all":
         count = await store.remove_all_subscriptions(target.chat_id)
@@ -123,6 +119,12 @@ async def unsub_button(update: Update, context: Context) -> None:
     )
 
 
+def list_line(sub: Subscription) -> str:
+    """``#3 Title``, the title shown bounded and linking the feed's URL."""
+    title = escape(shown(sub.title or sub.url, TITLE_UNITS), quote=False)
+    return f'#{sub.number} <a href="{escape(sub.url)}">{title}</a>'
+
+
 @command
 async def list_subscriptions(update: Update, context: Context) -> None:
     """Every subscription with its number, title, URL, filter, paused state and last error."""
@@ -138,8 +140,7 @@ async def list_subscriptions(update: Update, context: Context) -> None:
     if chat is not None and chat.filter_expr:
         lines.append(t(target.lang, "list_chat_filter", expr=chat.filter_expr))
     for s in subscriptions:
-        title = escape(s.title or s.url, quote=False)
-        lines.append(f'#{s.number} <a href="{escape(s.url)}">{title}</a>')
+        lines.append(list_line(s))
         if s.filter_expr:
             lines.append(t(target.lang, "list_filter", expr=s.filter_expr))
         if s.paused:
