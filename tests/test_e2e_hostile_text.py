@@ -9,33 +9,22 @@ cut to Telegram's limits (``bot.commands.splitting``).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 
 from bot.i18n.values import TITLE_UNITS
 from tests.fakes.bot_api import FakeBotAPI, SentMessage
 from tests.fakes.feed_server import FeedServer
-from tests.fakes.feedgen import Item, rss
+from tests.fakes.feedgen import rss, stories
 from tests.fakes.telegram_rules import MAX_TEXT, utf16_len
 from tests.harness import BotHarness, HarnessFactory
 
 CHAT = 6161
-START = datetime(2026, 11, 4, 8, 0, tzinfo=UTC)
 RLO = "\u202e"
 LONG_TITLE = ("Evil" + RLO + "txt.exe ") * 1250  # 10,000 characters
 
 
 def _hostile_feed(feeds: FeedServer, path: str = "/evil.xml") -> str:
     """A feed whose title and entry titles are 10,000 characters with right-to-left overrides."""
-    items = [
-        Item(
-            guid=f"e{n}",
-            title=f"{n} {LONG_TITLE}",
-            link=f"https://news.example/e{n}",
-            pub_date=START + timedelta(minutes=n),
-        )
-        for n in range(3)
-    ]
-    feeds.put(path, rss(LONG_TITLE, items[::-1]))
+    feeds.put(path, rss(LONG_TITLE, stories(path, 3, lambda n: f"{n} {LONG_TITLE}")))
     return feeds.url(path)
 
 
@@ -133,53 +122,46 @@ async def test_longest_arguments_are_answered(bot_factory: HarnessFactory) -> No
     assert harness.api.rejected == []
 
 
+async def _list_of(harness: BotHarness, feeds: FeedServer, titles: list[str]) -> list[SentMessage]:
+    """Subscribe the chat to one feed per title, then send /list; the messages it answers."""
+    urls = []
+    for n, title in enumerate(titles):
+        feeds.put(f"/f{n}.xml", rss(title, stories(f"/f{n}", 1, str)))
+        urls.append(feeds.url(f"/f{n}.xml"))
+    for first in range(0, len(urls), 20):
+        reply = await harness.command(CHAT, "/sub " + " ".join(urls[first : first + 20]))
+        assert "went wrong" not in (reply.text or "")
+        await harness.settle()  # a reply's second message, before the next command
+    before = len(harness.api.sent_to(CHAT))
+    harness.clock.advance(10)
+    harness.api.user_sends(CHAT, "/list")
+    await harness.settle()
+    parts = harness.api.sent_to(CHAT)[before:]
+    assert all(len(part.entities) <= 100 for part in parts)
+    assert harness.api.rejected == []
+    return parts
+
+
 async def test_long_listing_is_split_and_bounded(
-    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+    bot_factory: HarnessFactory, feed_server: FeedServer
 ) -> None:
     """/list of 200 subscriptions with long titles comes as at most three messages, each within
     Telegram's length and entity limits, the last saying how many lines were left out."""
     harness = await _bot(bot_factory)
-    urls = []
-    for n in range(200):
-        title = f"Feed {n} " + "long words " * 40
-        feed_server.put(f"/f{n}.xml", rss(title, [Item(guid=f"g{n}", title="x", pub_date=START)]))
-        urls.append(feed_server.url(f"/f{n}.xml"))
-    for first in range(0, 200, 20):
-        reply = await harness.command(CHAT, "/sub " + " ".join(urls[first : first + 20]))
-        assert "went wrong" not in (reply.text or "")
-        await harness.settle()  # the reply's second message, before the next command
-    before = len(bot_api.sent_to(CHAT))
-    harness.clock.advance(10)
-    bot_api.user_sends(CHAT, "/list")
-    await harness.settle()
-    parts = bot_api.sent_to(CHAT)[before:]
+    titles = [f"Feed {n} " + "long words " * 40 for n in range(200)]
+    parts = await _list_of(harness, feed_server, titles)
     assert len(parts) == 3
     assert [_proper(part).startswith("Subscriptions (200)") for part in parts] == [1, 0, 0]
     assert "more lines not shown" in (parts[-1].text or "")
-    assert all(len(part.entities) <= 100 for part in parts)
-    assert bot_api.rejected == []
 
 
 async def test_short_listing_with_many_links_is_split_by_entities(
-    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+    bot_factory: HarnessFactory, feed_server: FeedServer
 ) -> None:
     """/list of 120 short subscriptions (one link each) is split so no message has over 100
     entities, and every subscription is shown."""
     harness = await _bot(bot_factory)
-    urls = []
-    for n in range(120):
-        feed_server.put(f"/s{n}.xml", rss(f"S{n}", [Item(guid=f"g{n}", title="x", pub_date=START)]))
-        urls.append(feed_server.url(f"/s{n}.xml"))
-    for first in range(0, 120, 20):
-        await harness.command(CHAT, "/sub " + " ".join(urls[first : first + 20]))
-    await harness.settle()
-    before = len(bot_api.sent_to(CHAT))
-    harness.clock.advance(10)
-    bot_api.user_sends(CHAT, "/list")
-    await harness.settle()
-    parts = bot_api.sent_to(CHAT)[before:]
+    parts = await _list_of(harness, feed_server, [f"S{n}" for n in range(120)])
     assert len(parts) == 2
-    assert all(len(part.entities) <= 100 for part in parts)
     shown = "\n".join(_proper(part) for part in parts)
     assert all(f"#{n + 1} S{n}\n" in shown + "\n" for n in range(120))
-    assert bot_api.rejected == []

@@ -1,4 +1,4 @@
-"""What every command handler needs: services, language, replies, rights, target chat."""
+"""What every command handler needs: services, language, replies, the target chat."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Chat, ChatFullInfo, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
+from bot.commands.rights import actor_of, refusal
 from bot.commands.splitting import split_reply
 from bot.i18n import pick_language, t
 from bot.i18n.values import LABEL_UNITS, shown
@@ -20,7 +20,6 @@ from bot.replies import Reply
 from bot.services import Services
 
 Context = ContextTypes.DEFAULT_TYPE
-_ADMIN_STATUSES = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 
 
 class CommandError(Exception):
@@ -99,21 +98,6 @@ def thread_of(message: Message | None) -> int | None:
     return None
 
 
-async def is_admin(context: Context, chat: Chat | ChatFullInfo, user_id: int | None) -> bool:
-    """Telegram alone decides who may change a group's or channel's subscriptions."""
-    if chat.type == ChatType.PRIVATE:
-        return True
-    if user_id is None:
-        # A post in a channel: only its admins can write there.
-        return chat.type == ChatType.CHANNEL
-    try:
-        member = await context.bot.get_chat_member(chat.id, user_id)
-    except TelegramError:
-        # Rights that cannot be checked are not granted.
-        return False
-    return member.status in _ADMIN_STATUSES
-
-
 def whole_number(text: str, *, digits: int = 18) -> int | None:
     """An ASCII whole number of at most ``digits`` digits, else None.
 
@@ -130,10 +114,14 @@ def is_chat_ref(word: str) -> bool:
 
 
 async def resolve_target(update: Update, context: Context, args: list[str]) -> Target:
-    """The chat a command acts on; consumes a leading ``@channel``/``-100…`` argument."""
+    """The chat a command acts on; consumes a leading ``@channel``/``-100…`` argument.
+
+    Raises CommandError unless the sender may change that chat (``bot.commands.rights``);
+    a chat is stored only once it passed.
+    """
     services = services_of(context)
     lang = await language(services, update)
-    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    chat, message = update.effective_chat, update.effective_message
     if chat is None:
         raise CommandError(t(lang, "error"))
     allowed = services.settings.access.allowed_chats
@@ -143,22 +131,14 @@ async def resolve_target(update: Update, context: Context, args: list[str]) -> T
             target = await context.bot.get_chat(ref if ref.startswith("@") else int(ref))
         except (BadRequest, Forbidden) as exc:
             raise CommandError(t(lang, "bad_target", reason=f"{ref}: {exc.message}")) from exc
-        if not await is_admin(context, target, user.id if user else None):
-            raise CommandError(t(lang, "admins_only"))
-        if allowed and target.id not in allowed:
-            raise CommandError(t(lang, "not_allowed"))
+        refused = await refusal(context, target, actor_of(update), allowed)
+        if refused is not None:
+            raise CommandError(t(lang, refused))
         await services.store.ensure_chat(target.id, kind=target.type, title=target.title or "")
         return Target(target.id, None, lang)
-    if allowed and chat.id not in allowed:
-        raise CommandError(t(lang, "not_allowed"))
-    # An anonymous group admin writes as the group itself.
-    anonymous_admin = (
-        message is not None
-        and message.sender_chat is not None
-        and (message.sender_chat.id == chat.id)
-    )
-    if not anonymous_admin and not await is_admin(context, chat, user.id if user else None):
-        raise CommandError(t(lang, "admins_only"))
+    refused = await refusal(context, chat, actor_of(update), allowed)
+    if refused is not None:
+        raise CommandError(t(lang, refused))
     title = chat.title or chat.full_name or ""
     await services.store.ensure_chat(chat.id, kind=chat.type, title=title)
     return Target(chat.id, thread_of(message), lang)

@@ -6,21 +6,18 @@ from html import escape
 
 from telegram import Update
 
+from bot.commands.buttons import Press, button, edit, pressed_subscription
 from bot.commands.common import (
     CommandError,
     Context,
-    callback_parts,
     command,
     command_args,
     find_subscription,
-    is_admin,
     keyboard,
-    language,
     reply,
     reply_lines,
     resolve_target,
     services_of,
-    whole_number,
 )
 from bot.i18n import plain, t
 from bot.i18n.failures import fetch_failure_text, stored_error_text
@@ -96,27 +93,14 @@ async def unsub(update: Update, context: Context) -> None:
     )
 
 
-async def unsub_button(update: Update, context: Context) -> None:
-    """A press on the /unsub keyboard."""
-    query = update.callback_query
-    parts = callback_parts(query.data if query else None, "unsub")
-    if query is None or parts is None or whole_number(parts[0]) is None:
-        return
-    services = services_of(context)
-    lang = await language(services, update)
-    found = await services.store.get_subscription_by_id(int(parts[0]))
-    if found is None:
-        await query.answer(t(lang, "unknown_sub", what=""), show_alert=False)
-        return
-    chat = await context.bot.get_chat(found.chat_id)
-    if not await is_admin(context, chat, query.from_user.id):
-        await query.answer(t(lang, "admins_only"))
-        return
-    await services.store.remove_subscription(found.id)
-    await query.answer()
-    await query.edit_message_text(
-        t(lang, "unsub_ok", title=found.title or found.url, number=found.number), parse_mode="HTML"
-    )
+@button("unsub", fields=1)
+async def unsub_button(press: Press) -> str | None:
+    """A press on the /unsub keyboard: remove that subscription, say so in the message."""
+    found = await pressed_subscription(press, press.fields[0])
+    await services_of(press.context).store.remove_subscription(found.id)
+    text = t(press.lang, "unsub_ok", title=found.title or found.url, number=found.number)
+    await edit(press.query.edit_message_text(text, parse_mode="HTML"))
+    return None
 
 
 def list_line(sub: Subscription) -> str:
