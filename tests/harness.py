@@ -140,6 +140,17 @@ class BotHarness:
         sent = await self.api.wait_for_sent(chat_id, before + 1)
         return sent[before]
 
+    async def press(self, chat_id: int, message_id: int, data: str, *, user_id: int) -> str:
+        """A user presses a button carrying ``data`` a few seconds after the last command;
+        returns the text of the bot's answer to the press ("" for none), once all settled."""
+        self.clock.advance(USER_PAUSE_SECONDS)
+        before = len(self.api.callback_answers)
+        self.api.user_presses(chat_id, message_id, data, user_id=user_id)
+        await self.api.wait_for_calls("answerCallbackQuery", before + 1)
+        await self.settle()
+        assert len(self.api.callback_answers) == before + 1, "a press answered more than once"
+        return str(self.api.callback_answers[before]["text"] or "")
+
 
 HarnessFactory = Callable[..., Awaitable[BotHarness]]
 

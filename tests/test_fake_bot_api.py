@@ -736,6 +736,20 @@ async def test_documents_both_ways(bot_api: FakeBotAPI, bot: Bot) -> None:
         await bot.get_file("nope")
 
 
+def test_users_cannot_send_what_telegram_clients_cannot(bot_api: FakeBotAPI) -> None:
+    """Texts over 4096 units, captions over 1024 and callback data over 64 bytes never arrive."""
+    bot_api.add_chat(42)
+    bot_api.user_sends(42, "/sub " + "x" * 4091)
+    with pytest.raises(ValueError, match="4096"):
+        bot_api.user_sends(42, "/sub " + "x" * 4092)
+    with pytest.raises(ValueError, match="1024"):
+        bot_api.user_sends(42, caption="😀" * 513, document=("a.opml", b"<opml/>"))
+    bot_api.user_presses(42, 1, "x" * 64)  # message 1 is the first /sub above
+    for data in ("", "é" * 33):
+        with pytest.raises(ValueError, match="1-64 bytes"):
+            bot_api.user_presses(42, 1, data)
+
+
 async def test_callback_queries_and_edits(bot_api: FakeBotAPI, bot: Bot) -> None:
     """A button press arrives as a callback query; answers, edits and deletes are checked."""
     bot_api.add_chat(42)

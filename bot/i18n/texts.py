@@ -146,6 +146,12 @@ EN: dict[str, Template] = {
         "Only the first {count} feeds were read (this chat's limit)",
     ),
     "admins_only": "Only chat administrators may change subscriptions here",
+    "not_your_chat": (
+        "You may change only your own private chat's subscriptions, "
+        "or those of a group or channel you administer"
+    ),
+    "button_stale": "This button no longer works; send the command again",
+    "reply_cut": Plural("… {count} more line not shown", "… {count} more lines not shown"),
     "not_allowed": "This bot is not available in this chat",
     "bad_target": "❌ {reason}",
     "error": "Something went wrong; the problem was logged",
@@ -261,6 +267,9 @@ ZH: dict[str, Template] = {
     "import_done": "<b>导入完成</b>：新增 {new} 个，已有 {existing} 个，失败 {failed} 个",
     "import_truncated": "只读取了前 {count} 个订阅源（本聊天的上限）",
     "admins_only": "只有群组管理员可以在这里修改订阅",
+    "not_your_chat": "你只能修改自己私聊的订阅，或你管理的群组和频道的订阅",
+    "button_stale": "这个按钮已失效，请重新发送命令",
+    "reply_cut": "…… 另有 {count} 行未显示",
     "not_allowed": "本聊天不能使用这个机器人",
     "bad_target": "❌ {reason}",
     "error": "出了点问题，已记录",

@@ -6,6 +6,7 @@ import asyncio
 
 from tests.fakes.bot_api.sending import WRONG_FILE
 from tests.fakes.bot_api.state import ScriptedFailure, ServerChat, ServerState
+from tests.fakes.telegram_rules import MAX_CAPTION, MAX_TEXT, utf16_len
 
 _ANONYMOUS_ADMIN = 1087968824  # Telegram's GroupAnonymousBot: never a member with rights
 
@@ -124,7 +125,13 @@ class Scripting(ServerState):
 
         ``anonymous``: an anonymous group admin, who writes as the group itself
         (``sender_chat`` is the chat, ``from`` is Telegram's GroupAnonymousBot).
+        Raises ValueError for what no Telegram client can send: a text over 4096 or a
+        caption over 1024 UTF-16 units.
         """
+        if text is not None and utf16_len(text) > MAX_TEXT:
+            raise ValueError(f"a user cannot send a text of more than {MAX_TEXT} characters")
+        if caption is not None and utf16_len(caption) > MAX_CAPTION:
+            raise ValueError(f"a user cannot send a caption of more than {MAX_CAPTION} characters")
         chat = self._chats.get(chat_id)
         if chat is None:
             kind = "private" if chat_id > 0 else "supergroup"
@@ -150,7 +157,13 @@ class Scripting(ServerState):
         return self._push("message", message)
 
     def user_presses(self, chat_id: int, message_id: int, data: str, *, user_id: int = 1001) -> int:
-        """A user presses an inline button on a message the bot sent; returns the update_id."""
+        """A user presses an inline button on a message the bot sent; returns the update_id.
+
+        ``data`` need not be on any of the message's buttons: a modified client can
+        send any callback data, but Telegram carries only 1-64 bytes of it (ValueError).
+        """
+        if not 1 <= len(data.encode("utf-8")) <= 64:
+            raise ValueError("callback data holds 1-64 bytes")
         message = self._messages.get((chat_id, message_id))
         if message is None:
             raise KeyError(f"no message {message_id} in chat {chat_id}")
