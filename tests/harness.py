@@ -8,6 +8,7 @@ the next while the bot is quiet, so send budgets and flood limits cost no real t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,8 +79,24 @@ class BotHarness:
     async def poll(self) -> None:
         """Let one polling interval pass and refresh every due feed."""
         assert self.relay is not None
-        self.clock.advance(self.settings.polling.interval_seconds + 1)
+        await self.pass_time(self.settings.polling.interval_seconds + 1)
         await self.relay.poller.poll_once()
+
+    async def pass_time(self, seconds: float) -> None:
+        """Let ``seconds`` of virtual time pass as they would: every sleeper wakes at its own
+        moment and its send is answered before time moves on to the next one.
+
+        One jump instead would wake sends booked for different slots together, and the
+        fake would see them arrive at the same instant.
+        """
+        target = self.clock.monotonic() + seconds
+        while (wake := self.clock.next_wake()) is not None:
+            if self.clock.monotonic() + wake > target:
+                break
+            await self.until(lambda: self.may_advance(wake), "nothing in flight")
+            self.clock.advance_to_next()
+            await asyncio.sleep(0)  # the woken tasks start: a send counts as in flight
+        self.clock.advance(max(0.0, target - self.clock.monotonic()))
 
     def may_advance(self, seconds: float) -> bool:
         """Whether virtual time may jump ``seconds`` on now.
@@ -134,7 +151,7 @@ class BotHarness:
         The pause is a person's (reading the last answer, typing the next command), and
         keeps a test's commands within the chat's command budget (``bot.updates``).
         """
-        self.clock.advance(USER_PAUSE_SECONDS)
+        await self.pass_time(USER_PAUSE_SECONDS)
         before = len(self.api.sent_to(chat_id))
         self.api.user_sends(chat_id, text, **kwargs)
         sent = await self.api.wait_for_sent(chat_id, before + 1)
@@ -143,7 +160,7 @@ class BotHarness:
     async def press(self, chat_id: int, message_id: int, data: str, *, user_id: int) -> str:
         """A user presses a button carrying ``data`` a few seconds after the last command;
         returns the text of the bot's answer to the press ("" for none), once all settled."""
-        self.clock.advance(USER_PAUSE_SECONDS)
+        await self.pass_time(USER_PAUSE_SECONDS)
         before = len(self.api.callback_answers)
         self.api.user_presses(chat_id, message_id, data, user_id=user_id)
         await self.api.wait_for_calls("answerCallbackQuery", before + 1)
