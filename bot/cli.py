@@ -108,7 +108,11 @@ def _run(args: argparse.Namespace) -> int:
     token = settings.telegram.token.get_secret_value()
     if not token:
         raise CliError("telegram.token is not set (use --token, BOT_TOKEN or the config file)")
-    configure_logging(token=token, level=logging.DEBUG if args.verbose else logging.INFO)
+    configure_logging(
+        token=token,
+        level=logging.DEBUG if args.verbose else settings.logging.level,
+        json_lines=settings.logging.format == "json",
+    )
 
     async def main() -> None:
         stop = asyncio.Event()

@@ -1,8 +1,10 @@
-"""`newsrelay run` that cannot start: one line on stderr, exit 1, never the token."""
+"""`newsrelay run` at start: retries while Telegram is unreachable, one process per database,
+and failures that are one line on stderr, exit 1, never the token."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -16,9 +18,10 @@ from tests.fakes.bot_api import FakeBotAPI
 from tests.virtual_time import eventually
 
 
-def _environ(api_base_url: str) -> dict[str, str]:
+def _environ(api_base_url: str, **extra: str) -> dict[str, str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
     environ["NEWSRELAY_TELEGRAM__API_BASE_URL"] = api_base_url
+    environ.update(extra)
     return environ
 
 
@@ -77,10 +80,10 @@ class _Running:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def spawn(cls, cwd: Path, api_base_url: str, *args: str) -> _Running:
+    async def spawn(cls, cwd: Path, api_base_url: str, *args: str, **env: str) -> _Running:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", *args,
-            cwd=cwd, env=_environ(api_base_url),
+            cwd=cwd, env=_environ(api_base_url, **env),
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         return cls(process)
@@ -137,6 +140,25 @@ async def test_unreachable_api_is_retried_until_it_answers(tmp_path: Path) -> No
     assert code == 0, stderr
     assert "Traceback" not in stderr
     assert token.split(":")[1] not in stderr
+
+
+async def test_logging_level_and_json_format(tmp_path: Path) -> None:
+    """logging.format json and logging.level WARNING: every stderr line is one JSON object,
+    the retries (WARNING) are there, INFO lines are not."""
+    running = await _Running.spawn(
+        tmp_path,
+        f"http://127.0.0.1:{_free_port()}",
+        "--token",
+        "1:x",
+        NEWSRELAY_LOGGING__FORMAT="json",
+        NEWSRELAY_LOGGING__LEVEL="warning",
+    )
+    await running.until("telegram_unreachable", times=2)
+    assert await running.stop() == 0
+    lines = [json.loads(line) for line in running.lines]
+    assert [line["event"] for line in lines] == ["telegram_unreachable"] * len(lines)
+    assert [line["attempt"] for line in lines[:2]] == [1, 2]
+    assert {line["level"] for line in lines} == {"WARNING"}
 
 
 async def test_unreachable_api_stops_cleanly_while_retrying(tmp_path: Path) -> None:
