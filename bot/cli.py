@@ -23,7 +23,14 @@ from bot import __version__
 from bot.app import Relay, StartupError, run_until_signalled
 from bot.clock import Clock
 from bot.commands.subscriptions import reason_text
-from bot.config import ConfigError, Settings, load_settings, masked_token
+from bot.config import (
+    ConfigError,
+    Settings,
+    load_settings,
+    masked_token,
+    overridden_sources,
+    overriding_settings,
+)
 from bot.feeds.failure import FetchError
 from bot.feeds.fetch import Fetcher
 from bot.feeds.load import load_feed
@@ -94,10 +101,18 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    """Print the effective values (as the bot will use them), then warnings on stderr."""
     settings = _settings(args)
     data = settings.model_dump(mode="json")
     data["telegram"]["token"] = masked_token(settings.telegram.token.get_secret_value())
+    if settings.telegram.webhook.secret_token.get_secret_value():
+        data["telegram"]["webhook"]["secret_token"] = "****"  # noqa: S105 - a mask, not a secret
+    data["polling"]["interval_seconds"] = settings.polling.effective_interval
     print(scrub(yaml.safe_dump(data, sort_keys=False, allow_unicode=True)), end="")
+    overrides = {"telegram": {"token": args.token}} if args.token else None
+    notes = overridden_sources(args.config, overrides=overrides) + overriding_settings(settings)
+    for note in notes:
+        print(scrub(f"newsrelay: warning: {note}"), file=sys.stderr)
     if not settings.telegram.token.get_secret_value():
         raise CliError("telegram.token is not set (use --token, BOT_TOKEN or the config file)")
     return 0

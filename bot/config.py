@@ -286,6 +286,79 @@ def load_settings(
         raise ConfigError(_describe(exc)) from exc
 
 
+_SECRET_KEYS = frozenset({"token", "secret_token"})
+
+
+def _leaves(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"fetch.concurrency": 8, …}: every non-mapping value by its dotted key path."""
+    found: dict[str, Any] = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            found.update(_leaves(value, f"{path}."))
+        else:
+            found[path] = value
+    return found
+
+
+def _with_value(source: str, key: str, value: Any) -> str:
+    return source if key.rsplit(".", 1)[-1] in _SECRET_KEYS else f"{source} ({value!r})"
+
+
+def overridden_sources(
+    path: Path | None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """One sentence per key that a later source sets over an earlier one (file < environment
+    < flags), values shown except secrets: what ``check-config`` warns about."""
+    layers = [
+        ("the config file", _leaves(_read_yaml(path)) if path is not None else {}),
+        ("the environment", _leaves(_env_overrides(os.environ if environ is None else environ))),
+        ("a command-line flag", _leaves(overrides or {})),
+    ]
+    notes = []
+    for index, (name, values) in enumerate(layers[1:], start=1):
+        for key, value in values.items():
+            # Against the nearest earlier source that set the key: the one it replaces.
+            for earlier_name, earlier in reversed(layers[:index]):
+                if key in earlier:
+                    if earlier[key] != value:
+                        later = _with_value(name, key, value)
+                        replaced = _with_value(earlier_name, key, earlier[key])
+                        notes.append(f"{key}: {later} overrides {replaced}")
+                    break
+    return notes
+
+
+def overriding_settings(settings: Settings) -> list[str]:
+    """One sentence per setting that changes or voids another: what ``check-config`` warns about."""
+    notes = []
+    polling, fetch, telegram = settings.polling, settings.fetch, settings.telegram
+    if polling.interval_seconds < polling.min_interval_seconds:
+        notes.append(
+            f"polling.interval_seconds {polling.interval_seconds} is below"
+            f" polling.min_interval_seconds {polling.min_interval_seconds}:"
+            f" feeds are fetched every {polling.effective_interval} s"
+        )
+    if fetch.allow_private_networks and fetch.allowed_private_hosts:
+        notes.append(
+            "fetch.allow_private_networks is true, so fetch.allowed_private_hosts only matters"
+            " for the cloud metadata addresses it names"
+        )
+    if telegram.webhook.url and not telegram.webhook.secret_token.get_secret_value():
+        notes.append(
+            "telegram.webhook.secret_token is empty: a random secret is set with each start"
+        )
+    if telegram.webhook.url and telegram.proxy:
+        notes.append(
+            "telegram.proxy carries the bot's calls to Telegram only; webhook requests come"
+            " in through your reverse proxy"
+        )
+    return notes
+
+
 def masked_token(token: str) -> str:
     """Enough of the token to tell two apart, never enough to use it."""
     if not token:
