@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+import sys
 from typing import Any
 
 import aiohttp
@@ -151,11 +154,33 @@ async def test_healthz_turns_unhealthy_when_the_update_loop_stalls(
         "event_loop": "ok",
         "updates_in": "ok",
     }
+    code, line = await _docker_healthcheck(harness)
+    assert code == 1
+    assert line.startswith("newsrelay healthcheck: 503 update_handling: updates waiting")
 
     for release in releases:
         release.set()
     await bot_api.wait_for_sent(CHAT, 1)
     assert await _health(harness) == (200, {"status": "ok", "checks": _all_ok()})
+    assert await _docker_healthcheck(harness) == (
+        0,
+        json.dumps({"status": "ok", "checks": _all_ok()}),
+    )
+
+
+async def _docker_healthcheck(harness: BotHarness) -> tuple[int, str]:
+    """The image's HEALTHCHECK command against the harness's port: (exit code, its line)."""
+    assert harness.relay is not None
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
+    environ["NEWSRELAY_HTTP__PORT"] = str(harness.relay.ops_port)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.healthcheck",
+        env=environ, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert stderr == b""
+    assert process.returncode is not None
+    return process.returncode, stdout.decode().strip()
 
 
 def _all_ok() -> dict[str, str]:
