@@ -11,10 +11,11 @@ import re
 from collections.abc import Mapping
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -60,6 +61,9 @@ def _proxy_url(value: str) -> str:
     return value
 
 
+ProxyUrl = Annotated[str, AfterValidator(_proxy_url)]
+
+
 class WebhookSettings(_Section):
     url: str = ""
     listen: str = "0.0.0.0"  # noqa: S104 - a container's webhook must be reachable from its proxy
@@ -86,13 +90,8 @@ class TelegramSettings(_Section):
     token: SecretStr = SecretStr("")
     api_base_url: str = "https://api.telegram.org"
     admins: tuple[int, ...] = ()
-    proxy: str = ""
+    proxy: ProxyUrl = ""
     webhook: WebhookSettings = WebhookSettings()
-
-    @field_validator("proxy")
-    @classmethod
-    def _proxy(cls, value: str) -> str:
-        return _proxy_url(value)
 
     @field_validator("api_base_url")
     @classmethod
@@ -136,13 +135,8 @@ class FetchSettings(_Section):
     concurrency: int = Field(default=32, ge=1)
     allow_private_networks: bool = False
     allowed_private_hosts: tuple[str, ...] = ()
-    proxy: str = ""
+    proxy: ProxyUrl = ""
     user_agent: str = DEFAULT_USER_AGENT
-
-    @field_validator("proxy")
-    @classmethod
-    def _proxy(cls, value: str) -> str:
-        return _proxy_url(value)
 
     @field_validator("allowed_private_hosts")
     @classmethod

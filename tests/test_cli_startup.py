@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.bot_api import FakeBotAPI
+from tests.ports import free_port
 from tests.virtual_time import eventually
 
 
@@ -63,12 +64,6 @@ async def test_wrong_token(bot_api: FakeBotAPI, tmp_path: Path) -> None:
     code, stderr = await _run(token, bot_api.base_url, tmp_path)
     _assert_one_line_failure(code, stderr, "WRONG-secret-token")
     assert "token" in stderr
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class _Running:
@@ -120,7 +115,7 @@ class _Running:
 
 async def test_unreachable_api_is_retried_until_it_answers(tmp_path: Path) -> None:
     """Telegram unreachable at start: one line per attempt, then the bot starts once it answers."""
-    port = _free_port()
+    port = free_port()
     token = FakeBotAPI().token
     running = await _Running.spawn(tmp_path, f"http://127.0.0.1:{port}", "--token", token)
     api = FakeBotAPI()
@@ -147,7 +142,7 @@ async def test_logging_level_and_json_format(tmp_path: Path) -> None:
     the retries (WARNING) are there, INFO lines are not."""
     running = await _Running.spawn(
         tmp_path,
-        f"http://127.0.0.1:{_free_port()}",
+        f"http://127.0.0.1:{free_port()}",
         "--token",
         "1:x",
         NEWSRELAY_LOGGING__FORMAT="json",
@@ -163,7 +158,7 @@ async def test_logging_level_and_json_format(tmp_path: Path) -> None:
 
 async def test_unreachable_api_stops_cleanly_while_retrying(tmp_path: Path) -> None:
     """SIGTERM while start-up retries ends the process at once, exit 0, no traceback."""
-    running = await _Running.spawn(tmp_path, f"http://127.0.0.1:{_free_port()}", "--token", "1:x")
+    running = await _Running.spawn(tmp_path, f"http://127.0.0.1:{free_port()}", "--token", "1:x")
     await running.until("telegram_unreachable")
     started = time.monotonic()
     code = await running.stop()

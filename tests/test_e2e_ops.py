@@ -19,7 +19,7 @@ from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import Item, rss
 from tests.harness import BotHarness, HarnessFactory
-from tests.test_e2e_webhook import free_port
+from tests.ports import free_port
 from tests.virtual_time import VirtualClock, eventually
 
 CHAT = 9090

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import json
-import socket
 
 import aiohttp
 
 from tests.fakes.bot_api import FakeBotAPI
 from tests.harness import BotHarness, HarnessFactory
+from tests.ports import free_port
 
 CHAT = 8080
 PUBLIC = "https://bot.example.test"
 SECRET = "s3cret-Token_for_tests"
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _webhook_bot(factory: HarnessFactory, api: FakeBotAPI) -> tuple[BotHarness, str]:

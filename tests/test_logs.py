@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,19 +13,23 @@ from bot.logs import JsonFormatter, TokenFilter, event
 TOKEN = "123456789:AAE-secret_token-value"
 
 
-@pytest.fixture
-def captured() -> Iterator[tuple[logging.Logger, io.StringIO]]:
-    """A logger writing through a token-filtered handler into a string."""
+def _capture(name: str, formatter: logging.Formatter) -> tuple[logging.Logger, io.StringIO]:
+    """A logger writing through a token-filtered handler with ``formatter`` into a string."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    handler.setFormatter(formatter)
     handler.addFilter(TokenFilter(TOKEN))
-    logger = logging.getLogger("tests.logs.token")
-    logger.addHandler(handler)
+    logger = logging.getLogger(name)
+    logger.handlers[:] = [handler]
     logger.propagate = False
     logger.setLevel(logging.INFO)
-    yield logger, stream
-    logger.removeHandler(handler)
+    return logger, stream
+
+
+@pytest.fixture
+def captured() -> tuple[logging.Logger, io.StringIO]:
+    """A text-format logger into a string."""
+    return _capture("tests.logs.token", logging.Formatter("%(levelname)s %(message)s"))
 
 
 def test_token_in_message_arguments_is_scrubbed(
@@ -64,18 +67,9 @@ def test_token_in_a_chained_cause_is_scrubbed(
 
 
 @pytest.fixture
-def json_captured() -> Iterator[tuple[logging.Logger, io.StringIO]]:
-    """A logger writing JSON lines through a token-filtered handler into a string."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    handler.addFilter(TokenFilter(TOKEN))
-    logger = logging.getLogger("tests.logs.json")
-    logger.addHandler(handler)
-    logger.propagate = False
-    logger.setLevel(logging.INFO)
-    yield logger, stream
-    logger.removeHandler(handler)
+def json_captured() -> tuple[logging.Logger, io.StringIO]:
+    """A JSON-lines logger into a string."""
+    return _capture("tests.logs.json", JsonFormatter())
 
 
 def test_json_lines_carry_the_event_and_its_fields(
