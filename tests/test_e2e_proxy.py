@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
-from bot.config import FetchSettings
+from bot.config import FetchSettings, Settings
 from bot.feeds.failure import FetchError, FetchErrorKind
 from bot.feeds.fetch import Fetcher
 from tests.fakes.bot_api import FakeBotAPI
@@ -14,6 +18,8 @@ from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import Item, rss
 from tests.fakes.http_proxy import HttpProxy
 from tests.harness import HarnessFactory
+from tests.ports import free_port
+from tests.virtual_time import eventually
 
 CHAT = 7070
 ITEMS = [
@@ -103,4 +109,42 @@ async def test_https_goes_through_a_tunnel_by_name(
     assert [(r.method, r.target) for r in http_proxy.requests] == [
         ("CONNECT", f"{PROXY_ONLY}:{feed_server.port}")
     ]
-    assert caught.value.kind in (FetchErrorKind.TLS, FetchErrorKind.NETWORK)
+    assert caught.value.kind is FetchErrorKind.TLS
+
+
+@pytest.mark.parametrize("scheme", ["http", "socks5", "socks5h"])
+async def test_a_proxy_that_is_down_is_named(scheme: str) -> None:
+    """With the proxy unreachable the failure names the proxy, not the feed's host; SOCKS
+    proxies work out of the box (httpx's socks extra is a dependency)."""
+    client = Fetcher(FetchSettings(proxy=f"{scheme}://127.0.0.1:{free_port()}", timeout_seconds=5))
+    try:
+        with pytest.raises(FetchError) as caught:
+            await client.fetch(f"http://{PROXY_ONLY}/f.xml")
+    finally:
+        await client.aclose()
+    assert caught.value.kind is FetchErrorKind.CONNECT
+    assert str(caught.value) == "cannot connect to the proxy in fetch.proxy"
+
+
+async def test_telegram_through_a_socks_proxy_that_is_down(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A socks5 telegram.proxy carries the Bot API calls: with it down, the start retries and
+    its line says the call went through the proxy."""
+    from bot.app import Relay  # noqa: PLC0415 - imported late, as the harness does
+
+    telegram = {"token": "1:x", "api_base_url": "http://127.0.0.1:9"}
+    telegram["proxy"] = f"socks5://127.0.0.1:{free_port()}"
+    database = {"url": f"sqlite:///{tmp_path / 'bot.db'}"}
+    relay = Relay(Settings.model_validate({"telegram": telegram, "database": database}))
+    caplog.set_level(logging.WARNING, logger="bot.app")
+    starting = asyncio.create_task(relay.start(poll_feeds=False))
+    try:
+        await eventually(lambda: bool(caplog.records), what="a retry line", real_seconds=10)
+    finally:
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+    line = caplog.records[0].getMessage()
+    assert line.startswith("telegram_unreachable attempt=1 ")
+    assert "through the proxy in telegram.proxy" in line

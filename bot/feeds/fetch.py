@@ -259,7 +259,16 @@ class Fetcher:
         if self._proxied:
             await netguard.check_proxied(host, port, policy=self._policy)
             request = self._client.build_request("GET", url, headers=conditional)
-            return await self._client.send(request, stream=True)
+            try:
+                return await self._client.send(request, stream=True)
+            except httpx.ConnectError as exc:
+                if classify(exc, host=host).kind is FetchErrorKind.TLS:
+                    raise  # the feed's TLS, inside the proxy's tunnel
+                # Otherwise the connection that failed is the one to the proxy (it reports
+                # its own failures to reach the feed as 502 or ProxyError): name it.
+                raise FetchError(
+                    FetchErrorKind.CONNECT, "cannot connect to the proxy in fetch.proxy", host=host
+                ) from exc
         addresses = await netguard.vetted_addresses(host, port, policy=self._policy)
         headers = {"Host": url.netloc.decode("ascii"), **conditional}
         extensions = {"sni_hostname": host} if url.scheme == "https" else {}
