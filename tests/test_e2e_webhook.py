@@ -77,3 +77,18 @@ async def test_webhook_refuses_requests_without_the_secret(
             assert response.status == 200
     await bot_api.wait_for_sent(CHAT, 1)
     assert harness.relay.gate.handled == 1
+
+
+async def test_back_to_long_polling_removes_the_webhook(
+    bot_factory: HarnessFactory, bot_api: FakeBotAPI
+) -> None:
+    """A bot started without telegram.webhook.url deletes the webhook a former run set, and
+    polls: getUpdates works again and commands are answered."""
+    webhook_bot, _local = await _webhook_bot(bot_factory, bot_api)
+    await webhook_bot.stop()
+    assert bot_api.webhook_url
+    polling_bot = await bot_factory()
+    assert bot_api.webhook_url == ""
+    reply = await polling_bot.command(CHAT, "/start")
+    assert reply.text
+    assert bot_api.webhook_deliveries == []
