@@ -11,12 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import sqlite3
-from urllib.parse import urlsplit
 
 from telegram import Update
-from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock
@@ -28,7 +26,7 @@ from bot.feeds.fetch import Fetcher
 from bot.health import Health, HealthReport
 from bot.i18n import pick_language, t
 from bot.logs import event
-from bot.metrics import DatabaseSample, Metrics
+from bot.metrics import Metrics
 from bot.ops_http import OpsServer
 from bot.pipeline import RefreshResult
 from bot.ratelimit import Limits, SendSlots
@@ -40,18 +38,14 @@ from bot.services import Services
 from bot.store import Store
 from bot.telegram_http import Observer, build_requests
 from bot.updates import UpdateGate
+from bot.updates_in import POLL_TIMEOUT_SECONDS, PollErrors, reach_telegram, receive_updates
 
 log = logging.getLogger(__name__)
 
-POLL_TIMEOUT_SECONDS = 10
 STOP_GRACE_SECONDS = 2.0
 # Updates are handled concurrently: a /sub may wait 20 s on a feed; it must not hold
 # back every other chat's commands. Replies never wait in a handler (bot.replies).
 MAX_CONCURRENT_UPDATES = 64
-STARTUP_BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
-"""Waits between attempts to reach Telegram at start; the last one repeats until stopped."""
-OVERDUE_GRACE_SECONDS = 60.0
-"""A feed due for longer than this counts as overdue in the metrics (ticks come every 5 s)."""
 
 
 class StartupError(Exception):
@@ -131,7 +125,7 @@ class Relay:
         self._health: Health | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._ops: OpsServer | None = None
-        self._conflicting = False
+        self._poll_errors = PollErrors()
 
     @property
     def poller(self) -> Poller:
@@ -180,19 +174,8 @@ class Relay:
 
     async def render_metrics(self) -> bytes:
         """The metrics in Prometheus' text format, database gauges sampled now."""
-        store = self._store
-        if store is not None:
-            now = self.clock.time()
-            try:
-                due, overdue = await store.count_due(
-                    now, overdue_before=now - OVERDUE_GRACE_SECONDS
-                )
-                pending, oldest = await store.sendable_backlog()
-            except sqlite3.Error:
-                log.exception("metrics_sample_failed")
-            else:
-                age = 0.0 if oldest is None else max(0.0, now - oldest)
-                self.metrics.sampled(DatabaseSample(due, overdue, pending, age))
+        if self._store is not None:
+            await self.metrics.sample(self._store, self.clock.time())
         return self.metrics.exposition()
 
     @property
@@ -261,7 +244,7 @@ class Relay:
             poll_tick_seconds=self._tick if poll_feeds else None,
         )
         self._application = application = build_application(settings, gate, self._api_answered)
-        await self._reach_telegram(application)
+        await reach_telegram(application, clock=clock, where=self._api_description)
         self._slots = slots = SendSlots(clock, self._limits)
         self._deliverer = deliverer = Deliverer(
             application.bot, store, clock=clock, slots=slots, on_outcome=metrics.delivery
@@ -287,7 +270,7 @@ class Relay:
         with contextlib.suppress(TelegramError):
             await application.bot.set_my_commands(BOT_COMMANDS)
         await application.start()
-        await self._receive_updates(application)
+        await receive_updates(application, settings.telegram.webhook, self._poll_errors.failed)
         self._delivery_task = asyncio.create_task(deliverer.run())
         if poll_feeds:
             self._poller.start()
@@ -314,62 +297,6 @@ class Relay:
         through = " through the proxy in telegram.proxy" if telegram.proxy else ""
         return f"the Telegram Bot API at {telegram.api_base_url}{through}"
 
-    async def _reach_telegram(self, application: Application) -> None:  # type: ignore[type-arg]
-        """Initialize PTB (its first call is getMe), retrying while Telegram is unreachable.
-
-        One log line per failed attempt (no answer, a timeout, a 5xx from Telegram's
-        front end); a rejected token (InvalidToken) and Telegram's refusals are raised
-        at once, since waiting would not change them.
-        """
-        for attempt in range(1, 1 << 30):
-            try:
-                await application.initialize()
-            except (InvalidToken, BadRequest):
-                raise  # PTB's BadRequest is a NetworkError; a refusal, not an outage
-            except NetworkError as exc:
-                delay = STARTUP_BACKOFF_SECONDS[min(attempt, len(STARTUP_BACKOFF_SECONDS)) - 1]
-                event(
-                    log,
-                    logging.WARNING,
-                    "telegram_unreachable",
-                    attempt=attempt,
-                    retry_in=f"{delay:g}s",
-                    error=f"cannot reach {self._api_description()}: {exc.message}",
-                )
-                await self.clock.sleep(delay)
-            else:
-                return
-
-    async def _receive_updates(self, application: Application) -> None:  # type: ignore[type-arg]
-        """Long polling, or the webhook when ``telegram.webhook.url`` is set."""
-        updater = application.updater
-        assert updater is not None  # noqa: S101 - built with an updater
-        webhook = self.settings.telegram.webhook
-        if not webhook.url:
-            await updater.start_polling(
-                timeout=POLL_TIMEOUT_SECONDS,
-                allowed_updates=Update.ALL_TYPES,
-                bootstrap_retries=3,
-                error_callback=self._polling_failed,
-            )
-            return
-        # Without a configured secret, a fresh one per start: setWebhook tells Telegram
-        # each time, and nobody else can guess it.
-        secret = webhook.secret_token.get_secret_value() or secrets.token_urlsafe(32)
-        try:
-            await updater.start_webhook(
-                listen=webhook.listen,
-                port=webhook.port,
-                url_path=urlsplit(webhook.url).path.lstrip("/"),
-                webhook_url=webhook.url,
-                secret_token=secret,
-                allowed_updates=Update.ALL_TYPES,
-                bootstrap_retries=3,
-            )
-        except OSError as exc:
-            where = f"{webhook.listen}:{webhook.port}"
-            raise OSError(f"cannot listen for the webhook on {where}: {exc.strerror}") from exc
-
     def _webhook_running(self) -> bool:
         application = self._application
         return application is not None and bool(application.updater and application.updater.running)
@@ -379,29 +306,7 @@ class Relay:
         self.metrics.api_call(method, code, seconds)
         if self._health is not None:
             self._health.api_answered(method, code, seconds)
-        if method == "getUpdates" and code == 200 and self._conflicting:
-            self._conflicting = False
-            event(log, logging.WARNING, "telegram_conflict_ended")
-
-    def _polling_failed(self, error: TelegramError) -> None:
-        """A failed getUpdates: one line, never a traceback; a Conflict once per episode.
-
-        PTB's polling loop retries by itself (backing off up to 30 s); a 409 Conflict
-        means another process polls this token or a webhook is set, and repeats until
-        that ends, so only its first occurrence is logged (health shows the rest).
-        """
-        if isinstance(error, Conflict):
-            if not self._conflicting:
-                self._conflicting = True
-                event(
-                    log,
-                    logging.ERROR,
-                    "telegram_conflict",
-                    detail=error.message,
-                    hint="another process is receiving this bot's updates",
-                )
-            return
-        event(log, logging.WARNING, "polling_failed", error=error.message)
+        self._poll_errors.answered(method, code, seconds)
 
     def _refreshed(self, result: RefreshResult, seconds: float) -> None:
         kind = result.error.kind.value if result.error is not None else None

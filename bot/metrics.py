@@ -13,15 +13,22 @@ The names, and the queries that answer the usual questions, are in the README's
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from bot import __version__
+from bot.store import Store
+
+log = logging.getLogger(__name__)
 
 _SECONDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 UNTIMED_METHODS = frozenset({"getUpdates"})
 """Long polls: their duration is Telegram's timeout, not a latency."""
+OVERDUE_GRACE_SECONDS = 60.0
+"""A feed due for longer than this counts as overdue (the poller ticks every 5 s at most)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +147,18 @@ class Metrics:
         self.feeds_overdue.set(sample.feeds_overdue)
         self.outbox_pending.set(sample.outbox_pending)
         self.outbox_oldest_age.set(sample.outbox_oldest_age)
+
+    async def sample(self, store: Store, now: float) -> None:
+        """Set the database gauges from ``store`` as of ``now`` (Unix seconds); a database
+        error is logged and the gauges keep their last values."""
+        try:
+            due, overdue = await store.count_due(now, overdue_before=now - OVERDUE_GRACE_SECONDS)
+            pending, oldest = await store.sendable_backlog()
+        except sqlite3.Error:
+            log.exception("metrics_sample_failed")
+            return
+        age = 0.0 if oldest is None else max(0.0, now - oldest)
+        self.sampled(DatabaseSample(due, overdue, pending, age))
 
     def exposition(self) -> bytes:
         """Every metric in Prometheus' text format."""
