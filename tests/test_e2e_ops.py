@@ -6,7 +6,9 @@ import asyncio
 import json
 import logging
 import os
+import socket
 import sys
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -18,7 +20,7 @@ from bot.health import UPDATE_STALL_SECONDS
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import Item, rss
-from tests.harness import BotHarness, HarnessFactory
+from tests.harness import BotHarness, HarnessFactory, make_settings
 from tests.ports import free_port
 from tests.virtual_time import VirtualClock, eventually
 
@@ -209,3 +211,23 @@ async def test_a_conflict_is_one_line_not_a_traceback_stream(
     assert tracebacks == []
     assert first.relay is not None
     assert second.relay is not None
+
+
+async def test_a_taken_port_stops_the_start_with_one_line(
+    bot_api: FakeBotAPI, tmp_path: Path
+) -> None:
+    """http.port in use by something else: the start fails naming the address, and the
+    database lock is released for the next try."""
+    from bot.app import Relay, StartupError  # noqa: PLC0415 - imported late, as the harness does
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = make_settings(bot_api, tmp_path / "bot.db", http={"port": port})
+        with pytest.raises(StartupError) as caught:
+            await Relay(settings).start(poll_feeds=False)
+    assert str(caught.value).startswith(f"cannot serve /healthz and /metrics on 127.0.0.1:{port}:")
+    relay = Relay(make_settings(bot_api, tmp_path / "bot.db"))
+    await relay.start(poll_feeds=False)
+    await relay.stop()
