@@ -101,12 +101,10 @@ class Relay:
         clock: Clock | None = None,
         limits: Limits | None = None,
         poll_tick_seconds: float | None = None,
-        max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
     ) -> None:
         self.settings = settings
         self.metrics = Metrics()
         """This bot's own registry of counters (several bots in one process never share)."""
-        self._max_concurrent_updates = max_concurrent_updates
         # Wall-clock time for the schedule and the outbox, monotonic time for send
         # slots, and every wait: one clock, which tests replace with virtual time.
         self.clock = clock or Clock()
@@ -231,7 +229,7 @@ class Relay:
         self._fetcher = fetcher = Fetcher(settings.fetch)
         clock = self.clock
         gate = UpdateGate(
-            self._max_concurrent_updates,
+            MAX_CONCURRENT_UPDATES,
             clock=clock,
             allowed_chats=settings.access.allowed_chats,
             on_flood=self._on_flood,
