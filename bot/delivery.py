@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Callable
 
 from telegram import Bot, InputMediaPhoto, LinkPreviewOptions
 from telegram import MessageEntity as TgEntity
@@ -61,8 +62,18 @@ def _is_plain(message: OutgoingMessage) -> bool:
 class Deliverer:
     """Runs the outbox: one message in flight per chat, many chats at once."""
 
-    def __init__(self, bot: Bot, store: Store, *, clock: Clock, slots: SendSlots) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        store: Store,
+        *,
+        clock: Clock,
+        slots: SendSlots,
+        on_outcome: Callable[[str], None] | None = None,
+    ) -> None:
+        """``on_outcome`` hears how each send ended: ``delivered`` or the verdict's action."""
         self._bot = bot
+        self._on_outcome = on_outcome or (lambda _outcome: None)
         self._store = store
         self._clock = clock
         self._slots = slots
@@ -158,7 +169,9 @@ class Deliverer:
                 )
         if verdict is None:
             await self._store.mark_delivered(row.id, now=self._clock.time())
+            self._on_outcome("delivered")
         else:
+            self._on_outcome(verdict.action.value)
             await self._act(row, verdict)
 
     async def _act(self, row: OutboxRow, verdict: Verdict) -> None:

@@ -16,6 +16,7 @@ import asyncio
 import dataclasses
 import logging
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -117,8 +118,14 @@ class Poller:
         interval_seconds: int,
         tick_seconds: float = MAX_TICK_SECONDS,
         housekeeper: Housekeeper | None = None,
+        on_tick: Callable[[], None] | None = None,
+        on_refreshed: Callable[[RefreshResult, float], None] | None = None,
     ) -> None:
+        """``on_tick`` hears each finished tick, ``on_refreshed`` each refresh and its
+        duration in seconds (metrics and health)."""
         self._store = store
+        self._on_tick = on_tick or (lambda: None)
+        self._on_refreshed = on_refreshed or (lambda _result, _seconds: None)
         self._fetcher = fetcher
         self._clock = clock
         self._limit = asyncio.Semaphore(concurrency)
@@ -169,6 +176,7 @@ class Poller:
             task = asyncio.create_task(self._refresh(feed))
             self._running[feed.id] = task
             started.append(task)
+        self._on_tick()
         return started
 
     async def poll_once(self) -> list[RefreshResult]:
@@ -176,11 +184,13 @@ class Poller:
         return list(await asyncio.gather(*await self.tick()))
 
     async def _refresh(self, feed: Feed) -> RefreshResult:
+        started = time.perf_counter()
         try:
             # The configured interval applies from a feed's next fetch on, so a changed
             # polling.interval_seconds takes effect without touching the database.
             feed = dataclasses.replace(feed, interval_seconds=self._interval)
             async with self._limit:
+                started = time.perf_counter()  # the refresh's own time, not its wait for a slot
                 result = await refresh_feed(
                     feed, fetcher=self._fetcher, store=self._store, clock=self._clock
                 )
@@ -189,10 +199,11 @@ class Poller:
             # traceback, record it on the feed (shown in /list), and back the feed off.
             log.exception("refresh_crashed feed_id=%s url=%s", feed.id, feed.url)
             error = FetchError(FetchErrorKind.INTERNAL, f"internal error: {type(exc).__name__}")
-            return await record_refresh_failure(self._store, feed, error, clock=self._clock)
+            result = await record_refresh_failure(self._store, feed, error, clock=self._clock)
         else:
             if result.queued:
                 self._on_queued()
-            return result
         finally:
             self._running.pop(feed.id, None)
+        self._on_refreshed(result, time.perf_counter() - started)
+        return result

@@ -372,8 +372,9 @@ async def test_per_hop_check_refuses_private_resolution() -> None:
     """The per-hop check refuses a name that resolves to loopback, and numeric literals."""
     for host in ("localhost", "127.0.0.1", "2130706433", "0x7f.1"):
         with pytest.raises(netguard.RefusedAddressError):
-            await netguard.vetted_addresses(host, 80, allow_private=False)
-    assert await netguard.vetted_addresses("0x7f.1", 80, allow_private=True) == [
+            await netguard.vetted_addresses(host, 80, policy=netguard.AddressPolicy())
+    allowed = netguard.AddressPolicy(allow_private=True)
+    assert await netguard.vetted_addresses("0x7f.1", 80, policy=allowed) == [
         ip_address("127.0.0.1")
     ]
 

@@ -185,6 +185,7 @@ _TABLE: tuple[
     (httpx.InvalidURL, FetchErrorKind.INVALID_URL, "the server redirected to an invalid URL"),
     (zlib.error, FetchErrorKind.BAD_ENCODING, "the compressed body is corrupt"),
     (httpx.ConnectError, FetchErrorKind.CONNECT, "cannot connect to {host}"),
+    (httpx.ProxyError, FetchErrorKind.CONNECT, "the proxy did not connect to {host}"),
     (httpx.RemoteProtocolError, FetchErrorKind.PROTOCOL, "{host} broke the HTTP protocol"),
     # Never the library's text: it may echo the URL's path, query or credentials.
     (httpx.TransportError, FetchErrorKind.NETWORK, "connection to {host} failed"),

@@ -5,9 +5,13 @@ Rules, each because a hostile or broken feed URL must not hurt the bot:
 - only http and https; at most 5 redirects, followed by hand so each hop is
   checked again;
 - every hop resolves its host itself, refuses private addresses (unless
-  ``allow_private_networks``) and connects to one of the vetted addresses only,
-  so a DNS answer that changes between check and connect (rebinding) cannot
-  reach inside; the address actually connected is checked once more;
+  ``allow_private_networks`` or ``allowed_private_hosts`` allow them; cloud
+  metadata addresses only when named: ``bot.feeds.netguard``) and connects to one
+  of the vetted addresses only, so a DNS answer that changes between check and
+  connect (rebinding) cannot reach inside; the address actually connected is
+  checked once more;
+- behind ``fetch.proxy`` the proxy resolves and connects: a hop is sent to it by
+  name after ``netguard.check_proxied`` (IP literals, and the names' local answers);
 - one deadline for the whole fetch (a server dripping a byte a second cannot
   hold a worker), plus httpx's connect/read timeouts;
 - the body is decompressed here, in bounded pieces, and cut at
@@ -168,11 +172,18 @@ class Fetcher:
 
     def __init__(self, settings: FetchSettings) -> None:
         self._settings = settings
+        self._policy = netguard.AddressPolicy.from_settings(
+            settings.allow_private_networks, settings.allowed_private_hosts
+        )
+        self._proxied = bool(settings.proxy)
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(settings.timeout_seconds),
             follow_redirects=False,
+            # Only the configured proxy: HTTP(S)_PROXY variables must not reroute fetches
+            # around the guard's idea of where a request goes.
             trust_env=False,
+            proxy=settings.proxy or None,
             # Requests are addressed to IPs, so a stored cookie would go to every
             # site sharing that IP (CDNs); feeds need no cookies: keep none.
             cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
@@ -245,8 +256,20 @@ class Fetcher:
         """Send one request to a vetted address of the URL's host; headers read, body not."""
         host = url.raw_host.decode("ascii")
         port = url.port or (443 if url.scheme == "https" else 80)
-        allow_private = self._settings.allow_private_networks
-        addresses = await netguard.vetted_addresses(host, port, allow_private=allow_private)
+        if self._proxied:
+            await netguard.check_proxied(host, port, policy=self._policy)
+            request = self._client.build_request("GET", url, headers=conditional)
+            try:
+                return await self._client.send(request, stream=True)
+            except httpx.ConnectError as exc:
+                if classify(exc, host=host).kind is FetchErrorKind.TLS:
+                    raise  # the feed's TLS, inside the proxy's tunnel
+                # Otherwise the connection that failed is the one to the proxy (it reports
+                # its own failures to reach the feed as 502 or ProxyError): name it.
+                raise FetchError(
+                    FetchErrorKind.CONNECT, "cannot connect to the proxy in fetch.proxy", host=host
+                ) from exc
+        addresses = await netguard.vetted_addresses(host, port, policy=self._policy)
         headers = {"Host": url.netloc.decode("ascii"), **conditional}
         extensions = {"sni_hostname": host} if url.scheme == "https" else {}
         failure: httpx.ConnectError | None = None
@@ -265,16 +288,11 @@ class Fetcher:
 
     def _check_connected(self, host: str, response: httpx.Response) -> None:
         """Belt and braces: the peer we actually talk to must pass the guard too."""
-        if self._settings.allow_private_networks:
-            return
         stream = response.extensions.get("network_stream")
         peer = stream.get_extra_info("server_addr") if stream is not None else None
         if not peer:
             return
-        address = ip_address(str(peer[0]).split("%", 1)[0])
-        reason = netguard.refusal_reason(address)
-        if reason is not None:
-            raise netguard.RefusedAddressError(host, address, reason)
+        self._policy.check(host, [ip_address(str(peer[0]).split("%", 1)[0])])
 
     async def _finish(
         self,

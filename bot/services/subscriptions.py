@@ -11,7 +11,7 @@ the caller words it in its reader's language.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -129,14 +129,25 @@ async def subscribe(
 
 
 async def subscribe_all(
-    services: Services, chat_id: int, thread_id: int | None, urls: Iterable[str]
+    services: Services,
+    chat_id: int,
+    thread_id: int | None,
+    urls: Iterable[str],
+    *,
+    on_result: Callable[[SubscribeResult], None] | None = None,
 ) -> list[SubscribeResult]:
     """Subscribe the chat to each URL in turn; one result per URL, in order.
 
-    The new subscriptions' backlog is held: call ``release_backlog`` once the
-    chat has been told.
+    ``on_result`` hears each result as it comes (a progress display). The new
+    subscriptions' backlog is held: call ``release_backlog`` once the chat has been told.
     """
-    return [await subscribe(services, chat_id, thread_id, url) for url in urls]
+    results = []
+    for url in urls:
+        result = await subscribe(services, chat_id, thread_id, url)
+        if on_result is not None:
+            on_result(result)
+        results.append(result)
+    return results
 
 
 async def release_backlog(services: Services, results: Sequence[SubscribeResult]) -> None:

@@ -165,6 +165,13 @@ class OutboxMixin(StoreBase):
                 await self.mark_failed(row["id"], error=f"unreadable message: {exc}", now=now)
         return readable
 
+    async def sendable_backlog(self) -> tuple[int, float | None]:
+        """(rows, oldest created_at): pending rows of active chats and unpaused subscriptions."""
+        row = await self._one(f"SELECT COUNT(*), MIN(o.created_at) FROM outbox AS o {_DELIVERABLE}")  # noqa: S608 - constant fragment only
+        if row is None:
+            return 0, None
+        return int(row[0]), None if row[1] is None else float(row[1])
+
     async def next_outbox_time(self) -> float | None:
         """When the next chat's head row becomes ready (possibly in the past), or None."""
         sql = f"""SELECT MIN(o.not_before) FROM outbox AS o WHERE o.id IN (

@@ -20,6 +20,7 @@ from tests.fakes.bot_api.records import Call, Refusal, SentMessage
 from tests.fakes.bot_api.scripting import Scripting
 from tests.fakes.bot_api.sending import SendingMethods
 from tests.fakes.bot_api.updates import UpdateMethods
+from tests.fakes.bot_api.webhook import WebhookMethods
 from tests.fakes.bot_api.wire import Params, error_response, read_params
 from tests.fakes.telegram_rules import Rejected
 from tests.virtual_time import VirtualClock, eventually
@@ -28,7 +29,13 @@ Handler = Callable[[Params], Awaitable[Any]]
 
 
 class FakeBotAPI(
-    SendingMethods, EditingMethods, ChatMethods, UpdateMethods, FileMethods, Scripting
+    SendingMethods,
+    EditingMethods,
+    ChatMethods,
+    UpdateMethods,
+    WebhookMethods,
+    FileMethods,
+    Scripting,
 ):
     """The fake server: start it, point PTB at ``base_url``, then drive users and inspect sends.
 
@@ -62,6 +69,7 @@ class FakeBotAPI(
                 "close": self._ok,
                 "deleteWebhook": self._delete_webhook,
                 "setWebhook": self._set_webhook,
+                "getWebhookInfo": self._get_webhook_info,
                 "getUpdates": self._get_updates,
                 "setMyCommands": self._set_my_commands,
                 "getMyCommands": self._get_my_commands,
@@ -83,14 +91,14 @@ class FakeBotAPI(
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Listen on a free loopback port."""
+    async def start(self, port: int = 0) -> None:
+        """Listen on loopback, on ``port`` or (0) a free one."""
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = self._runner.addresses[0][1]
         self.base_url = f"http://127.0.0.1:{port}"
@@ -100,6 +108,7 @@ class FakeBotAPI(
         self._closing = True
         async with self._updates_changed:
             self._updates_changed.notify_all()
+        await self._stop_webhook()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -80,6 +80,11 @@ class ServerState:
         self.callback_answers: list[JSON] = []
         self.commands: dict[str, list[JSON]] = {}
         self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_deliveries: list[tuple[int, int]] = []
+        """(update_id, HTTP status) of every webhook POST, in order (0: no answer)."""
+        self._webhook_routes: dict[str, str] = {}
+        self._webhook_pusher: asyncio.Task[None] | None = None
         self._limits = limits
         self._chats: dict[int, ServerChat] = {}
         self._messages: dict[tuple[int, int], JSON] = {}
