@@ -139,7 +139,8 @@ async def queue_entries(
     if selection is None:
         return Queued(new=0, queued=0)
     title = parsed.title
-    if not title and len(selection.subscriptions) == 1:
+    if not title and selection.subscriptions:
+        # Every subscription here follows this one feed: its stored title or URL names it.
         title = selection.subscriptions[0].title or selection.subscriptions[0].url
     items = plan_deliveries(
         selection.entries,

@@ -12,7 +12,11 @@ One entry cannot vote, so two structural rules apply to every entry on their own
   and mostly link text -- the shape of "更多RSS: https://feedx.net ..." or "Read
   more on ..." footers -- is dropped, unless it is all the body there is;
 - a leading block that is nothing but an ISO-8601 timestamp (feedx's date line) is
-  dropped: the header already shows the entry's time.
+  dropped: the header already shows the entry's time;
+- a line of text repeated ``REPEATS`` times or more inside one entry (a forum's
+  "此主题相关图片如下：" before each of eight pictures) is kept once: its first
+  occurrence stays. Only free-standing text counts -- not table cells, list items
+  or code, where repeats are content -- and only lines with a letter in them.
 """
 
 from __future__ import annotations
@@ -38,6 +42,11 @@ _BOUNDARY = re.compile(
 # Bounded repeats: an unclosed tag repeated a million times must not make these quadratic.
 _HR = re.compile(r"<hr\b[^<>]{0,500}>", re.I)
 _ANCHOR = re.compile(r"<a\b[^<>]{0,2000}>(.{0,2000}?)</a\s*>", re.I | re.S)
+REPEATS = 3
+_REPEAT_WINDOW = 65_536
+_MIN_LINE = 4
+_TAG_SPLIT = re.compile(r"(<[^<>]{0,2000}>)")
+_CONTENT_CELL = re.compile(r"<(?:td|th|li|pre|code|option|dt|dd|kbd|samp|tt)\b", re.I)
 _TIMESTAMP = re.compile(
     r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?"
 )
@@ -118,6 +127,29 @@ def _footer_after_rule(html: str) -> str:
     return html[: found.start()]
 
 
+def _repeated_once(html: str) -> str:
+    """``html`` with later copies of a free-standing line repeated ``REPEATS`` times cut."""
+    head = html[:_REPEAT_WINDOW]
+    parts = _TAG_SPLIT.split(head)  # text, tag, text, tag, ..., text
+    counts = Counter(part.strip() for part in parts[::2] if len(part) >= _MIN_LINE)
+    repeated = {
+        text
+        for text, n in counts.items()
+        if n >= REPEATS and len(text) >= _MIN_LINE and any(c.isalpha() for c in text)
+    }
+    if not repeated:
+        return html
+    seen: set[str] = set()
+    for index in range(0, len(parts), 2):
+        text = parts[index].strip()
+        if text not in repeated or (index and _CONTENT_CELL.match(parts[index - 1])):
+            continue
+        if text in seen:
+            parts[index] = ""
+        seen.add(text)
+    return "".join(parts) + html[_REPEAT_WINDOW:]
+
+
 def strip_boilerplate(html: str, boilerplate: Boilerplate | None = None) -> str:
     """``html`` without the feed's repeated blocks, its footer after <hr> and a bare date line."""
     known = boilerplate or Boilerplate()
@@ -139,4 +171,4 @@ def strip_boilerplate(html: str, boilerplate: Boilerplate | None = None) -> str:
             start = b
         elif text:
             break
-    return _footer_after_rule(html[start:end])
+    return _repeated_once(_footer_after_rule(html[start:end]))

@@ -1,9 +1,13 @@
-"""Which pictures an entry brings: feed-declared images first, then the body's <img>.
+"""Which pictures an entry brings: feed-declared images first, then the body's large <img>.
 
-A picture is good when Telegram can fetch it (absolute http/https) and it is worth a
-photo: not a tracking pixel (width or height of 0 or 1), not a data: URI, not an
-SVG or icon-like file, not an emoji image (WordPress s.w.org, Twitter twemoji), not
-a feed-counter badge. Lazy-loading markup (``data-src``/``data-original`` next to a
+Declared pictures are image enclosures and ``media:content``, then ``media:thumbnail``
+(see ``bot.feeds.parse``); after them, the body's pictures in order. A picture is good
+when Telegram can fetch it (absolute http/https) and it is worth a photo: not a data:
+URI or SVG, not declared icon-sized or a sliver (``is_icon_sized``: 1×1 tracking
+pixels, spacers, 16-64 px icons), and not at a path that names an icon, emoji,
+smiley, avatar, badge, button, spacer, file-type glyph or tracking pixel (WordPress
+s.w.org emoji, twemoji, Gravatar, a forum's ``skins/default/filetype/jpg.gif``,
+feed-counter badges). Lazy-loading markup (``data-src``/``data-original`` next to a
 placeholder ``src``) is followed. Image proxies (weserv, feedx) are real pictures.
 """
 
@@ -13,6 +17,7 @@ import re
 from collections.abc import Iterable
 from html import unescape
 
+from bot.feeds.textutil import is_icon_sized
 from bot.models import Entry
 from bot.render.links import resolve_web
 
@@ -21,7 +26,11 @@ _IMG = re.compile(r"<img\b([^<>]{0,4000})>", re.I)
 _ATTR = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
 _ICONISH = re.compile(
     r"(?:\.svg|\.ico|/favicon|/emoji/|twemoji|s\.w\.org/images/core/emoji"
-    r"|feeds\.feedburner\.com/~|/pixel\b|/stat\?|gravatar\.com/avatar|/avatar)",
+    r"|feeds\.feedburner\.com/~|/pixel\b|/stat\?|gravatar\.com/avatar|/avatars?[/_.-]"
+    r"|/filetypes?/|/file_?icons?/|/icons?/|[/_-]icons?[_.-]|/smil(?:ey|ies|e)s?/"
+    r"|/emoticons?/|/emotions?/|/face/\d|spacer\.|blank\.gif|clear\.gif|transparent\.(?:gif|png)"
+    r"|pixel\.(?:gif|png)|1x1\.|/beacon|pixel\.wp\.com|stats\.wordpress\.com|/badges?/"
+    r"|/buttons?/|/share[_-]?(?:icons?|buttons?)/)",
     re.I,
 )
 _SOURCE_ATTRS = ("data-src", "data-original", "data-lazy-src", "src")
@@ -36,11 +45,8 @@ def good_image(url: str, base: str = "") -> str | None:
 
 
 def _tiny(attrs: dict[str, str]) -> bool:
-    for key in ("width", "height"):
-        value = attrs.get(key, "").strip().removesuffix("px")
-        if value in {"0", "1"}:
-            return True
-    return False
+    """Whether the tag's declared size says icon, spacer or pixel (``is_icon_sized``)."""
+    return is_icon_sized(attrs.get("width", ""), attrs.get("height", ""))
 
 
 def content_images(html: str, base: str = "", *, limit: int = MAX_ALBUM) -> list[str]:
