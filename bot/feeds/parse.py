@@ -6,11 +6,11 @@ would fetch it), and only after the DOCTYPE internal subset and any stray
 entity declaration are removed, because its loose parser expands entities
 that expat refused and a small "billion laughs" feed then takes gigabytes.
 
-Entry keys are ``id:<guid>``, else ``link:<url>``, else ``hash:<sha256 of title
-and body>``. Feeds repeat guids and links for distinct items, so a key that
-several different items share gets ``#<content hash>`` appended on every one
-of them (keeping the keys independent of item order), while an item repeated
-verbatim is kept once.
+Bytes become text in ``bot.feeds.encoding`` (feedparser then reads UTF-8 and is
+told so), dates are read in ``bot.feeds.dates``, and entry keys are made stable
+across fetches in ``bot.feeds.identity``. Of an item's bodies (content:encoded,
+description, itunes:summary...) the richest is kept; items with nothing to show
+are left out.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ import feedparser
 
 from bot.feeds.dates import local_zone, parse_date
 from bot.feeds.encoding import decode_document
+from bot.feeds.identity import assign_keys
 from bot.feeds.jsonfeed import NotAJsonFeed, looks_like_json, parse_json_feed
 from bot.feeds.textutil import (
     absolute_http,
-    content_hash,
     entry_key,
     is_html_type,
     is_icon_sized,
@@ -241,27 +241,6 @@ def has_something(entry: Entry) -> bool:
     return any(char.isalnum() for char in entry.title + plain_text(entry.content_html))
 
 
-def _fingerprint(entry: Entry) -> str:
-    published = entry.published.isoformat() if entry.published else ""
-    return content_hash(entry.title, entry.link, entry.content_html, published)[:16]
-
-
-def unique_keys(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
-    """Make keys unique within one document, as the module docstring describes."""
-    versions: dict[str, set[str]] = {}
-    fingerprints = [_fingerprint(entry) for entry in entries]
-    for entry, fingerprint in zip(entries, fingerprints, strict=True):
-        versions.setdefault(entry.key, set()).add(fingerprint)
-    result: list[Entry] = []
-    seen: set[str] = set()
-    for entry, fingerprint in zip(entries, fingerprints, strict=True):
-        key = entry.key if len(versions[entry.key]) == 1 else f"{entry.key}#{fingerprint}"
-        if key not in seen:
-            seen.add(key)
-            result.append(entry if key == entry.key else replace(entry, key=key))
-    return tuple(result)
-
-
 def as_utf8(text: str) -> bytes:
     """Decoded document text as UTF-8 bytes whose XML declaration (if any) says UTF-8."""
     text = _XML_DECLARATION.sub(_UTF8_DECLARATION, text.removeprefix("\ufeff"), count=1)
@@ -305,4 +284,4 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
         if is_html_page(data, content_type):
             raise NotAFeed("not a feed (looks like an HTML page)")
         parsed = _parse_xml(data, url)
-    return replace(parsed, entries=unique_keys(parsed.entries))
+    return replace(parsed, entries=assign_keys(parsed.entries))

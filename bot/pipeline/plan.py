@@ -12,6 +12,7 @@ import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
+from bot.feeds.identity import article_keys
 from bot.filters import CompiledFilter, FilterFields, FilterSyntaxError, compile_filter, match_all
 from bot.models import (
     DisplayOptions,
@@ -24,6 +25,9 @@ from bot.models import (
 from bot.render import Boilerplate, detect_boilerplate, html_to_plain, render_entry
 
 log = logging.getLogger(__name__)
+
+CROSS_FEED_WINDOW_SECONDS = 3 * 86400
+"""How long an article queued for a chat by one feed keeps another feed from sending it."""
 
 
 def chronological(entries: Iterable[Entry]) -> list[Entry]:
@@ -82,6 +86,7 @@ def plan_deliveries(
     seen: Collection[str] = frozenset(),
     boilerplate: Boilerplate | None = None,
     backlog: bool = False,
+    site_link: str = "",
 ) -> list[PlannedDelivery]:
     """Dedupe, filter and render: the pure middle of the chain.
 
@@ -92,7 +97,10 @@ def plan_deliveries(
     is not paused; the chat-wide filter and the subscription's filter both pass
     (see ``stored_filters`` for a stored filter that no longer compiles). Each
     entry is rendered once per display options and matched terms; an entry the
-    renderer fails on is sent as its title and link.
+    renderer fails on is sent as its title and link. Each delivery carries the
+    entry's article keys (``site_link``, the feed's home page, names the site of
+    an entry without a link), by which the store drops the same article already
+    queued for that chat by another feed (cross-feed dedupe).
     """
     audience = [
         (sub, stored_filters(chat_filters.get(sub.chat_id, ""), sub.filter_expr))
@@ -105,6 +113,7 @@ def plan_deliveries(
         if entry.key in seen and not backlog:
             continue
         fields = filter_fields(entry) if any(filters for _, filters in audience) else None
+        articles = article_keys(entry, site_link)
         for sub, filters in audience:
             alert_terms: tuple[str, ...] = ()
             if filters and fields is not None:
@@ -126,6 +135,7 @@ def plan_deliveries(
                     entry_key=entry.key,
                     message=message,
                     backlog=backlog,
+                    article_keys=articles,
                 )
             )
     return items
