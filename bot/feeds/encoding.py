@@ -9,9 +9,12 @@ The order, first that applies:
    while servers and templates often declare ISO-8859-1 (or UTF-16) over UTF-8.
 3. The HTTP ``charset``, then the XML declaration's ``encoding``, each used when it
    decodes the document cleanly or with a handful of broken sequences (a cut-off
-   last character), and, for a single-byte encoding (which decodes anything), when
-   the detector sees no clearly better reading. A declared wide encoding without
-   NUL bytes, an unknown name or a codec that is no text encoding is passed over.
+   last character), and, for a single-byte encoding (which decodes anything),
+   unless its text is a mess by charset-normalizer's measure and the detector's
+   reading is cleaner (Windows-1251 bytes under a server's default ISO-8859-1).
+   A declared wide encoding without NUL bytes, an unknown name or a codec that
+   is no text encoding is passed over. Then UTF-8 with a handful of broken
+   sequences, XML's default.
 4. ``charset-normalizer``'s detector (chosen for CJK and Cyrillic), ties broken by
    how common an encoding is on the web.
 5. UTF-8 with replacement characters.
@@ -29,6 +32,7 @@ import re
 from dataclasses import dataclass
 
 import charset_normalizer
+from charset_normalizer.md import mess_ratio
 
 _XML_DECLARED = re.compile(
     rb"""^\s*<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']"""
@@ -63,6 +67,8 @@ _WHATWG = {
 _WIDE = ("utf_16", "utf_32")
 _DETECTOR_SAMPLE = 256 * 1024
 _TIE = 0.01
+_MESS = 0.2
+_MESS_SAMPLE = 65_536
 _COHERENCE_TIE = 0.2
 # Web usage, most common first (W3Techs character-encoding survey): breaks a detector tie.
 _COMMON = (
@@ -155,6 +161,20 @@ def _detect(body: bytes) -> str | None:
     return codec_name(ranked[0]) if ranked else None
 
 
+def _clearer(body: bytes, declared_text: str, detected: str) -> bool:
+    """Whether the detector's reading is clearly better than the declared single-byte one.
+
+    A single-byte encoding decodes any bytes, so "it decodes" proves nothing: the
+    declared reading must not be a mess (charset-normalizer's mess ratio, 0.2 being
+    its own threshold for one) while the detector's reading is cleaner.
+    """
+    declared_mess = mess_ratio(declared_text[:_MESS_SAMPLE], 1.0)
+    if declared_mess < _MESS:
+        return False
+    other = _decode(body[: _MESS_SAMPLE * 2], detected)
+    return other is not None and mess_ratio(other[0][:_MESS_SAMPLE], 1.0) < declared_mess
+
+
 def _bom(body: bytes) -> Decoded | None:
     for bom, codec in _BOMS:
         if body.startswith(bom):
@@ -190,8 +210,8 @@ def decode_document(body: bytes, content_type: str | None = None) -> Decoded:
             continue
         if is_single_byte(codec):
             detected = detected or _detect(body)
-            if detected is not None and not is_single_byte(detected):
-                break  # a single-byte label over CJK bytes: the detector's reading wins
+            if detected is not None and _clearer(body, decoded[0], detected):
+                break  # a single-byte label over other bytes: the detector's reading wins
         return Decoded(decoded[0], codec, source)
     if not any(codec == "utf_8" for codec, _ in candidates):
         # XML's default: UTF-8 with a cut-off character or two is still UTF-8.

@@ -9,6 +9,7 @@ Nothing here does I/O, so every rule is tested with literal values:
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -31,12 +32,19 @@ CROSS_FEED_WINDOW_SECONDS = 3 * 86400
 
 
 def chronological(entries: Iterable[Entry]) -> list[Entry]:
-    """Oldest first: by date when every entry has one, else reversed document order."""
+    """Oldest first: by date when the dates can be trusted, else reversed document order.
+
+    Dates are trusted when every entry has one and no single instant holds more
+    than half of three or more entries: a feed that stamps its items with the time
+    it was generated says nothing about their order, while its document order does.
+    """
     ordered = list(entries)[::-1]
     dates = [entry.published for entry in ordered]
-    if all(date is not None for date in dates):
-        return [entry for _, entry in sorted(zip(dates, ordered, strict=True), key=_by_date)]
-    return ordered
+    if not all(date is not None for date in dates):
+        return ordered
+    if len(dates) >= 3 and max(Counter(dates).values()) * 2 > len(dates):
+        return ordered
+    return [entry for _, entry in sorted(zip(dates, ordered, strict=True), key=_by_date)]
 
 
 def _by_date(pair: tuple[datetime | None, Entry]) -> datetime:
