@@ -1,4 +1,4 @@
-"""Entry dates: every spelling feeds use parses to the right moment, or to none, never a wrong one."""
+"""Entry dates: each spelling feeds use gives the right moment or none, never a wrong one."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from feedparser.datetimes import _parse_date as feedparser_date
 
+from bench.render import parse_corpus_file
 from bot.feeds.dates import CHINA, local_zone, parse_date
 from bot.feeds.parse import parse_feed
 from bot.models import Entry
 from bot.pipeline import chronological
-from bench.render import parse_corpus_file
 from tests.corpus import corpus_case, corpus_feed
 
 JST = timezone(timedelta(hours=9))
@@ -80,9 +80,7 @@ def test_a_wrong_fallback_is_refused() -> None:
         ("en", "https://a.example/", None),
     ],
 )
-def test_local_zone_from_language_or_host(
-    language: str, url: str, zone: timezone | None
-) -> None:
+def test_local_zone_from_language_or_host(language: str, url: str, zone: timezone | None) -> None:
     """Zone-less times are read in the zone of the feed's language or country, where one fits."""
     assert local_zone(language, url) == zone
 
@@ -111,7 +109,7 @@ def _entry(key: str, published: datetime | None) -> Entry:
 
 
 def test_order_by_date_only_when_every_entry_has_a_distinct_trustworthy_date() -> None:
-    """Dated entries go oldest first; one undated, or all on one instant: reversed document order."""
+    """Oldest first by date; with one entry undated or most on one instant: reverse document order."""
     a, b, c = utc(2020, 1, 1), utc(2020, 1, 2), utc(2020, 1, 3)
     dated = [_entry("b", b), _entry("c", c), _entry("a", a)]
     assert [e.key for e in chronological(dated)] == ["a", "b", "c"]

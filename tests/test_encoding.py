@@ -1,4 +1,4 @@
-"""Feed bytes to text: BOM, valid UTF-8, charset and declaration when they decode, then the detector.
+"""Feed bytes to text: BOM, valid UTF-8, charset and declaration that decode, then the detector.
 
 Every document here is made in the test from our own text, encoded the way real
 servers get it wrong; the assertion is on the text that comes out.
@@ -48,7 +48,7 @@ def feed(text: str, *, declaration: str | None = None, category: str = "") -> st
     head = f'<?xml version="1.0" encoding="{declaration}"?>\n' if declaration else ""
     tag = f"<category>{category}</category>" if category else ""
     return (
-        f"{head}<rss version=\"2.0\"><channel><title>{text[:12]}</title>"
+        f'{head}<rss version="2.0"><channel><title>{text[:12]}</title>'
         "<link>https://site.example/</link>"
         f"<item><title>{text[:20]}</title><link>https://site.example/1</link>"
         f"<description>{text}</description>{tag}</item></channel></rss>"
@@ -164,7 +164,7 @@ def test_non_ascii_attributes_without_content_type(content_type: str | None) -> 
     """Category terms and links keep their letters with or without a Content-Type."""
     body = (
         '<feed xmlns="http://www.w3.org/2005/Atom"><title>Kiez</title>'
-        '<entry><title>Räume</title><id>urn:x:1</id>'
+        "<entry><title>Räume</title><id>urn:x:1</id>"
         '<link rel="alternate" href="https://kiez.example/freiräume"/>'
         '<category term="Freiräume"/><category term="Öffentlichkeit"/></entry></feed>'
     ).encode()
