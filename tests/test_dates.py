@@ -109,7 +109,7 @@ def _entry(key: str, published: datetime | None) -> Entry:
 
 
 def test_order_by_date_only_when_every_entry_has_a_distinct_trustworthy_date() -> None:
-    """Oldest first by date; with one entry undated or most on one instant: reverse document order."""
+    """Oldest first by date; one entry undated or most on one instant: reverse document order."""
     a, b, c = utc(2020, 1, 1), utc(2020, 1, 2), utc(2020, 1, 3)
     dated = [_entry("b", b), _entry("c", c), _entry("a", a)]
     assert [e.key for e in chronological(dated)] == ["a", "b", "c"]
