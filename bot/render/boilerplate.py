@@ -46,7 +46,9 @@ REPEATS = 3
 _REPEAT_WINDOW = 65_536
 _MIN_LINE = 4
 _TAG_SPLIT = re.compile(r"(<[^<>]{0,2000}>)")
-_CONTENT_CELL = re.compile(r"<(?:td|th|li|pre|code|option|dt|dd|kbd|samp|tt)\b", re.I)
+_CONTAINER = re.compile(
+    r"<(/?)(?:table|ul|ol|dl|pre|code|select|textarea|kbd|samp|tt|blockquote)\b", re.I
+)
 _TIMESTAMP = re.compile(
     r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?"
 )
@@ -127,11 +129,29 @@ def _footer_after_rule(html: str) -> str:
     return html[: found.start()]
 
 
+def _free_lines(parts: list[str]) -> list[int]:
+    """Indexes of the text parts (even indexes) that stand outside tables, lists and code."""
+    free: list[int] = []
+    depth = 0
+    for index, part in enumerate(parts):
+        if index % 2:
+            tag = _CONTAINER.match(part)
+            if tag is not None:
+                depth = max(depth + (-1 if tag.group(1) else 1), 0)
+        elif depth == 0 and len(part) >= _MIN_LINE:
+            free.append(index)
+    return free
+
+
 def _repeated_once(html: str) -> str:
     """``html`` with later copies of a free-standing line repeated ``REPEATS`` times cut."""
     head = html[:_REPEAT_WINDOW]
     parts = _TAG_SPLIT.split(head)  # text, tag, text, tag, ..., text
     counts = Counter(part.strip() for part in parts[::2] if len(part) >= _MIN_LINE)
+    if not counts or max(counts.values()) < REPEATS:
+        return html
+    free = _free_lines(parts)
+    counts = Counter(parts[index].strip() for index in free)
     repeated = {
         text
         for text, n in counts.items()
@@ -140,13 +160,12 @@ def _repeated_once(html: str) -> str:
     if not repeated:
         return html
     seen: set[str] = set()
-    for index in range(0, len(parts), 2):
+    for index in free:
         text = parts[index].strip()
-        if text not in repeated or (index and _CONTENT_CELL.match(parts[index - 1])):
-            continue
-        if text in seen:
-            parts[index] = ""
-        seen.add(text)
+        if text in repeated:
+            if text in seen:
+                parts[index] = ""
+            seen.add(text)
     return "".join(parts) + html[_REPEAT_WINDOW:]
 
 
