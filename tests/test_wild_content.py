@@ -32,12 +32,14 @@ NOTES = "<p>Show notes: we talk about feeds.</p><p>Chapters: 00:00 intro, 05:00 
     ("item", "namespaces", "expected"),
     [
         (
-            f"<description><![CDATA[{NOTES}]]></description><itunes:summary>One line</itunes:summary>",
+            f"<description><![CDATA[{NOTES}]]></description>"
+            "<itunes:summary>One line</itunes:summary>",
             ITUNES,
             NOTES,
         ),
         (
-            f"<itunes:summary>One line</itunes:summary><description><![CDATA[{NOTES}]]></description>",
+            "<itunes:summary>One line</itunes:summary>"
+            f"<description><![CDATA[{NOTES}]]></description>",
             ITUNES,
             NOTES,
         ),
@@ -159,14 +161,15 @@ def test_declared_icon_sized_media_is_skipped() -> None:
         "<title>t</title><link>https://site.example/1</link>"
         '<media:thumbnail url="https://site.example/icon.png" width="48" height="48"/>'
         '<media:content url="https://site.example/logo.png" medium="image" width="48" height="48"/>'
-        '<media:content url="https://site.example/photo.jpg" medium="image" width="640" height="360"/>'
+        '<media:content url="https://site.example/photo.jpg" medium="image" width="640"'
+        ' height="360"/>'
     )
     (entry,) = parse_feed(_rss(item, namespaces=media), url=ORIGIN).entries
     assert entry.images == ("https://site.example/photo.jpg",)
 
 
 def test_a_line_repeated_in_one_entry_is_kept_once() -> None:
-    """Eight copies of a forum's caption line become one; table cells and code keep their repeats."""
+    """Eight copies of a forum's caption line become one; table cells and code keep repeats."""
     photos = "".join(f'此主题相关图片如下：<br/><img src="/p{n}.jpg"><br/>' for n in range(8))
     table = "<table>" + "<tr><td>Included</td></tr>" * 4 + "</table>"
     code = "<pre><code>" + "<span>return x</span>\n" * 4 + "</code></pre>"
