@@ -205,3 +205,5 @@ def test_field_case_utf8_with_invalid_bytes_and_charset() -> None:
     ]
     assert parsed.entries[3].content_html.count("\ufffd") == 2
     assert "показываются" in parsed.entries[3].content_html
+    undeclared = parse_feed(body, url=ORIGIN)  # no charset either: XML's default, UTF-8
+    assert [e.title for e in undeclared.entries] == [e.title for e in parsed.entries]
