@@ -173,11 +173,17 @@ def test_a_line_repeated_in_one_entry_is_kept_once() -> None:
     photos = "".join(f'此主题相关图片如下：<br/><img src="/p{n}.jpg"><br/>' for n in range(8))
     table = "<table>" + "<tr><td>Included</td></tr>" * 4 + "</table>"
     code = "<pre><code>" + "<span>return x</span>\n" * 4 + "</code></pre>"
-    entry = _entry(f"<p>Selling stamps.</p>{photos}{table}{code}")
+    dialogue = "".join(f"<br/>duzorg: <br/>line {n} of the chat" for n in range(4))
+    products = "".join(
+        f"<p><b>Advantages:</b></p><img src='/x{n}.jpg'><p>fast</p>" for n in range(4)
+    )
+    entry = _entry(f"<p>Selling stamps.</p>{photos}{table}{code}{dialogue}{products}")
     message = render_entry(entry, feed_title="Forum", options=FULL)
     assert message.text.count("此主题相关图片如下") == 1
     assert message.text.count("Included") == 4
     assert message.text.count("return x") == 4
+    assert message.text.count("duzorg:") == 4
+    assert message.text.count("Advantages:") == 4
 
 
 def test_kc0011_real_photo_dates_and_one_caption_line() -> None:

@@ -67,6 +67,15 @@ def _line(text: str, budget: int) -> str:
     return cut_plain(fold(text), budget)
 
 
+def _same_text(text: str, line: str) -> bool:
+    """Whether ``text`` (converter output) folds to ``line``, without folding a long body.
+
+    The converter leaves at most two newlines between words, which fold to one
+    space, so a text more than twice the line's length cannot fold to it.
+    """
+    return len(text) <= 2 * len(line) + 4 and fold(text) == line
+
+
 def _when(published: datetime | None, tz: tzinfo) -> str:
     if published is None:
         return ""
@@ -147,10 +156,11 @@ def render_entry(
 
     title = _line(entry.title, _TITLE)
     if not title:
-        title = cut_plain(fold(body.text), _WORDS)
-        if title == fold(body.text):
+        whole = fold(body.text)
+        title = cut_plain(whole, _WORDS)
+        if title == whole:
             body = Rich()  # a short untitled post: its whole text is already the title
-    if mode is SummaryMode.NONE or fold(body.text) == title:
+    if mode is SummaryMode.NONE or _same_text(body.text, title):
         body = Rich()
     link = fold(entry.link)
     url = resolve(link)
