@@ -146,6 +146,11 @@ def lone_bullet(message: OutgoingMessage) -> bool:
     return message.text.split("\n", 1)[0].strip() in {"•", "…", ""}
 
 
+def _crashed(counts: Counter[str], stage: str, name: str, exc: Exception) -> None:
+    counts["crashes"] += 1
+    print(f"  crash ({stage}) {name}: {type(exc).__name__}: {exc}")
+
+
 def check_document(name: str, body: bytes, content_type: str | None, counts: Counter[str]) -> None:
     """Parse and render one document, adding what went wrong to ``counts``."""
     counts["documents"] += 1
@@ -156,8 +161,7 @@ def check_document(name: str, body: bytes, content_type: str | None, counts: Cou
         counts["not a feed"] += 1
         return
     except Exception as exc:
-        counts["crashes"] += 1
-        print(f"  crash (parse) {name}: {type(exc).__name__}: {exc}")
+        _crashed(counts, "parse", name, exc)
         return
     counts["feeds"] += 1
     hidden = hidden_snippets(body)
@@ -178,8 +182,7 @@ def check_document(name: str, body: bytes, content_type: str | None, counts: Cou
                     entry, feed_title=feed_title, options=options, boilerplate=boilerplate
                 )
             except Exception as exc:
-                counts["crashes"] += 1
-                print(f"  crash (render) {name}: {type(exc).__name__}: {exc}")
+                _crashed(counts, "render", name, exc)
                 continue
             counts["messages"] += 1
             why = refusal(message)

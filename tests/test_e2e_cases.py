@@ -54,19 +54,30 @@ async def test_01b_utf8_with_broken_bytes_reads_as_russian(
     assert bot_api.rejected == []
 
 
+async def _second_fetch(
+    factory: HarnessFactory, feeds: FeedServer, api: FakeBotAPI, first: str, second: str
+) -> list[str]:
+    """Subscribe to case ``first`` (its one item sent as backlog), serve ``second`` at the
+    same URL, refresh; returns the messages the second fetch sent."""
+    feeds.put("/case.xml", corpus_case(first).read_bytes())
+    harness = await factory(delivery={"backlog_on_subscribe": 1})
+    await harness.command(CHAT, f"/sub {feeds.url('/case.xml')}")
+    await harness.settle()
+    assert len(_texts(api, CHAT)) == 2  # the confirmation and the one item
+    feeds.put("/case.xml", corpus_case(second).read_bytes())
+    await harness.poll()
+    await harness.settle()
+    assert feeds.count("/case.xml", 200) >= 2
+    return _texts(api, CHAT)[2:]
+
+
 async def test_04_shared_guid_delivers_only_the_new_item(
     bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
 ) -> None:
     """The second fetch (same URL) brings only the "civil disorder" item."""
-    feed_server.put("/game.xml", corpus_case("04a_dup_guid_fetch1.xml").read_bytes())
-    harness = await bot_factory(delivery={"backlog_on_subscribe": 1})
-    await harness.command(CHAT, f"/sub {feed_server.url('/game.xml')}")
-    await harness.settle()
-    assert len(_texts(bot_api, CHAT)) == 2  # the confirmation and the one item
-    feed_server.put("/game.xml", corpus_case("04b_dup_guid_fetch2.xml").read_bytes())
-    await harness.poll()
-    await harness.settle()
-    later = _texts(bot_api, CHAT)[2:]
+    later = await _second_fetch(
+        bot_factory, feed_server, bot_api, "04a_dup_guid_fetch1.xml", "04b_dup_guid_fetch2.xml"
+    )
     assert len(later) == 1
     assert "Italy has gone into civil disorder." in later[0]
 
@@ -75,16 +86,14 @@ async def test_19_tracking_parameter_change_sends_nothing(
     bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
 ) -> None:
     """Same post, only a tracking parameter in its link changed: the second fetch sends nothing."""
-    feed_server.put("/page.xml", corpus_case("19a_tracking_param_fetch1.xml").read_bytes())
-    harness = await bot_factory(delivery={"backlog_on_subscribe": 1})
-    await harness.command(CHAT, f"/sub {feed_server.url('/page.xml')}")
-    await harness.settle()
-    assert len(_texts(bot_api, CHAT)) == 2
-    feed_server.put("/page.xml", corpus_case("19b_tracking_param_fetch2.xml").read_bytes())
-    await harness.poll()
-    await harness.settle()
-    assert feed_server.count("/page.xml", 200) >= 2
-    assert len(_texts(bot_api, CHAT)) == 2
+    later = await _second_fetch(
+        bot_factory,
+        feed_server,
+        bot_api,
+        "19a_tracking_param_fetch1.xml",
+        "19b_tracking_param_fetch2.xml",
+    )
+    assert later == []
 
 
 async def test_09_opml_with_bare_ampersands_imports_three_feeds(
