@@ -271,6 +271,9 @@ def _import_opml(args: argparse.Namespace) -> int:
         opml = read_opml(data, max_outlines=settings.access.max_subscriptions_per_chat)
     except OpmlError as exc:
         raise CliError(f"{args.file}: {exc}") from exc
+    for note in opml.notes:  # what a lenient reading of the file repaired or left out
+        where = f"line {note.line}: " if note.line else ""
+        print(scrub(f"note  {where}{note.name + ': ' if note.name else ''}{note.note}"))
     if not opml.outlines:
         raise CliError(f"{args.file}: no feeds (outlines with an xmlUrl)")
     allowed = settings.access.allowed_chats

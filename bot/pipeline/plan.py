@@ -9,9 +9,11 @@ Nothing here does I/O, so every rule is tested with literal values:
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
+from bot.feeds.identity import article_keys
 from bot.filters import CompiledFilter, FilterFields, FilterSyntaxError, compile_filter, match_all
 from bot.models import (
     DisplayOptions,
@@ -25,14 +27,24 @@ from bot.render import Boilerplate, detect_boilerplate, html_to_plain, render_en
 
 log = logging.getLogger(__name__)
 
+CROSS_FEED_WINDOW_SECONDS = 3 * 86400
+"""How long an article queued for a chat by one feed keeps another feed from sending it."""
+
 
 def chronological(entries: Iterable[Entry]) -> list[Entry]:
-    """Oldest first: by date when every entry has one, else reversed document order."""
+    """Oldest first: by date when the dates can be trusted, else reversed document order.
+
+    Dates are trusted when every entry has one and no single instant holds more
+    than half of three or more entries: a feed that stamps its items with the time
+    it was generated says nothing about their order, while its document order does.
+    """
     ordered = list(entries)[::-1]
     dates = [entry.published for entry in ordered]
-    if all(date is not None for date in dates):
-        return [entry for _, entry in sorted(zip(dates, ordered, strict=True), key=_by_date)]
-    return ordered
+    if not all(date is not None for date in dates):
+        return ordered
+    if len(dates) >= 3 and max(Counter(dates).values()) * 2 > len(dates):
+        return ordered
+    return [entry for _, entry in sorted(zip(dates, ordered, strict=True), key=_by_date)]
 
 
 def _by_date(pair: tuple[datetime | None, Entry]) -> datetime:
@@ -82,6 +94,7 @@ def plan_deliveries(
     seen: Collection[str] = frozenset(),
     boilerplate: Boilerplate | None = None,
     backlog: bool = False,
+    site_link: str = "",
 ) -> list[PlannedDelivery]:
     """Dedupe, filter and render: the pure middle of the chain.
 
@@ -92,7 +105,10 @@ def plan_deliveries(
     is not paused; the chat-wide filter and the subscription's filter both pass
     (see ``stored_filters`` for a stored filter that no longer compiles). Each
     entry is rendered once per display options and matched terms; an entry the
-    renderer fails on is sent as its title and link.
+    renderer fails on is sent as its title and link. Each delivery carries the
+    entry's article keys (``site_link``, the feed's home page, names the site of
+    an entry without a link), by which the store drops the same article already
+    queued for that chat by another feed (cross-feed dedupe).
     """
     audience = [
         (sub, stored_filters(chat_filters.get(sub.chat_id, ""), sub.filter_expr))
@@ -105,6 +121,7 @@ def plan_deliveries(
         if entry.key in seen and not backlog:
             continue
         fields = filter_fields(entry) if any(filters for _, filters in audience) else None
+        articles = article_keys(entry, site_link)
         for sub, filters in audience:
             alert_terms: tuple[str, ...] = ()
             if filters and fields is not None:
@@ -126,6 +143,7 @@ def plan_deliveries(
                     entry_key=entry.key,
                     message=message,
                     backlog=backlog,
+                    article_keys=articles,
                 )
             )
     return items

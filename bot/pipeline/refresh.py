@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from bot.feeds.failure import FetchError, classify
 from bot.feeds.fetch import Fetcher
+from bot.feeds.identity import all_keys
 from bot.feeds.parse import NotAFeed, parse_feed
 from bot.logs import event
 from bot.models import Feed
@@ -83,7 +84,7 @@ async def refresh_feed(
     # Remember a key for as long as the feed carries it, and for a while after.
     await store.prune_seen(
         feed.id,
-        keep=[entry.key for entry in parsed.entries],
+        keep=[key for entry in parsed.entries for key in all_keys(entry)],
         before=clock() - SEEN_RETENTION_SECONDS,
     )
     await _succeeded(

@@ -21,6 +21,7 @@ from bot.store.base import (
     clean,
     fetch_all,
     outbox_from_row,
+    thread_to_db,
 )
 from bot.store.codec import CodecError, encode_message
 from bot.store.records import OutboxRow
@@ -29,6 +30,13 @@ _DELIVERABLE = """
     JOIN chats AS c ON c.id = o.chat_id
     LEFT JOIN subscriptions AS s ON s.id = o.subscription_id
     WHERE o.state = 'pending' AND c.active = 1 AND COALESCE(s.paused, 0) = 0
+"""
+
+_ARTICLE_ELSEWHERE = """
+    SELECT 1 FROM chat_articles
+    WHERE chat_id = ? AND thread_id = ? AND feed_id != ? AND queued_at >= ?
+      AND article_key IN (SELECT value FROM json_each(?))
+    LIMIT 1
 """
 
 _SEEN_AMONG = """
@@ -56,6 +64,7 @@ class OutboxMixin(StoreBase):
         outbox: Sequence[PlannedDelivery],
         now: float,
         hold_until: float | None = None,
+        article_window: float = 0.0,
     ) -> int:
         """Queue the items whose keys were unseen and mark ``seen`` keys, atomically.
 
@@ -65,18 +74,36 @@ class OutboxMixin(StoreBase):
         Backlog items are queued even when seen. An item repeating an earlier one
         for the same subscription and key in this call is dropped. Keys of queued
         items count as seen too, so a caller that forgets one cannot cause a
-        resend. Returns the number of rows queued.
+        resend. An item one of whose ``article_keys`` another feed queued for the
+        same chat (and topic) in the last ``article_window`` seconds is dropped too:
+        the same article through a second feed. A backlog item, which someone asked
+        for, is queued regardless (its keys are still recorded). Returns the number
+        of rows queued.
         """
         keyed = [(clean(item.entry_key), item) for item in outbox]
         candidates = json.dumps(sorted({key for key, item in keyed if not item.backlog}))
+        since = now - article_window
         async with self._tx() as db:
             already = {row[0] for row in await fetch_all(db, _SEEN_AMONG, (feed_id, candidates))}
+            if article_window > 0:
+                await db.execute("DELETE FROM chat_articles WHERE queued_at < ?", (since,))
             queued: set[tuple[int, int | None, str]] = set()
             rows = []
+            articles: list[tuple[int, int, str, int, float]] = []
             for key, item in keyed:
                 ident = (item.subscription_id, item.thread_id, key)
                 if ident in queued or (key in already and not item.backlog):
                     continue
+                thread = thread_to_db(item.thread_id)
+                names = json.dumps([clean(name) for name in item.article_keys])
+                if article_window > 0 and item.article_keys:
+                    params = (item.chat_id, thread, feed_id, since, names)
+                    if not item.backlog and await fetch_all(db, _ARTICLE_ELSEWHERE, params):
+                        continue
+                    articles.extend(
+                        (item.chat_id, thread, clean(name), feed_id, now)
+                        for name in item.article_keys
+                    )
                 queued.add(ident)
                 rows.append(
                     (item.chat_id, item.thread_id, item.subscription_id, feed_id, key,
@@ -89,6 +116,15 @@ class OutboxMixin(StoreBase):
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 rows,
+            )
+            await db.executemany(
+                """
+                INSERT INTO chat_articles (chat_id, thread_id, article_key, feed_id, queued_at)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (chat_id, thread_id, article_key, feed_id)
+                DO UPDATE SET queued_at = excluded.queued_at
+                """,
+                articles,
             )
             marks = {clean(key) for key in seen} | {key for key, _ in keyed}
             await db.executemany(
