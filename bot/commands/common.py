@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -15,10 +16,12 @@ from bot.commands.rights import actor_of, refusal
 from bot.commands.splitting import split_reply
 from bot.i18n import pick_language, t
 from bot.i18n.values import LABEL_UNITS, shown
+from bot.logs import event
 from bot.models import Subscription
 from bot.replies import Reply
 from bot.services import Services
 
+log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 
@@ -130,7 +133,9 @@ async def resolve_target(update: Update, context: Context, args: list[str]) -> T
         try:
             target = await context.bot.get_chat(ref if ref.startswith("@") else int(ref))
         except (BadRequest, Forbidden) as exc:
-            raise CommandError(t(lang, "bad_target", reason=f"{ref}: {exc.message}")) from exc
+            # Telegram's own words (or a proxy's) never reach the chat; the log has them.
+            event(log, logging.INFO, "target_unknown", ref=ref, error=exc.message)
+            raise CommandError(t(lang, "bad_target", ref=ref)) from exc
         refused = await refusal(context, target, actor_of(update), allowed)
         if refused is not None:
             raise CommandError(t(lang, refused))
