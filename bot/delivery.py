@@ -80,6 +80,8 @@ class Deliverer:
         self._wake = asyncio.Event()
         self._busy_chats: set[int] = set()
         self._sends: set[asyncio.Task[None]] = set()
+        self._sending: set[asyncio.Task[None]] = set()
+        """The sends past their slot wait: in flight or acting on the answer."""
         self._working = 0
 
     @property
@@ -105,7 +107,13 @@ class Deliverer:
             await self._clock.wait(self._wake, delay)
 
     async def drain(self, grace_seconds: float) -> None:
-        """Let the sends under way finish (on shutdown), up to ``grace_seconds``."""
+        """On shutdown: let the sends under way finish, up to ``grace_seconds``.
+
+        Sends still waiting for their slot are cancelled at once: their rows stay
+        in the outbox and go after the restart, so there is nothing to wait for.
+        """
+        for task in self._sends - self._sending:
+            task.cancel()
         if self._sends:
             await asyncio.wait(self._sends, timeout=grace_seconds)
 
@@ -144,13 +152,18 @@ class Deliverer:
         self.wake()
 
     async def _send_row(self, row: OutboxRow, wait: float) -> None:
+        task = asyncio.current_task()
         try:
             await self._clock.sleep(wait)
             self._working += 1
+            if task is not None:
+                self._sending.add(task)
             try:
                 await self._attempt(row)
             finally:
                 self._working -= 1
+                if task is not None:
+                    self._sending.discard(task)
         finally:
             self._busy_chats.discard(row.chat_id)
 
