@@ -353,6 +353,8 @@ class Relay:
         if application is not None:
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
+            if isinstance(application.update_processor, UpdateGate):
+                await application.update_processor.cancel_running(STOP_GRACE_SECONDS)
             if application.running:
                 await application.stop()
             await application.shutdown()

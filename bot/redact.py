@@ -41,9 +41,20 @@ _URL_CREDENTIALS = re.compile(r"(?<=://)[^/?#@\s\[\]]+@")
 
 
 def _forms(secret: str) -> set[str]:
-    """The ways a secret shows up in text: as written and URL-encoded (once and twice)."""
-    encoded = quote(secret, safe="")
-    return {secret, encoded, quote(secret), quote_plus(secret), quote(encoded, safe="")}
+    """The ways a secret shows up in text: as written and URL-encoded (once and twice).
+
+    A bot token's secret half (after the colon) counts on its own too: an endpoint
+    may echo just that part, and the bot id before it is no secret.
+    """
+    forms = {secret}
+    _, colon, half = secret.partition(":")
+    if colon and len(half) >= MIN_SECRET_LENGTH:
+        forms.add(half)
+    found: set[str] = set()
+    for form in forms:
+        encoded = quote(form, safe="")
+        found |= {form, encoded, quote(form), quote_plus(form), quote(encoded, safe="")}
+    return found
 
 
 @functools.lru_cache(maxsize=32)

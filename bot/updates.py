@@ -67,6 +67,7 @@ class UpdateGate(BaseUpdateProcessor):
         self._on_flood = on_flood
         self._budgets: dict[tuple[str, int], Gcra] = {}
         self._warned: set[tuple[str, int]] = set()
+        self._running: set[asyncio.Task[Any]] = set()
         self.handling = 0
         """Updates whose handlers are running now."""
         self.handled = 0
@@ -85,6 +86,22 @@ class UpdateGate(BaseUpdateProcessor):
 
     async def initialize(self) -> None:
         """Nothing to set up."""
+
+    async def cancel_running(self, grace_seconds: float) -> None:
+        """On stop: give running handlers ``grace_seconds``, then cancel them.
+
+        A handler may wait on slow feeds for minutes (a /sub of 20 URLs); PTB's stop
+        waits for every handler, so without this a stop could take that long. What a
+        cancelled handler committed stays; what it had not, it never started.
+        """
+        if not self._running:
+            return
+        _, late = await asyncio.wait(set(self._running), timeout=grace_seconds)
+        for task in late:
+            task.cancel()
+        if late:
+            event(log, logging.WARNING, "handlers_cancelled", count=len(late))
+            await asyncio.wait(late, timeout=grace_seconds)
 
     async def shutdown(self) -> None:
         """Nothing to free."""
@@ -112,9 +129,14 @@ class UpdateGate(BaseUpdateProcessor):
             self.waiting -= 1
         self._progressed()
         self.handling += 1
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
         try:
             await coroutine
         finally:
+            if task is not None:
+                self._running.discard(task)
             self.handling -= 1
             self._handler_slots.release()
             self._progressed()

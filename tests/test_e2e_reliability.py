@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -98,3 +99,21 @@ async def test_error_replies_keep_to_the_chat_budget(
     replies = [await harness.command(SLOW_CHAT, text) for text in texts]
     assert [r.code for r in bot_api.rejected] == []
     assert "/sub" in (replies[-1].text or "")
+
+
+async def test_stop_does_not_wait_for_a_slow_sub(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """A /sub waiting on a feed that never finishes is cancelled at stop, not waited out."""
+    harness = await bot_factory(fetch={"timeout_seconds": 20})
+    feed_server.slow("/endless.xml", chunk=b" ", interval=0.1)
+    urls = " ".join(feed_server.url(f"/endless.xml?n={n}") for n in range(5))
+    bot_api.user_sends(SLOW_CHAT, f"/sub {urls}")
+    relay = harness.relay
+    assert relay is not None
+    await harness.until(lambda: relay.gate.handling == 1, "the /sub handler to run")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await harness.stop()
+    # Five fetches of up to 20 s each would hold the stop for 100 s; the grace is 2 s.
+    assert loop.time() - started < 10

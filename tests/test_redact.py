@@ -193,3 +193,12 @@ async def test_polling_errors_in_the_log_never_show_the_token(
     assert "/bot<token>/getupdates" in stderr.lower()  # PTB logged the echoed bodies
     assert "started" in stderr
     _assert_no_token(stderr)
+
+
+def test_the_secret_half_of_a_token_alone_is_scrubbed() -> None:
+    """An endpoint that echoes only the part after the colon does not leak it either."""
+    half = REAL_SHAPED.split(":", 1)[1]
+    assert scrub(f"Bad Gateway: bad secret {half}", [REAL_SHAPED]) == (
+        "Bad Gateway: bad secret <token>"
+    )
+    assert scrub(f"bad secret {quote(half)}", [REAL_SHAPED]) == "bad secret <token>"

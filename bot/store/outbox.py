@@ -76,9 +76,8 @@ class OutboxMixin(StoreBase):
         items count as seen too, so a caller that forgets one cannot cause a
         resend. An item one of whose ``article_keys`` another feed queued for the
         same chat (and topic) in the last ``article_window`` seconds is dropped too:
-        the same article through a second feed. A backlog item, which someone asked
-        for, is queued regardless (its keys are still recorded). Returns the number
-        of rows queued.
+        the same article through a second feed, backlog items included: the chat
+        has that article already, however it asked. Returns the number of rows queued.
         """
         keyed = [(clean(item.entry_key), item) for item in outbox]
         candidates = json.dumps(sorted({key for key, item in keyed if not item.backlog}))
@@ -98,7 +97,7 @@ class OutboxMixin(StoreBase):
                 names = json.dumps([clean(name) for name in item.article_keys])
                 if article_window > 0 and item.article_keys:
                     params = (item.chat_id, thread, feed_id, since, names)
-                    if not item.backlog and await fetch_all(db, _ARTICLE_ELSEWHERE, params):
+                    if await fetch_all(db, _ARTICLE_ELSEWHERE, params):
                         continue
                     articles.extend(
                         (item.chat_id, thread, clean(name), feed_id, now)
