@@ -37,17 +37,20 @@ from bot.feeds.failure import FetchError
 from bot.feeds.fetch import Fetcher
 from bot.feeds.load import load_feed
 from bot.feeds.parse import NotAFeed, parse_feed
-from bot.i18n.failures import stored_error_text
+from bot.i18n.failures import fetch_failure_text, stored_error_text
+from bot.i18n.refusals import refusal_text
 from bot.logs import configure_logging
 from bot.models import DisplayOptions, ParsedFeed, SummaryMode
-from bot.opml import OpmlError, Outline, read_opml, write_opml
+from bot.opml import OpmlError, read_opml
+from bot.opml_options import write_backup, written_name
 from bot.pipeline import render_newest
 from bot.ratelimit import SendSlots
 from bot.redact import scrub
 from bot.render import format_for_terminal
 from bot.scheduler import FAILED_RETENTION_SECONDS
 from bot.services import Services
-from bot.services.subscriptions import NotSubscribed, release_backlog, subscribe_all
+from bot.services.backup import ImportOutcome, import_document
+from bot.services.subscriptions import NotSubscribed, release_backlog
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -280,18 +283,18 @@ def _import_opml(args: argparse.Namespace) -> int:
     if allowed and args.chat not in allowed:
         raise CliError(f"chat {args.chat} is not in access.allowed_chats")
 
-    async def import_outlines() -> int:
+    async def import_outlines() -> tuple[int, int]:
         store = await Store.open(settings.database.path)
         fetcher = Fetcher(settings.fetch)
         services = Services(settings, store, fetcher, time.time, lambda: None, SendSlots(Clock()))
         failed = 0
         try:
             await store.ensure_chat(args.chat, kind=_chat_kind(args.chat))
-            urls = [outline.url for outline in opml.outlines]
-            with progress(len(urls), "subscribing") as step:
-                results = await subscribe_all(
-                    services, args.chat, None, urls, on_result=lambda _result: step()
+            with progress(len(opml.outlines), "subscribing") as step:
+                outcome = await import_document(
+                    services, args.chat, None, opml, on_result=lambda _result: step()
                 )
+            results = outcome.results
             for result in results:
                 if isinstance(result, NotSubscribed):
                     failed += 1
@@ -300,19 +303,49 @@ def _import_opml(args: argparse.Namespace) -> int:
                 state = "exists" if result.existed else "added"
                 number = result.subscription.number
                 print(scrub(f"{state}  #{number} {result.title}  {result.url}"))
+            for line in _restore_lines(outcome):
+                print(scrub(line))
             # No confirmation to wait for here: the running bot may send the backlog now.
             await release_backlog(services, results)
         finally:
             await fetcher.aclose()
             await store.close()
-        return failed
+        return failed, len(outcome.refused)
 
-    failed = asyncio.run(import_outlines())
+    failed, refused = asyncio.run(import_outlines())
     if opml.truncated:
         print(f"only the first {len(opml.outlines)} feeds were read (max_subscriptions_per_chat)")
-    if failed:
-        raise CliError(f"{failed} of {len(opml.outlines)} feeds failed")
+    problems = [f"{failed} of {len(opml.outlines)} feeds failed"] if failed else []
+    if refused:
+        values = "1 value of the file was" if refused == 1 else f"{refused} values of the file were"
+        problems.append(f"{values} not restored")
+    if problems:
+        raise CliError("; ".join(problems))
     return 0
+
+
+def _restore_lines(outcome: ImportOutcome) -> list[str]:
+    """What the file's newsrelay settings did, one line each, for the terminal."""
+    lines = []
+    if outcome.chat_filter:
+        lines.append(f"chat filter  {outcome.chat_filter}")
+    if outcome.restored:
+        subscriptions = "subscription" if outcome.restored == 1 else "subscriptions"
+        lines.append(
+            f"restored  settings of {outcome.restored} {subscriptions} ({outcome.paused} paused)"
+        )
+    for refused in outcome.refused:
+        sub, attribute = refused.subscription, written_name(refused.refusal.attribute)
+        where = "chat filter" if sub is None else f"#{sub.number} {sub.title or sub.url}"
+        lines.append(f"refused  {where}: {attribute}: {refusal_text('en', refused.refusal)}")
+    for resumed in outcome.resumed:
+        if resumed.error is not None:
+            reason = fetch_failure_text("en", resumed.error)
+            lines.append(
+                f"resumed  #{resumed.subscription.number}, but the feed could not be read now "
+                f"({reason}): entries from the pause may still arrive"
+            )
+    return lines
 
 
 def _export_opml(args: argparse.Namespace) -> int:
@@ -329,8 +362,12 @@ def _export_opml(args: argparse.Namespace) -> int:
             subscriptions = await store.list_subscriptions(args.chat)
         finally:
             await store.close()
-        outlines = [Outline(s.url, s.title) for s in subscriptions]
-        return write_opml(f"newsrelay: {chat.title or args.chat}", outlines, created=time.time())
+        return write_backup(
+            f"newsrelay: {chat.title or args.chat}",
+            subscriptions,
+            chat_filter=chat.filter_expr,
+            created=time.time(),
+        )
 
     sys.stdout.buffer.write(asyncio.run(collect()))
     sys.stdout.flush()

@@ -38,4 +38,5 @@ def refusal_text(lang: str, refusal: Refusal) -> str:
     if refusal.filter_error is not None:
         return filter_failure_text(lang, refusal.filter_error)
     value = shown(refusal.value, LABEL_UNITS)
-    return plain(lang, "restore_bad_value", value=value, expected=", ".join(refusal.expected))
+    expected = plain(lang, "restore_separator").join(refusal.expected)
+    return plain(lang, "restore_bad_value", value=value, expected=expected)

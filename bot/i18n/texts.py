@@ -155,9 +155,10 @@ EN: dict[str, Template] = {
     ),
     "import_notes_more": Plural("… {count} more note", "… {count} more notes"),
     "restore_done": Plural(
-        "⚙️ Filter, pause and display options restored for {count} subscription ({paused} paused)",
-        "⚙️ Filters, pauses and display options restored for {count} subscriptions "
-        "({paused} paused)",
+        "⚙️ Settings from the file (filter, pause, display options) restored for "
+        "{count} subscription ({paused} paused)",
+        "⚙️ Settings from the file (filter, pause, display options) restored for "
+        "{count} subscriptions ({paused} paused)",
     ),
     "restore_chat_filter": "⚙️ Chat filter restored: <code>{expr}</code>",
     "restore_refused": (
@@ -165,6 +166,7 @@ EN: dict[str, Template] = {
     ),
     "restore_chat_refused": "⚠️ Chat filter (<code>{attribute}</code>) not restored: {reason}",
     "restore_bad_value": "“{value}” is not one of {expected}",
+    "restore_separator": ", ",
     "restore_more": Plural(
         "… {count} more value not restored", "… {count} more values not restored"
     ),
@@ -311,11 +313,14 @@ ZH: dict[str, Template] = {
     "import_note_no_feed_address": "{where}：没有订阅源地址（xmlUrl），已略过",
     "import_note_not_well_formed": "文件不是格式正确的 XML，已逐条读取其中的订阅源",
     "import_notes_more": "…… 另有 {count} 条说明",
-    "restore_done": "⚙️ 已恢复 {count} 个订阅的过滤器、暂停状态和显示选项（其中 {paused} 个已暂停）",
+    "restore_done": (
+        "⚙️ 已按文件恢复 {count} 个订阅的设置（过滤器、暂停状态、显示选项），其中 {paused} 个已暂停"
+    ),
     "restore_chat_filter": "⚙️ 已恢复全聊天过滤器：<code>{expr}</code>",
     "restore_refused": "⚠️ #{number} <b>{title}</b>：未恢复 <code>{attribute}</code>：{reason}",
     "restore_chat_refused": "⚠️ 未恢复全聊天过滤器（<code>{attribute}</code>）：{reason}",
     "restore_bad_value": "“{value}”不是 {expected} 之一",
+    "restore_separator": "、",
     "restore_more": "…… 另有 {count} 个值未恢复",
     "filter_error": "过滤器第 {position} 个字符处无法识别",
     "filter_error_too_long": "过滤器超过 {limit} 个字符",

@@ -11,7 +11,7 @@ the caller words it in its reader's language.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -55,6 +55,9 @@ class NotSubscribed:
 
 
 SubscribeResult = Subscribed | NotSubscribed
+Prepare = Callable[[str, Subscription], Awaitable[Subscription]]
+"""Called with the URL as given and a new subscription before its backlog is planned;
+returns the subscription as it is then (an import restores its settings here)."""
 
 
 def normalise_url(text: str) -> str | None:
@@ -69,13 +72,19 @@ def normalise_url(text: str) -> str | None:
 
 
 async def subscribe(
-    services: Services, chat_id: int, thread_id: int | None, text: str
+    services: Services,
+    chat_id: int,
+    thread_id: int | None,
+    text: str,
+    *,
+    prepare: Prepare | None = None,
 ) -> SubscribeResult:
     """Subscribe the chat (or forum topic) to the feed at ``text``.
 
     Returns ``Subscribed`` (a new or an existing subscription) or ``NotSubscribed``
     with the reason: not a web address, the chat's limit, or why the feed could not
-    be read. Raises nothing of its own.
+    be read. ``prepare`` sees a new subscription before its backlog is queued.
+    Raises nothing of its own.
     """
     url = normalise_url(text)
     if url is None:
@@ -107,6 +116,8 @@ async def subscribe(
         except SubscriptionExists as exc:
             title = feed.title or parsed.title or feed_url
             return Subscribed(text, exc.existing, title, existed=True)
+        if prepare is not None:
+            subscription = await prepare(text, subscription)
 
         backlog = NewSubscriber(
             subscription,
@@ -135,15 +146,17 @@ async def subscribe_all(
     urls: Iterable[str],
     *,
     on_result: Callable[[SubscribeResult], None] | None = None,
+    prepare: Prepare | None = None,
 ) -> list[SubscribeResult]:
     """Subscribe the chat to each URL in turn; one result per URL, in order.
 
-    ``on_result`` hears each result as it comes (a progress display). The new
-    subscriptions' backlog is held: call ``release_backlog`` once the chat has been told.
+    ``on_result`` hears each result as it comes (a progress display); ``prepare``
+    as ``subscribe`` says. The new subscriptions' backlog is held: call
+    ``release_backlog`` once the chat has been told.
     """
     results = []
     for url in urls:
-        result = await subscribe(services, chat_id, thread_id, url)
+        result = await subscribe(services, chat_id, thread_id, url, prepare=prepare)
         if on_result is not None:
             on_result(result)
         results.append(result)
