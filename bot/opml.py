@@ -60,8 +60,23 @@ _TITLE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _OPML_TAG = re.compile(r"<opml\b((?:[^<>\"']|\"[^\"]*\"|'[^']*')*)>", re.IGNORECASE)
 
 
+class OpmlErrorKind(StrEnum):
+    """Why a document was refused, for a reader that words it in its own language."""
+
+    NOT_OPML = "not_opml"
+    DECLARATION = "declaration"
+    """A DOCTYPE or entity declaration."""
+    ENCODING = "encoding"
+    NOT_WELL_FORMED = "not_well_formed"
+    OTHER = "other"
+
+
 class OpmlError(ValueError):
     """The document is not a usable OPML file; the message is one line for the user."""
+
+    def __init__(self, message: str, kind: OpmlErrorKind = OpmlErrorKind.OTHER) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +201,9 @@ class _Reader:
 
     def document(self) -> OpmlDocument:
         if self.root != "opml":
-            raise OpmlError("not an OPML file (the root element is not <opml>)")
+            raise OpmlError(
+                "not an OPML file (the root element is not <opml>)", OpmlErrorKind.NOT_OPML
+            )
         title = " ".join(self.title.split())
         return OpmlDocument(
             title, tuple(self.outlines), self.truncated, tuple(self.notes), self.extensions
@@ -218,14 +235,15 @@ def _for_expat(data: bytes) -> bytes | str:
     try:
         codec = codecs.lookup(declared.group(1).decode("ascii"))
     except LookupError as exc:
-        raise OpmlError(f"unknown encoding {declared.group(1).decode('ascii')!r}") from exc
+        name = declared.group(1).decode("ascii")
+        raise OpmlError(f"unknown encoding {name!r}", OpmlErrorKind.ENCODING) from exc
     if codec.name in _EXPAT_NATIVE:
         return data
     try:
         # Parsing a str makes expat ignore the declaration and read the text as given.
         return data.decode(codec.name, errors="replace")
     except LookupError as exc:  # a codec that is no text encoding (rot13, base64…)
-        raise OpmlError(f"unknown encoding {codec.name!r}") from exc
+        raise OpmlError(f"unknown encoding {codec.name!r}", OpmlErrorKind.ENCODING) from exc
 
 
 def _parse(source: bytes | str, reader: _Reader) -> None:
@@ -298,23 +316,25 @@ def read_opml(data: bytes, *, max_outlines: int) -> OpmlDocument:
     try:
         _parse(source, reader)
     except _RefusedError as exc:
-        raise OpmlError(str(exc)) from exc
+        raise OpmlError(str(exc), OpmlErrorKind.DECLARATION) from exc
     except expat.ExpatError as exc:
         text = _text(source)
         if _DOCTYPE.search(text):
-            raise OpmlError("DOCTYPE declarations are not accepted in OPML files") from exc
+            reason = "DOCTYPE declarations are not accepted in OPML files"
+            raise OpmlError(reason, OpmlErrorKind.DECLARATION) from exc
         fixed, lines = _escape_ampersands(text)
         reader = _Reader(max_outlines, lines)
         try:
             _parse(fixed, reader)
         except _RefusedError as refused:  # unreachable without a DOCTYPE; kept as a guard
-            raise OpmlError(str(refused)) from refused
+            raise OpmlError(str(refused), OpmlErrorKind.DECLARATION) from refused
         except expat.ExpatError:
             reader = _Reader(max_outlines)
             _scan(text, reader)
             if not reader.outlines:
                 reason = expat.ErrorString(exc.code)
-                raise OpmlError(f"not well-formed XML ({reason})") from exc
+                kind = OpmlErrorKind.NOT_WELL_FORMED
+                raise OpmlError(f"not well-formed XML ({reason})", kind) from exc
             reader.notes.insert(
                 0,
                 OutlineNote(

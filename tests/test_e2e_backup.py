@@ -305,3 +305,26 @@ async def test_many_notes_and_refused_values_are_bounded(
     assert "… 20 more notes" in text
     assert text.count("“nope” is not one of true, false") == 20
     assert "… 5 more values not restored" in text
+
+
+async def test_an_unreadable_file_is_refused_in_the_chats_language(
+    bot_factory: HarnessFactory, bot_api: FakeBotAPI
+) -> None:
+    """Not OPML, a DOCTYPE, broken XML, an unknown encoding: one line each, in Chinese too."""
+    harness = await bot_factory(delivery={"backlog_on_subscribe": 0})
+    await harness.command(B, "/lang zh")
+    files = {
+        b"<rss/>": ("this is not an OPML file", "这不是 OPML 文件（根元素不是“opml”）"),
+        b"<!DOCTYPE opml><opml/>": ("DOCTYPE and entity declarations", "不接受文档类型"),
+        b"<opml><body>": ("not well-formed XML", "这不是格式正确的 XML"),
+        b'<?xml version="1.0" encoding="x-nope"?><opml/>': ("encoding", "编码无法识别"),
+    }
+    for data, (english, chinese) in files.items():
+        for chat, expected in ((A, english), (B, chinese)):
+            before = len(bot_api.sent_to(chat))
+            bot_api.user_sends(chat, document=("x.opml", data), caption="/import")
+            [reply] = (await bot_api.wait_for_sent(chat, before + 1))[before:]
+            assert expected in (reply.text or ""), reply.text
+            if chat == B:
+                shown = (reply.text or "").replace("“opml”", "")
+                assert not re.search("[a-z]{2,}", shown), shown

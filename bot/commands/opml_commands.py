@@ -34,6 +34,7 @@ from bot.commands.common import (
 from bot.commands.import_report import note_lines, restore_lines
 from bot.commands.subscriptions import result_line
 from bot.i18n import t
+from bot.i18n.refusals import opml_failure_text
 from bot.logs import event
 from bot.opml import MAX_OPML_BYTES, OpmlError, read_opml
 from bot.opml_options import write_backup
@@ -127,7 +128,8 @@ async def _import(update: Update, context: Context, args: list[str], document: D
     try:
         opml = read_opml(data, max_outlines=limit)
     except OpmlError as exc:
-        raise CommandError(t(target.lang, "import_bad", reason=str(exc))) from exc
+        reason = opml_failure_text(target.lang, exc)
+        raise CommandError(t(target.lang, "import_bad", reason=reason)) from exc
     notes = note_lines(target.lang, opml.notes)
     if not opml.outlines:
         raise CommandError("\n".join([t(target.lang, "import_empty"), *notes]))

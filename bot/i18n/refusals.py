@@ -1,9 +1,10 @@
-"""Refused input as sentences: a filter's syntax error, a backup attribute's bad value.
+"""Refused input as sentences: a filter's syntax error, a backup attribute's bad value,
+an OPML file that cannot be read.
 
-``FilterSyntaxError`` carries a stable code and a 1-based position; only here do
-they become words, so a Chinese chat never gets the parser's English inside a
-Chinese sentence. A code this table does not know (a newer parser's) gets the
-generic sentence with its position.
+``FilterSyntaxError`` carries a stable code and a 1-based position, ``OpmlError`` a
+kind; only here do they become words, so a Chinese chat never gets the parser's
+English inside a Chinese sentence. A code this table does not know (a newer
+parser's) gets the generic sentence with its position.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from bot.filters.syntax import MAX_EXPRESSION_CHARS, MAX_REGEX_CHARS, MAX_TERMS
 from bot.i18n import plain
 from bot.i18n.texts import EN
 from bot.i18n.values import LABEL_UNITS, shown
+from bot.opml import OpmlError
 from bot.opml_options import Refusal
 
 _LIMITS = {
@@ -40,3 +42,8 @@ def refusal_text(lang: str, refusal: Refusal) -> str:
     value = shown(refusal.value, LABEL_UNITS)
     expected = plain(lang, "restore_separator").join(refusal.expected)
     return plain(lang, "restore_bad_value", value=value, expected=expected)
+
+
+def opml_failure_text(lang: str, error: OpmlError) -> str:
+    """Why an OPML file cannot be read, in ``lang``, as plain text (see ``plain``)."""
+    return plain(lang, f"opml_{error.kind.value}", detail=str(error))
