@@ -4,28 +4,44 @@ Rules, each because a hostile or broken feed URL must not hurt the bot:
 
 - only http and https; at most 5 redirects, followed by hand so each hop is
   checked again;
-- every hop resolves its host itself, refuses private addresses (unless
-  ``allow_private_networks``) and connects to one of the vetted addresses only,
-  so a DNS answer that changes between check and connect (rebinding) cannot
-  reach inside; the address actually connected is checked once more;
+- every new connection resolves its host itself, refuses private addresses (unless
+  ``allow_private_networks``) and connects to one of the vetted addresses only, so a
+  DNS answer that changes between check and connect (rebinding) cannot reach inside;
+  the address actually connected is checked once more (``GuardedBackend``);
+- connections are kept alive and reused, but only for the same scheme, host *name*
+  and port: each such origin has its own small pool (``fetch.per_host_concurrency``
+  connections, the ``KEEPALIVE_HOSTS`` most recently used origins), TLS verifies that
+  name (SNI), and each connection was vetted when it was opened. (Before, requests were
+  addressed to the vetted IP with the name in Host/SNI, so the pool was keyed by IP and
+  a kept-alive TLS connection verified for one name could have carried another name's
+  request; that is why keep-alive was off.) One pool per origin also keeps httpcore's
+  pool bookkeeping, which grows with the square of a pool's connections, small;
 - one deadline for the whole fetch (a server dripping a byte a second cannot
-  hold a worker), plus httpx's connect/read timeouts;
+  hold a worker), plus connect/read timeouts;
 - the body is decompressed here, in bounded pieces, and cut at
   ``max_feed_bytes`` of decoded bytes, so neither a huge body nor a gzip bomb
   costs more than the cap in memory;
 - every failure leaves as a ``FetchError`` whose kind ``bot.feeds.failure``
   decides; its detail never carries the URL's path, query or credentials.
+
+The HTTP client is httpcore (httpx's transport layer) used directly: feed fetching
+needs no cookies, auth or client-side redirects, and the layer above costs CPU on
+every one of thousands of checks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import typing
 import zlib
-from dataclasses import dataclass
-from http.cookiejar import CookieJar, DefaultCookiePolicy
+from collections import Counter, OrderedDict
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from ipaddress import ip_address
 
+import httpcore
 import httpx
 
 from bot.config import FetchSettings
@@ -41,7 +57,13 @@ from bot.feeds.failure import (
 
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_PERMANENT_STATUSES = frozenset({301, 308})
 _DECODE_PIECE = 64 * 1024
+_DRAIN_LIMIT = 64 * 1024
+"""A redirect's or an error's body is read up to this much so the connection can be reused."""
+KEEPALIVE_HOSTS = 64
+"""Hosts whose connections are kept alive, the most recently used ones."""
+KEEPALIVE_SECONDS = 30.0
 _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
@@ -61,16 +83,22 @@ class FetchResult:
     etag: str | None
     last_modified: str | None
     content_type: str | None
+    cache_control: str | None = None
+    moved_to: str | None = None
+    """Where the feed moved for good: the target of the last of the permanent redirects
+    (301, 308) the fetch began with; None when it began with none."""
+    body_hash: str = field(default="", compare=False)
+    """SHA-256 of the body, hex (computed once): an unchanged hash means an unchanged
+    document."""
+
+    def __post_init__(self) -> None:
+        if not self.body_hash:
+            object.__setattr__(self, "body_hash", hashlib.sha256(self.body).hexdigest())
 
     @property
     def not_modified(self) -> bool:
         """True when the server answered a conditional GET with 304."""
         return self.status == 304
-
-    @property
-    def body_hash(self) -> str:
-        """SHA-256 of the body, hex: an unchanged hash means an unchanged document."""
-        return hashlib.sha256(self.body).hexdigest()
 
 
 def check_url(url: str) -> httpx.URL:
@@ -163,32 +191,169 @@ class _BoundedBody:
         return b"".join(self._chunks)
 
 
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, connecting only to vetted addresses of the host name.
+
+    The pool hands it the URL's host name; it resolves the name (an IP literal in any
+    form stands for itself), refuses it when any address is refused, tries the vetted
+    addresses in order, and checks the peer it is connected to once more.
+    """
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self._inner = httpcore.AnyIOBackend()
+        self._allow_private = allow_private
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        local_address: str | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """A stream to a vetted address of ``host``; raises RefusedAddressError,
+        socket.gaierror or httpcore.ConnectError."""
+        addresses = await netguard.vetted_addresses(host, port, allow_private=self._allow_private)
+        failure: httpcore.ConnectError | None = None
+        for address in addresses:
+            try:
+                stream = await self._inner.connect_tcp(
+                    str(address), port, timeout, local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:
+                failure = exc
+                continue
+            try:
+                self._check_connected(host, stream)
+            except BaseException:
+                await stream.aclose()
+                raise
+            return stream
+        raise failure or httpcore.ConnectError(f"no address for {host}")
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Never: feeds are fetched over TCP only."""
+        raise httpcore.ConnectError("unix sockets are not used for feeds")
+
+    async def sleep(self, seconds: float) -> None:
+        """As the wrapped backend sleeps."""
+        await self._inner.sleep(seconds)
+
+    def _check_connected(self, host: str, stream: httpcore.AsyncNetworkStream) -> None:
+        """Belt and braces: the peer we actually talk to must pass the guard too."""
+        if self._allow_private:
+            return
+        peer = stream.get_extra_info("server_addr")
+        if not peer:
+            return
+        address = ip_address(str(peer[0]).split("%", 1)[0])
+        reason = netguard.refusal_reason(address)
+        if reason is not None:
+            raise netguard.RefusedAddressError(host, address, reason)
+
+
+class _Response:
+    """One answer's status and headers (lower-case names, repeats joined), body unread."""
+
+    def __init__(self, raw: httpcore.Response) -> None:
+        self.raw = raw
+        self.status = raw.status
+        headers: dict[str, str] = {}
+        for name, value in raw.headers:
+            key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+            headers[key] = f"{headers[key]}, {text}" if key in headers else text
+        self.headers: Mapping[str, str] = headers
+
+    def chunks(self) -> typing.AsyncIterator[bytes]:
+        stream = self.raw.stream
+        assert isinstance(stream, typing.AsyncIterable)  # noqa: S101 - httpcore's async stream
+        return aiter(stream)
+
+    async def drain(self) -> None:
+        """Read a small remaining body so the connection returns to the pool."""
+        size = 0
+        async for piece in self.chunks():
+            size += len(piece)
+            if size > _DRAIN_LIMIT:
+                break
+
+
+_Origin = tuple[bytes, bytes, int | None]
+
+
+class _Pools:
+    """One small httpcore pool per origin, the most recently used ``KEEPALIVE_HOSTS`` kept."""
+
+    def __init__(self, settings: FetchSettings) -> None:
+        self._size = settings.per_host_concurrency
+        self._backend = GuardedBackend(allow_private=settings.allow_private_networks)
+        self._ssl = httpx.create_ssl_context(trust_env=False)
+        self._pools: OrderedDict[_Origin, httpcore.AsyncConnectionPool] = OrderedDict()
+        self._busy: Counter[_Origin] = Counter()
+
+    @asynccontextmanager
+    async def lease(self, origin: _Origin) -> AsyncIterator[httpcore.AsyncConnectionPool]:
+        """The origin's pool, kept open while the caller uses it."""
+        pool = self._pools.get(origin)
+        if pool is None:
+            pool = httpcore.AsyncConnectionPool(
+                ssl_context=self._ssl,
+                max_connections=self._size,
+                max_keepalive_connections=self._size,
+                keepalive_expiry=KEEPALIVE_SECONDS,
+                network_backend=self._backend,
+            )
+            self._pools[origin] = pool
+        self._pools.move_to_end(origin)
+        self._busy[origin] += 1
+        try:
+            yield pool
+        finally:
+            self._busy[origin] -= 1
+            if not self._busy[origin]:
+                del self._busy[origin]
+            await self._evict()
+
+    async def _evict(self) -> None:
+        """Close the least recently used idle pools beyond ``KEEPALIVE_HOSTS``."""
+        excess = len(self._pools) - KEEPALIVE_HOSTS
+        for origin in list(self._pools):
+            if excess <= 0:
+                break
+            if origin not in self._busy:
+                await self._pools.pop(origin).aclose()
+                excess -= 1
+
+    async def aclose(self) -> None:
+        """Close every pool."""
+        pools, self._pools = list(self._pools.values()), OrderedDict()
+        for pool in pools:
+            await pool.aclose()
+
+
 class Fetcher:
-    """Fetches feed documents through one shared client, at most ``concurrency`` at a time."""
+    """Fetches feed documents over kept-alive connections, at most ``concurrency`` at a time."""
 
     def __init__(self, settings: FetchSettings) -> None:
         self._settings = settings
         self._slots = asyncio.Semaphore(settings.concurrency)
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.timeout_seconds),
-            follow_redirects=False,
-            trust_env=False,
-            # Requests are addressed to IPs, so a stored cookie would go to every
-            # site sharing that IP (CDNs); feeds need no cookies: keep none.
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-            # Requests go to a vetted IP with the name in Host/SNI; a kept-alive TLS
-            # connection could otherwise serve another name on the same IP unverified.
-            limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=0),
-            headers={
-                "User-Agent": settings.user_agent,
-                "Accept": _ACCEPT,
-                "Accept-Encoding": "gzip, deflate",
-            },
-        )
+        self._pools = _Pools(settings)
+        limit = settings.timeout_seconds
+        self._timeouts = {"connect": limit, "read": limit, "write": limit, "pool": limit}
+        self._headers = [
+            (b"User-Agent", settings.user_agent.encode("latin-1", "replace")),
+            (b"Accept", _ACCEPT.encode()),
+            (b"Accept-Encoding", b"gzip, deflate"),
+        ]
 
     async def aclose(self) -> None:
-        """Close the shared client."""
-        await self._client.aclose()
+        """Close the pools and their kept-alive connections."""
+        await self._pools.aclose()
 
     async def fetch(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
@@ -199,11 +364,11 @@ class Fetcher:
         Raises ``FetchError``, classified by ``bot.feeds.failure``.
         """
         target = check_url(url)
-        conditional: dict[str, str] = {}
+        conditional: list[tuple[bytes, bytes]] = []
         if etag:
-            conditional["If-None-Match"] = etag
+            conditional.append((b"If-None-Match", etag.encode("latin-1", "replace")))
         if last_modified:
-            conditional["If-Modified-Since"] = last_modified
+            conditional.append((b"If-Modified-Since", last_modified.encode("latin-1", "replace")))
         limit = self._settings.timeout_seconds
         try:
             # The deadline covers the wait for a slot too: a /sub queued behind slow
@@ -216,23 +381,30 @@ class Fetcher:
     async def _follow(
         self,
         url: httpx.URL,
-        conditional: dict[str, str],
+        conditional: list[tuple[bytes, bytes]],
         etag: str | None,
         last_modified: str | None,
     ) -> FetchResult:
+        moved_to: str | None = None
+        permanent = True
         for hop in range(MAX_REDIRECTS + 1):
             if hop:
                 url = check_url(str(url))
+            origin = (url.raw_scheme, url.raw_host, url.port)
             try:
-                response = await self._open(url, conditional)
-                try:
-                    location = response.headers.get("location")
-                    if response.status_code in _REDIRECT_STATUSES and location:
-                        url = url.join(location.strip())
-                        continue
-                    return await self._finish(url, response, etag, last_modified)
-                finally:
-                    await response.aclose()
+                async with self._pools.lease(origin) as pool:
+                    response = await self._open(pool, url, conditional)
+                    try:
+                        location = response.headers.get("location")
+                        if response.status in _REDIRECT_STATUSES and location:
+                            await response.drain()
+                            url = url.join(location.strip())
+                            permanent = permanent and response.status in _PERMANENT_STATUSES
+                            moved_to = str(url) if permanent else moved_to
+                            continue
+                        return await self._finish(url, response, etag, last_modified, moved_to)
+                    finally:
+                        await response.raw.aclose()
             except READ_FAILURES as exc:
                 raise classify(exc, host=url.host, timeout=self._settings.timeout_seconds) from exc
         raise FetchError(
@@ -241,51 +413,34 @@ class Fetcher:
             limit=MAX_REDIRECTS,
         )
 
-    async def _open(self, url: httpx.URL, conditional: dict[str, str]) -> httpx.Response:
-        """Send one request to a vetted address of the URL's host; headers read, body not."""
-        host = url.raw_host.decode("ascii")
-        port = url.port or (443 if url.scheme == "https" else 80)
-        allow_private = self._settings.allow_private_networks
-        addresses = await netguard.vetted_addresses(host, port, allow_private=allow_private)
-        headers = {"Host": url.netloc.decode("ascii"), **conditional}
-        extensions = {"sni_hostname": host} if url.scheme == "https" else {}
-        failure: httpx.ConnectError | None = None
-        for address in addresses:
-            request = self._client.build_request(
-                "GET", url.copy_with(host=str(address)), headers=headers, extensions=extensions
-            )
-            try:
-                response = await self._client.send(request, stream=True)
-            except httpx.ConnectError as exc:
-                failure = exc
-                continue
-            self._check_connected(host, response)
-            return response
-        raise failure or httpx.ConnectError(f"no address for {host}")
-
-    def _check_connected(self, host: str, response: httpx.Response) -> None:
-        """Belt and braces: the peer we actually talk to must pass the guard too."""
-        if self._settings.allow_private_networks:
-            return
-        stream = response.extensions.get("network_stream")
-        peer = stream.get_extra_info("server_addr") if stream is not None else None
-        if not peer:
-            return
-        address = ip_address(str(peer[0]).split("%", 1)[0])
-        reason = netguard.refusal_reason(address)
-        if reason is not None:
-            raise netguard.RefusedAddressError(host, address, reason)
+    async def _open(
+        self,
+        pool: httpcore.AsyncConnectionPool,
+        url: httpx.URL,
+        conditional: list[tuple[bytes, bytes]],
+    ) -> _Response:
+        """Send one request for the URL; headers read, body not."""
+        request = httpcore.Request(
+            b"GET",
+            httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=[(b"Host", url.netloc), *self._headers, *conditional],
+            extensions={"timeout": self._timeouts},
+        )
+        return _Response(await pool.handle_async_request(request))
 
     async def _finish(
         self,
         url: httpx.URL,
-        response: httpx.Response,
+        response: _Response,
         etag: str | None,
         last_modified: str | None,
+        moved_to: str | None,
     ) -> FetchResult:
-        status = response.status_code
-        headers = response.headers
+        status, headers = response.status, response.headers
         if status == 304:
+            await response.drain()
             return FetchResult(
                 url=str(url),
                 status=304,
@@ -293,8 +448,11 @@ class Fetcher:
                 etag=headers.get("etag") or etag,
                 last_modified=headers.get("last-modified") or last_modified,
                 content_type=headers.get("content-type"),
+                cache_control=headers.get("cache-control"),
+                moved_to=moved_to,
             )
         if not 200 <= status < 300:
+            await response.drain()
             raise status_error(status, headers)
         limit = self._settings.max_feed_bytes
         declared = headers.get("content-length", "")
@@ -303,7 +461,7 @@ class Fetcher:
                 FetchErrorKind.TOO_BIG, f"feed is larger than {human_size(limit)}", limit=limit
             )
         body = _BoundedBody(headers.get("content-encoding", ""), limit)
-        async for raw in response.aiter_raw():
+        async for raw in response.chunks():
             body.feed(raw)
         return FetchResult(
             url=str(url),
@@ -312,4 +470,6 @@ class Fetcher:
             etag=headers.get("etag"),
             last_modified=headers.get("last-modified"),
             content_type=headers.get("content-type"),
+            cache_control=headers.get("cache-control"),
+            moved_to=moved_to,
         )
