@@ -24,6 +24,7 @@ from bot.delivery import Deliverer
 from bot.feeds.fetch import Fetcher
 from bot.i18n import pick_language, t
 from bot.logs import event
+from bot.pipeline import RefreshPolicy
 from bot.ratelimit import Limits, SendSlots
 from bot.replies import Replier, Reply
 from bot.scheduler import Housekeeper, Poller
@@ -205,11 +206,12 @@ class Relay:
         self._poller = Poller(
             store,
             fetcher,
-            clock=clock.time,
+            clock=clock,
             concurrency=settings.fetch.concurrency,
+            per_host=settings.fetch.per_host_concurrency,
             on_queued=deliverer.wake,
-            interval_seconds=settings.polling.effective_interval,
-            tick_seconds=self._tick,
+            policy=RefreshPolicy.from_settings(settings),
+            idle_seconds=self._tick,
             housekeeper=Housekeeper(store, clock=clock.time),
         )
         with contextlib.suppress(TelegramError):

@@ -3,7 +3,8 @@
 Many doors, one chain. Every way an entry reaches a chat hands a feed's parsed
 document and an audience to ``queue_entries`` (``bot.pipeline.chain``):
 
-- a refresh (``refresh_feed``, for the scheduler): ``EverySubscriber``;
+- a refresh (``refresh_feed``, for the scheduler): ``EverySubscriber``, with flood
+  collapse (``FloodRule``) and the failing/recovered/gone notices (``notices``);
 - /sub, /import and ``import-opml``: ``NewSubscriber``, the newest few entries
   for the new subscription only;
 - /resume … backlog: ``ResumedSubscriber``, the entries first seen during the
@@ -20,10 +21,13 @@ from bot.pipeline.chain import (
     NewSubscriber,
     Queued,
     ResumedSubscriber,
+    audience_chats,
     chat_filter_map,
+    chat_languages,
     queue_entries,
 )
 from bot.pipeline.plan import (
+    FloodRule,
     chronological,
     filter_fields,
     filter_verdicts,
@@ -34,9 +38,10 @@ from bot.pipeline.plan import (
 from bot.pipeline.refresh import (
     MAX_BACKOFF_SECONDS,
     SEEN_RETENTION_SECONDS,
+    Parse,
+    RefreshPolicy,
     RefreshResult,
     RefreshStatus,
-    next_interval,
     record_refresh_failure,
     refresh_feed,
 )
@@ -46,16 +51,20 @@ __all__ = [
     "SEEN_RETENTION_SECONDS",
     "Audience",
     "EverySubscriber",
+    "FloodRule",
     "NewSubscriber",
+    "Parse",
     "Queued",
+    "RefreshPolicy",
     "RefreshResult",
     "RefreshStatus",
     "ResumedSubscriber",
+    "audience_chats",
     "chat_filter_map",
+    "chat_languages",
     "chronological",
     "filter_fields",
     "filter_verdicts",
-    "next_interval",
     "plan_deliveries",
     "queue_entries",
     "record_refresh_failure",

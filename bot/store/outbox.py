@@ -20,6 +20,7 @@ from bot.store.base import (
     StoreBase,
     clean,
     fetch_all,
+    insert_outbox,
     outbox_from_row,
 )
 from bot.store.codec import CodecError, encode_message
@@ -78,18 +79,8 @@ class OutboxMixin(StoreBase):
                 if ident in queued or (key in already and not item.backlog):
                     continue
                 queued.add(ident)
-                rows.append(
-                    (item.chat_id, item.thread_id, item.subscription_id, feed_id, key,
-                     encode_message(item.message), hold_until or now, now)
-                )  # fmt: skip
-            await db.executemany(
-                """
-                INSERT INTO outbox (chat_id, thread_id, subscription_id, feed_id, entry_key,
-                                    payload, not_before, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                rows,
-            )
+                rows.append(item)
+            await insert_outbox(db, feed_id, rows, not_before=hold_until or now, now=now)
             marks = {clean(key) for key in seen} | {key for key, _ in keyed}
             await db.executemany(
                 "INSERT OR IGNORE INTO seen (feed_id, entry_key, first_seen) VALUES (?, ?, ?)",

@@ -13,6 +13,10 @@ Notes on the shape:
   one small row a day instead of a row per message.
 - ``subscriptions.paused_at`` (migration 2) is the time of the pause, NULL while the
   subscription runs; entries first seen since then are the ones /resume skips.
+- ``feeds.failing_since``/``failure_notified`` (migration 3): the run of failures the
+  subscribers may have been told about; ``hint_seconds``, ``skip_hours``, ``last_new_at``,
+  ``new_gap_seconds``, ``new_samples``: the feed's rhythm (``bot.models.Rhythm``);
+  ``boilerplate``: what its entries repeat, so a partial parse renders like a full one.
 """
 
 from __future__ import annotations
@@ -95,6 +99,18 @@ MIGRATIONS: tuple[str, ...] = (
     # 2: when a subscription was paused, so /resume ID backlog knows what it missed
     """
     ALTER TABLE subscriptions ADD COLUMN paused_at REAL;
+    """,
+    # 3: a feed's health (failure notices) and rhythm (hints, learned cadence, boilerplate)
+    """
+    ALTER TABLE feeds ADD COLUMN failing_since REAL;
+    ALTER TABLE feeds ADD COLUMN failure_notified INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN hint_seconds INTEGER;
+    ALTER TABLE feeds ADD COLUMN skip_hours INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN last_new_at REAL;
+    ALTER TABLE feeds ADD COLUMN new_gap_seconds REAL;
+    ALTER TABLE feeds ADD COLUMN new_samples INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN boilerplate TEXT;
+    UPDATE feeds SET failing_since = last_checked_at WHERE error_count > 0;
     """,
 )
 
