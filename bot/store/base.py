@@ -137,15 +137,16 @@ def outbox_from_row(row: aiosqlite.Row) -> OutboxRow:
 
 
 async def fetch_all(db: aiosqlite.Connection, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-    async with db.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
+    """Every row of the query, in one round trip to aiosqlite's thread (execute, fetch and
+    close would be three: each costs a thread hand-over, and a check makes several)."""
+    return list(await db.execute_fetchall(sql, params))
 
 
 async def fetch_one(
     db: aiosqlite.Connection, sql: str, params: Params = ()
 ) -> aiosqlite.Row | None:
-    async with db.execute(sql, params) as cursor:
-        return await cursor.fetchone()
+    """The first row, in one round trip; for queries of one row (all rows are read)."""
+    return next(iter(await db.execute_fetchall(sql, params)), None)
 
 
 async def scalar(db: aiosqlite.Connection, sql: str, params: Params = ()) -> Any:
@@ -248,6 +249,11 @@ class StoreBase:
     async def _one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         async with self._read() as db:
             return await fetch_one(db, sql, params)
+
+    async def _run(self, sql: str, params: Params = ()) -> None:
+        """One statement, atomic by itself, in one round trip (no row count)."""
+        async with self._read() as db:
+            await db.execute_fetchall(sql, params)
 
     async def _write(self, sql: str, params: Params = ()) -> int:
         """One statement, atomic by itself; returns the number of rows changed."""

@@ -148,7 +148,7 @@ class FeedsMixin(StoreBase):
                 rhythm.new_samples,
             )
         params += (feed_id,)
-        await self._write(sql, params)
+        await self._run(sql, params)
 
     async def record_recovery(
         self, feed_id: int, *, notices: Sequence[PlannedDelivery], now: float
