@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.opml import MAX_OPML_BYTES, Outline, write_opml
+from bot.opml import CLI_MAX_OPML_BYTES, MAX_OPML_BYTES, Outline, write_opml
 from bot.services.bulk_import import Refused, import_outlines
 from bot.store import BulkOutcome, BulkState, Store
 from tests.fakes.bot_api import FakeBotAPI
@@ -156,3 +156,14 @@ def test_stats_lists_failing_feeds_with_error_count_and_next_check(
     assert line.startswith("  https://down.example/rss (2× in a row since ")
     assert "the server answered HTTP 503 Service Unavailable; next check " in line
     assert line.endswith("(in 25 min)")
+
+
+def test_the_command_line_refuses_a_file_over_its_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The operator's limit is 16 MB (the chat's /import keeps 1 MB): one line, exit 1."""
+    huge = tmp_path / "huge.opml"
+    huge.write_bytes(b"<opml>" + b" " * CLI_MAX_OPML_BYTES + b"</opml>")
+    config = _config(tmp_path)
+    assert main(["import-opml", str(huge), "--chat", str(CHAT), "-c", str(config)]) == 1
+    assert capsys.readouterr().err.strip() == f"newsrelay: {huge}: the file is larger than 16384 KB"
