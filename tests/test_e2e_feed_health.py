@@ -8,6 +8,8 @@ moment the feed is due and lets the scheduler check it.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import Item, rss
@@ -149,53 +151,44 @@ async def test_one_410_then_back_is_just_a_failure(
     assert len(await harness.relay.store.list_subscriptions(EN_CHAT)) == 1
 
 
+@pytest.mark.parametrize(
+    ("status", "moves"), [(301, True), (308, True), (302, False), (307, False)]
+)
 async def test_a_permanent_redirect_moves_the_feed(
-    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+    bot_factory: HarnessFactory,
+    feed_server: FeedServer,
+    bot_api: FakeBotAPI,
+    status: int,
+    moves: bool,
 ) -> None:
-    """301: the subscription follows the new URL from then on; nothing is sent twice."""
+    """301/308: the subscription follows the new URL from then on (302/307: it keeps its
+    own); either way nothing is sent twice."""
     old, new = feed_server.url("/old.xml"), feed_server.url("/new.xml")
     feed_server.put("/old.xml", rss("Wire", [ONE]))
     harness = await _bot(bot_factory)
     await harness.command(EN_CHAT, f"/sub {old}")
-    feed_server.redirect("/old.xml", new, status=301)
+    feed_server.redirect("/old.xml", new, status=status)
     feed_server.put("/new.xml", rss("Wire", [TWO, ONE]))
     await _check(harness, EN_CHAT, old)
     assert harness.relay is not None
     (sub,) = await harness.relay.store.list_subscriptions(EN_CHAT)
-    assert sub.url == new
-    assert [text.splitlines()[0] for text in _texts(bot_api, EN_CHAT)[1:]] == ["Story two"]
+    assert sub.url == (new if moves else old)
     redirects = feed_server.count("/old.xml")
     feed_server.put("/new.xml", rss("Wire", [THREE, TWO, ONE]))
-    await _check(harness, EN_CHAT, new)
-    assert feed_server.count("/old.xml") == redirects
+    await _check(harness, EN_CHAT, sub.url)
+    assert feed_server.count("/old.xml") == redirects + (0 if moves else 1)
     assert [text.splitlines()[0] for text in _texts(bot_api, EN_CHAT)[1:]] == [
         "Story two",
         "Story three",
     ]
 
 
-async def test_a_temporary_redirect_moves_nothing(
-    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
-) -> None:
-    """302 and 307 are followed but the feed keeps its URL."""
-    old, new = feed_server.url("/old.xml"), feed_server.url("/new.xml")
-    feed_server.put("/old.xml", rss("Wire", [ONE]))
-    harness = await _bot(bot_factory)
-    await harness.command(EN_CHAT, f"/sub {old}")
-    feed_server.redirect("/old.xml", new, status=307)
-    feed_server.put("/new.xml", rss("Wire", [TWO, ONE]))
-    await _check(harness, EN_CHAT, old)
-    assert harness.relay is not None
-    (sub,) = await harness.relay.store.list_subscriptions(EN_CHAT)
-    assert sub.url == old
-    assert _texts(bot_api, EN_CHAT)[-1].startswith("Story two")
-
-
 async def test_a_redirect_onto_a_followed_feed_merges_without_resending(
     bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
 ) -> None:
     """308 onto a URL another chat already follows: one feed remains; a chat that followed
-    both keeps one subscription; what either feed had seen is not sent again."""
+    both keeps one subscription; each feed's subscribers get what their feed had not seen
+    (the moved feed's: nothing it had sent before), each entry once per subscription."""
     a, b = feed_server.url("/a.xml"), feed_server.url("/b.xml")
     feed_server.put("/a.xml", rss("Wire", [ONE]))
     feed_server.put("/b.xml", rss("Wire", [ONE]))
@@ -215,6 +208,33 @@ async def test_a_redirect_onto_a_followed_feed_merges_without_resending(
     assert [sub.url for sub in await store.list_subscriptions(EN_CHAT)] == [b]
     assert [sub.url for sub in await store.list_subscriptions(THIRD_CHAT)] == [b]
     assert (await store.stats()).feeds == 1
-    for chat in (EN_CHAT, ZH_CHAT, THIRD_CHAT):
-        news = [text.splitlines()[0] for text in _texts(bot_api, chat)[sent[chat] :]]
-        assert news == ["Story three"], chat
+    news = {
+        chat: [text.splitlines()[0] for text in _texts(bot_api, chat)[sent[chat] :]]
+        for chat in (EN_CHAT, ZH_CHAT, THIRD_CHAT)
+    }
+    assert news[EN_CHAT] == ["Story three"]  # story two came through /a.xml already
+    assert news[ZH_CHAT] == ["Story two", "Story three"]  # both new to /b.xml
+    # Following both URLs, the third chat got story two through /a.xml and now through
+    # /b.xml, as it would have without the move; story three reaches it once.
+    assert news[THIRD_CHAT].count("Story three") == 1
+
+
+async def test_after_a_merge_an_entry_the_moved_feed_had_sent_stays_sent(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """The merged feed knows every key either feed had seen: a story the moved feed had sent
+    that shows up in the merged feed later is not sent to its old subscribers again."""
+    a, b = feed_server.url("/a.xml"), feed_server.url("/b.xml")
+    feed_server.put("/a.xml", rss("Wire", [ONE]))
+    feed_server.put("/b.xml", rss("Wire", [ONE]))
+    harness = await _bot(bot_factory)
+    await harness.command(EN_CHAT, f"/sub {a}")
+    await harness.command(ZH_CHAT, f"/sub {b}")
+    feed_server.put("/a.xml", rss("Wire", [TWO, ONE]))
+    await _check(harness, EN_CHAT, a)
+    feed_server.redirect("/a.xml", b, status=301)
+    await _check(harness, EN_CHAT, a)  # /b.xml still lacks story two
+    feed_server.put("/b.xml", rss("Wire", [THREE, TWO, ONE]))
+    await _check(harness, EN_CHAT, b)
+    titles = [text.splitlines()[0] for text in _texts(bot_api, EN_CHAT)[1:]]
+    assert titles == ["Story two", "Story three"]

@@ -14,8 +14,8 @@ Each step is cheaper than the next, and most checks stop early:
 
 New entries then go through the one chain (``queue_entries``, with flood collapse), the
 rhythm is learned, and the validators, hints and next check (``bot.cadence``) are
-stored. A permanent redirect first moves the feed to its new URL (merging with a feed
-that has it). A failure goes to ``record_refresh_failure``: backoff, the failing
+stored. A permanent redirect then moves the feed to its new URL (merging with a feed
+that has it, see ``_moved``). A failure goes to ``record_refresh_failure``: backoff, the failing
 notice once, and the end of a feed that is gone (``bot.pipeline.notices``).
 """
 
@@ -162,12 +162,47 @@ async def refresh_feed(
     except FetchError as exc:
         return await record_refresh_failure(store, feed, exc, clock=clock, policy=policy)
     if response.moved_to is not None and response.moved_to != feed.url:
-        moved = await store.move_feed(feed.id, response.moved_to)
-        event(log, logging.INFO, "feed_moved", feed_id=feed.id, to_feed=moved and moved.id)
-        if moved is None:
-            return RefreshResult(feed.id, RefreshStatus.UNCHANGED)
-        # The check keeps the phase of the feed that was due; the merged row's state goes.
-        feed = replace(moved, next_fetch_at=feed.next_fetch_at, body_hash=None)
+        return await _moved(store, feed, response, response.moved_to, clock=clock, policy=policy)
+    return await _checked(store, feed, response, clock, policy)
+
+
+async def _moved(
+    store: Store,
+    feed: Feed,
+    response: FetchResult,
+    url: str,
+    *,
+    clock: Callable[[], float],
+    policy: RefreshPolicy,
+) -> RefreshResult:
+    """A feed that moved for good to ``url``: read the document for its subscribers, then
+    move it there, merging with the feed that already has that URL.
+
+    Before the merge the document is also read for that feed's own subscribers (unless it
+    came as a 304 to this feed's validators, which says nothing about the other's): each
+    side gets exactly what it had not seen, and after the merge, which unites the seen
+    keys, nothing reaches anyone twice (a chat that followed both keeps one row per entry).
+    """
+    result = await _checked(store, feed, response, clock, policy)
+    if result.status is RefreshStatus.FAILED:
+        return result  # not a feed at the new address: nothing moves
+    queued = result.queued
+    other = await store.feed_by_url(url)
+    if other is not None and other.id != feed.id and not response.not_modified:
+        queued += (await _checked(store, other, response, clock, policy)).queued
+    moved = await store.move_feed(feed.id, url)
+    event(log, logging.INFO, "feed_moved", feed_id=feed.id, to_feed=moved and moved.id)
+    return replace(result, feed_id=moved.id if moved else feed.id, queued=queued)
+
+
+async def _checked(
+    store: Store,
+    feed: Feed,
+    response: FetchResult,
+    clock: Callable[[], float],
+    policy: RefreshPolicy,
+) -> RefreshResult:
+    """Read a successful response for ``feed``: queue what is new, record the check."""
     told = await _tell_recovered(store, feed, clock()) if feed.failure_notified else 0
     if response.not_modified or response.body_hash == feed.body_hash:
         status = RefreshStatus.NOT_MODIFIED if response.not_modified else RefreshStatus.UNCHANGED

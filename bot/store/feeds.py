@@ -85,6 +85,11 @@ class FeedsMixin(StoreBase):
         row = await self._one(f"{FEED_SELECT} WHERE f.id = ?", (feed_id,))
         return None if row is None else feed_from_row(row)
 
+    async def feed_by_url(self, url: str) -> Feed | None:
+        """The feed with exactly this URL, if there is one."""
+        row = await self._one(f"{FEED_SELECT} WHERE f.url = ?", (clean(url),))
+        return None if row is None else feed_from_row(row)
+
     async def feed_subscriptions(self, feed_id: int) -> list[Subscription]:
         """Every subscription to the feed, paused or not, of any chat."""
         rows = await self._all(
@@ -212,10 +217,11 @@ class FeedsMixin(StoreBase):
         """Give the feed its new URL (a permanent redirect); the feed row that now has it.
 
         When another feed already has that URL, this one is merged into it: the seen
-        keys of both count (so nothing is sent again), subscriptions move over (a chat
+        keys of both count (so nothing is sent again; the caller has already queued the
+        current document for both feeds' subscribers), subscriptions move over (a chat
         or topic following both keeps the other's subscription, with this one's
-        pending messages unless already queued there), queued rows follow, and this
-        row is deleted. Returns None when the feed no longer exists.
+        pending messages unless already queued there or seen by the other feed), queued
+        rows follow, and this row is deleted. Returns None when the feed no longer exists.
         """
         url = clean(url)
         async with self._tx() as db:
@@ -245,13 +251,6 @@ class FeedsMixin(StoreBase):
 
 async def _merge_feed(db: aiosqlite.Connection, source: int, target: int) -> None:
     """Fold feed ``source`` into ``target`` inside the caller's transaction."""
-    await db.execute(
-        """
-        INSERT OR IGNORE INTO seen (feed_id, entry_key, first_seen)
-        SELECT ?, entry_key, first_seen FROM seen WHERE feed_id = ?
-        """,
-        (target, source),
-    )
     for sub in await fetch_all(
         db, "SELECT id, chat_id, thread_id FROM subscriptions WHERE feed_id = ?", (source,)
     ):
@@ -264,7 +263,22 @@ async def _merge_feed(db: aiosqlite.Connection, source: int, target: int) -> Non
             await db.execute(
                 "UPDATE subscriptions SET feed_id = ? WHERE id = ?", (target, sub["id"])
             )
-        else:
-            await merge_subscription(db, sub["id"], twin["id"])
+            continue
+        # The twin already had what the target feed had seen: those rows would repeat it.
+        await db.execute(
+            """
+            DELETE FROM outbox WHERE subscription_id = ?1 AND state = 'pending'
+              AND entry_key IN (SELECT s.entry_key FROM seen AS s WHERE s.feed_id = ?2)
+            """,
+            (sub["id"], target),
+        )
+        await merge_subscription(db, sub["id"], twin["id"])
+    await db.execute(
+        """
+        INSERT OR IGNORE INTO seen (feed_id, entry_key, first_seen)
+        SELECT ?, entry_key, first_seen FROM seen WHERE feed_id = ?
+        """,
+        (target, source),
+    )
     await db.execute("UPDATE outbox SET feed_id = ? WHERE feed_id = ?", (target, source))
     await db.execute("DELETE FROM feeds WHERE id = ?", (source,))
