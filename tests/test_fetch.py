@@ -13,8 +13,9 @@ import pytest
 
 from bot.config import FetchSettings
 from bot.feeds import netguard
+from bot.feeds.connections import GuardedBackend
 from bot.feeds.failure import FetchError, FetchErrorKind, human_size, parse_retry_after
-from bot.feeds.fetch import Fetcher, GuardedBackend, check_url
+from bot.feeds.fetch import Fetcher, check_url
 from tests.fakes import feedgen
 from tests.fakes.feed_server import FeedServer
 

@@ -5,17 +5,13 @@ Rules, each because a hostile or broken feed URL must not hurt the bot:
 - only http and https; at most 5 redirects, followed by hand so each hop is
   checked again;
 - every new connection resolves its host itself, refuses private addresses (unless
-  ``allow_private_networks``) and connects to one of the vetted addresses only, so a
-  DNS answer that changes between check and connect (rebinding) cannot reach inside;
-  the address actually connected is checked once more (``GuardedBackend``);
-- connections are kept alive and reused, but only for the same scheme, host *name*
-  and port: each such origin has its own small pool (``fetch.per_host_concurrency``
-  connections, the ``KEEPALIVE_HOSTS`` most recently used origins), TLS verifies that
-  name (SNI), and each connection was vetted when it was opened. (Before, requests were
-  addressed to the vetted IP with the name in Host/SNI, so the pool was keyed by IP and
-  a kept-alive TLS connection verified for one name could have carried another name's
-  request; that is why keep-alive was off.) One pool per origin also keeps httpcore's
-  pool bookkeeping, which grows with the square of a pool's connections, small;
+  ``allow_private_networks``) and connects to one of the vetted addresses only; the
+  address actually connected is checked once more (``bot.feeds.connections``);
+- connections are kept alive, but a connection only ever carries requests for the host
+  name it was opened (and TLS-verified) for: one small pool per origin. (Before,
+  requests went to the vetted IP with the name in Host/SNI, so the pool was keyed by IP
+  and a kept-alive TLS connection verified for one name could have carried another
+  name's request; that is why keep-alive was off.)
 - one deadline for the whole fetch (a server dripping a byte a second cannot
   hold a worker), plus connect/read timeouts;
 - the body is decompressed here, in bounded pieces, and cut at
@@ -35,17 +31,14 @@ import asyncio
 import hashlib
 import typing
 import zlib
-from collections import Counter, OrderedDict
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from ipaddress import ip_address
 
 import httpcore
 import httpx
 
 from bot.config import FetchSettings
-from bot.feeds import netguard
+from bot.feeds.connections import Pools
 from bot.feeds.failure import (
     READ_FAILURES,
     FetchError,
@@ -61,9 +54,6 @@ _PERMANENT_STATUSES = frozenset({301, 308})
 _DECODE_PIECE = 64 * 1024
 _DRAIN_LIMIT = 64 * 1024
 """A redirect's or an error's body is read up to this much so the connection can be reused."""
-KEEPALIVE_HOSTS = 64
-"""Hosts whose connections are kept alive, the most recently used ones."""
-KEEPALIVE_SECONDS = 30.0
 _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
@@ -191,72 +181,6 @@ class _BoundedBody:
         return b"".join(self._chunks)
 
 
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend, connecting only to vetted addresses of the host name.
-
-    The pool hands it the URL's host name; it resolves the name (an IP literal in any
-    form stands for itself), refuses it when any address is refused, tries the vetted
-    addresses in order, and checks the peer it is connected to once more.
-    """
-
-    def __init__(self, *, allow_private: bool) -> None:
-        self._inner = httpcore.AnyIOBackend()
-        self._allow_private = allow_private
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        local_address: str | None = None,
-        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        """A stream to a vetted address of ``host``; raises RefusedAddressError,
-        socket.gaierror or httpcore.ConnectError."""
-        addresses = await netguard.vetted_addresses(host, port, allow_private=self._allow_private)
-        failure: httpcore.ConnectError | None = None
-        for address in addresses:
-            try:
-                stream = await self._inner.connect_tcp(
-                    str(address), port, timeout, local_address, socket_options
-                )
-            except httpcore.ConnectError as exc:
-                failure = exc
-                continue
-            try:
-                self._check_connected(host, stream)
-            except BaseException:
-                await stream.aclose()
-                raise
-            return stream
-        raise failure or httpcore.ConnectError(f"no address for {host}")
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        """Never: feeds are fetched over TCP only."""
-        raise httpcore.ConnectError("unix sockets are not used for feeds")
-
-    async def sleep(self, seconds: float) -> None:
-        """As the wrapped backend sleeps."""
-        await self._inner.sleep(seconds)
-
-    def _check_connected(self, host: str, stream: httpcore.AsyncNetworkStream) -> None:
-        """Belt and braces: the peer we actually talk to must pass the guard too."""
-        if self._allow_private:
-            return
-        peer = stream.get_extra_info("server_addr")
-        if not peer:
-            return
-        address = ip_address(str(peer[0]).split("%", 1)[0])
-        reason = netguard.refusal_reason(address)
-        if reason is not None:
-            raise netguard.RefusedAddressError(host, address, reason)
-
-
 class _Response:
     """One answer's status and headers (lower-case names, repeats joined), body unread."""
 
@@ -283,66 +207,13 @@ class _Response:
                 break
 
 
-_Origin = tuple[bytes, bytes, int | None]
-
-
-class _Pools:
-    """One small httpcore pool per origin, the most recently used ``KEEPALIVE_HOSTS`` kept."""
-
-    def __init__(self, settings: FetchSettings) -> None:
-        self._size = settings.per_host_concurrency
-        self._backend = GuardedBackend(allow_private=settings.allow_private_networks)
-        self._ssl = httpx.create_ssl_context(trust_env=False)
-        self._pools: OrderedDict[_Origin, httpcore.AsyncConnectionPool] = OrderedDict()
-        self._busy: Counter[_Origin] = Counter()
-
-    @asynccontextmanager
-    async def lease(self, origin: _Origin) -> AsyncIterator[httpcore.AsyncConnectionPool]:
-        """The origin's pool, kept open while the caller uses it."""
-        pool = self._pools.get(origin)
-        if pool is None:
-            pool = httpcore.AsyncConnectionPool(
-                ssl_context=self._ssl,
-                max_connections=self._size,
-                max_keepalive_connections=self._size,
-                keepalive_expiry=KEEPALIVE_SECONDS,
-                network_backend=self._backend,
-            )
-            self._pools[origin] = pool
-        self._pools.move_to_end(origin)
-        self._busy[origin] += 1
-        try:
-            yield pool
-        finally:
-            self._busy[origin] -= 1
-            if not self._busy[origin]:
-                del self._busy[origin]
-            await self._evict()
-
-    async def _evict(self) -> None:
-        """Close the least recently used idle pools beyond ``KEEPALIVE_HOSTS``."""
-        excess = len(self._pools) - KEEPALIVE_HOSTS
-        for origin in list(self._pools):
-            if excess <= 0:
-                break
-            if origin not in self._busy:
-                await self._pools.pop(origin).aclose()
-                excess -= 1
-
-    async def aclose(self) -> None:
-        """Close every pool."""
-        pools, self._pools = list(self._pools.values()), OrderedDict()
-        for pool in pools:
-            await pool.aclose()
-
-
 class Fetcher:
     """Fetches feed documents over kept-alive connections, at most ``concurrency`` at a time."""
 
     def __init__(self, settings: FetchSettings) -> None:
         self._settings = settings
         self._slots = asyncio.Semaphore(settings.concurrency)
-        self._pools = _Pools(settings)
+        self._pools = Pools(settings)
         limit = settings.timeout_seconds
         self._timeouts = {"connect": limit, "read": limit, "write": limit, "pool": limit}
         self._headers = [

@@ -10,8 +10,10 @@ document and an audience to ``queue_entries`` (``bot.pipeline.chain``):
 - /resume … backlog: ``ResumedSubscriber``, the entries first seen during the
   pause, for that subscription only.
 
-``bot.pipeline.plan`` is the pure middle (dedupe, filter, render);
-``bot.pipeline.refresh`` fetches and parses a known feed and records a failure.
+``bot.pipeline.plan`` is the pure middle (dedupe, filter, render, flood collapse);
+``bot.pipeline.refresh`` fetches and reads a known feed (``outcome``: its policy and
+result), ``bot.pipeline.health`` records a failure and tells of a recovery, and
+``bot.pipeline.notices`` words what subscribers are told.
 Nothing else chains the stages.
 """
 
@@ -26,6 +28,15 @@ from bot.pipeline.chain import (
     chat_languages,
     queue_entries,
 )
+from bot.pipeline.health import record_refresh_failure, tell_recovered
+from bot.pipeline.outcome import (
+    MAX_BACKOFF_SECONDS,
+    SEEN_RETENTION_SECONDS,
+    Parse,
+    RefreshPolicy,
+    RefreshResult,
+    RefreshStatus,
+)
 from bot.pipeline.plan import (
     FloodRule,
     chronological,
@@ -35,16 +46,7 @@ from bot.pipeline.plan import (
     render_newest,
     stored_filters,
 )
-from bot.pipeline.refresh import (
-    MAX_BACKOFF_SECONDS,
-    SEEN_RETENTION_SECONDS,
-    Parse,
-    RefreshPolicy,
-    RefreshResult,
-    RefreshStatus,
-    record_refresh_failure,
-    refresh_feed,
-)
+from bot.pipeline.refresh import refresh_feed
 
 __all__ = [
     "MAX_BACKOFF_SECONDS",
@@ -71,4 +73,5 @@ __all__ = [
     "refresh_feed",
     "render_newest",
     "stored_filters",
+    "tell_recovered",
 ]

@@ -15,118 +15,38 @@ Each step is cheaper than the next, and most checks stop early:
 New entries then go through the one chain (``queue_entries``, with flood collapse), the
 rhythm is learned, and the validators, hints and next check (``bot.cadence``) are
 stored. A permanent redirect then moves the feed to its new URL (merging with a feed
-that has it, see ``_moved``). A failure goes to ``record_refresh_failure``: backoff, the failing
-notice once, and the end of a feed that is gone (``bot.pipeline.notices``).
+that has it, see ``_moved``). A failure goes to ``bot.pipeline.health``: backoff, the
+failing notice once, and the end of a feed that is gone.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import dataclass, replace
 
-from bot.cadence import Bounds, interval_for, learn, next_check, retry_at
-from bot.config import Settings
+from bot.cadence import interval_for, learn, next_check
 from bot.feeds.failure import FetchError, classify
 from bot.feeds.fetch import Fetcher, FetchResult
 from bot.feeds.hints import cache_max_age, document_hints
 from bot.feeds.parse import NotAFeed, parse_feed
-from bot.feeds.scan import EntryScan, scan_entries
 from bot.logs import event
-from bot.models import Feed, ParsedFeed, PlannedDelivery, Rhythm
-from bot.pipeline.chain import EverySubscriber, audience_chats, chat_languages, queue_entries
+from bot.models import Feed, ParsedFeed, Rhythm
+from bot.pipeline.chain import EverySubscriber, queue_entries
+from bot.pipeline.health import record_refresh_failure, tell_recovered
 from bot.pipeline.learned import decode_boilerplate, encode_boilerplate
-from bot.pipeline.notices import (
-    failing_notices,
-    gone_notices,
-    is_gone,
-    recovered_notices,
-    should_report_failing,
+from bot.pipeline.outcome import (
+    SEEN_RETENTION_SECONDS,
+    Parse,
+    RefreshPolicy,
+    RefreshResult,
+    RefreshStatus,
+    Scanner,
 )
-from bot.pipeline.plan import FloodRule
 from bot.render import Boilerplate, detect_boilerplate
 from bot.store import Store
 
 log = logging.getLogger(__name__)
-
-Scanner = Callable[..., EntryScan | None]
-"""``scan_entries(body, url=...)``: a document's entry keys, or None when unsure."""
-
-MAX_BACKOFF_SECONDS = 6 * 3600
-"""The longest backoff when no policy says otherwise (``polling.max_interval_seconds``)."""
-SEEN_RETENTION_SECONDS = 60 * 86400
-"""A key that left its feed is forgotten this long after it was first seen."""
-
-
-class RefreshStatus(StrEnum):
-    """How one refresh ended."""
-
-    NOT_MODIFIED = "not_modified"
-    """The server answered 304."""
-    UNCHANGED = "unchanged"
-    """The body hash is the one stored: nothing was parsed."""
-    NOTHING_NEW = "nothing_new"
-    """The body changed but the scan found no unseen entry: nothing was parsed."""
-    FIRST_READ = "first_read"
-    """A feed read for the first time: its entries were marked seen, none queued."""
-    UPDATED = "updated"
-    """Parsed; new entries (maybe none) were queued."""
-    FAILED = "failed"
-    GONE = "gone"
-    """410 Gone, confirmed: the feed's subscriptions were removed, subscribers told."""
-
-
-class Parse(StrEnum):
-    """How much of the document the refresh parsed."""
-
-    NONE = "none"
-    PARTIAL = "partial"
-    FULL = "full"
-
-
-@dataclass(frozen=True, slots=True)
-class RefreshResult:
-    """What one refresh did, for logs and tests."""
-
-    feed_id: int
-    status: RefreshStatus
-    new_entries: int = 0
-    queued: int = 0
-    """Outbox rows written: entries, flood summaries and notices."""
-    error: FetchError | None = None
-    parse: Parse = Parse.NONE
-
-
-@dataclass(frozen=True, slots=True)
-class RefreshPolicy:
-    """The rules a refresh follows: interval bounds, flood collapse, when to report failure."""
-
-    bounds: Bounds
-    flood: FloodRule | None = None
-    failure_notice_after: int = 12 * 3600
-    """Seconds a run of failures must last before subscribers are told."""
-    rng: random.Random = field(default_factory=random.Random)
-    """Jitter for phases and backoff."""
-    scan: Scanner = scan_entries
-    """The entry scan. Tests give one that lies, to show that a lying scan costs a full
-    parse, never an entry."""
-
-    @classmethod
-    def from_settings(cls, settings: Settings, rng: random.Random | None = None) -> RefreshPolicy:
-        """The policy the configuration sets."""
-        return cls(
-            bounds=Bounds.from_settings(settings.polling),
-            flood=FloodRule.from_settings(settings.delivery),
-            failure_notice_after=settings.polling.failure_notice_after_seconds,
-            rng=rng or random.Random(),  # noqa: S311 - jitter, not a secret
-        )
-
-    @classmethod
-    def for_interval(cls, interval: int) -> RefreshPolicy:
-        """A policy with ``interval`` as base and minimum, without flood collapse (tools)."""
-        return cls(bounds=Bounds(interval, min(interval, 60), max(interval, MAX_BACKOFF_SECONDS)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,8 +100,9 @@ async def _moved(
 
     Before the merge the document is also read for that feed's own subscribers (unless it
     came as a 304 to this feed's validators, which says nothing about the other's): each
-    side gets exactly what it had not seen, and after the merge, which unites the seen
-    keys, nothing reaches anyone twice (a chat that followed both keeps one row per entry).
+    side gets what its own feed had not seen, so this feed's chats get nothing again, and
+    the merge unites the seen keys. A chat that followed both keeps one subscription and
+    loses the queued rows of entries the other feed had already sent it.
     """
     result = await _checked(store, feed, response, clock, policy)
     if result.status is RefreshStatus.FAILED:
@@ -203,7 +124,7 @@ async def _checked(
     policy: RefreshPolicy,
 ) -> RefreshResult:
     """Read a successful response for ``feed``: queue what is new, record the check."""
-    told = await _tell_recovered(store, feed, clock()) if feed.failure_notified else 0
+    told = await tell_recovered(store, feed, clock()) if feed.failure_notified else 0
     if response.not_modified or response.body_hash == feed.body_hash:
         status = RefreshStatus.NOT_MODIFIED if response.not_modified else RefreshStatus.UNCHANGED
         await _succeeded(store, feed, response, clock, policy)
@@ -214,19 +135,6 @@ async def _checked(
         return await record_refresh_failure(store, feed, classify(exc), clock=clock, policy=policy)
     result = await _queue(store, feed, response, reading, clock=clock, policy=policy)
     return replace(result, queued=result.queued + told)
-
-
-async def _tell_recovered(store: Store, feed: Feed, now: float) -> int:
-    """Tell the subscribers of a reported feed that it works again; how many were told.
-
-    Before its new entries are queued, so the news comes first.
-    """
-    subscriptions = await store.subscriptions_for_feed(feed.id)
-    languages = chat_languages(await audience_chats(store, subscriptions))
-    notices = recovered_notices(feed, subscriptions, languages)
-    await store.record_recovery(feed.id, notices=notices, now=now)
-    event(log, logging.INFO, "feed_recovered", feed_id=feed.id, told=len(notices))
-    return len(notices)
 
 
 async def _read(store: Store, feed: Feed, response: FetchResult, scanner: Scanner) -> _Reading:
@@ -357,60 +265,3 @@ def _hinted(rhythm: Rhythm, response: FetchResult) -> Rhythm:
     hints = document_hints(response.body)
     found = [s for s in (hints.interval_seconds, cache_max_age(response.cache_control)) if s]
     return replace(rhythm, hint_seconds=max(found) if found else None, skip_hours=hints.skip_hours)
-
-
-async def record_refresh_failure(
-    store: Store,
-    feed: Feed,
-    error: FetchError,
-    *,
-    clock: Callable[[], float],
-    policy: RefreshPolicy | None = None,
-) -> RefreshResult:
-    """Record that ``feed`` could not be refreshed; the one place that does.
-
-    Backs the feed off (at least as long as a Retry-After asked), stores the error's
-    code for /list and stats, tells the subscribers once when the run of failures has
-    lasted long enough, ends a feed that is gone, logs the failure, and returns the
-    FAILED (or GONE) result carrying ``error``.
-    """
-    policy = policy or RefreshPolicy.for_interval(feed.interval_seconds)
-    now = clock()
-    event(
-        log,
-        logging.WARNING,
-        "fetch_failed",
-        feed_id=feed.id,
-        url=feed.url,
-        kind=error.kind.value,
-        error=str(error),
-    )
-    if is_gone(feed, error):
-        everyone = await store.feed_subscriptions(feed.id)
-        languages = chat_languages(await audience_chats(store, everyone))
-        farewell = gone_notices(feed, everyone, languages)
-        removed = await store.end_feed(feed.id, error=error.code, now=now, notices=farewell)
-        event(log, logging.WARNING, "feed_gone", feed_id=feed.id, url=feed.url, removed=removed)
-        return RefreshResult(feed.id, RefreshStatus.GONE, queued=len(farewell), error=error)
-    failures = feed.error_count + 1
-    due = retry_at(
-        now=now,
-        failures=failures,
-        interval=policy.bounds.clamp(feed.interval_seconds),
-        bounds=policy.bounds,
-        retry_after=error.retry_after,
-        skip_hours=feed.rhythm.skip_hours,
-        rng=policy.rng,
-    )
-    notices: list[PlannedDelivery] = []
-    if should_report_failing(
-        feed, failures=failures, now=now, after_seconds=policy.failure_notice_after
-    ):
-        subscriptions = await store.subscriptions_for_feed(feed.id)
-        languages = chat_languages(await audience_chats(store, subscriptions))
-        notices = failing_notices(feed, error, subscriptions, languages, now=now)
-        event(log, logging.WARNING, "feed_failing_told", feed_id=feed.id, told=len(notices))
-    await store.record_fetch_failure(
-        feed.id, next_fetch_at=due, error=error.code, now=now, notices=notices
-    )
-    return RefreshResult(feed.id, RefreshStatus.FAILED, queued=len(notices), error=error)
