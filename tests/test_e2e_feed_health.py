@@ -29,6 +29,20 @@ async def _bot(factory: HarnessFactory) -> BotHarness:
     )
 
 
+async def _followed(
+    factory: HarnessFactory, feeds: FeedServer, *chats: int
+) -> tuple[BotHarness, str]:
+    """A bot whose ``chats`` follow the Wire feed (``ZH_CHAT`` in Chinese); the feed's URL."""
+    url = feeds.url("/f.xml")
+    feeds.put("/f.xml", rss("Wire", [ONE]))
+    harness = await _bot(factory)
+    if ZH_CHAT in chats:
+        await harness.command(ZH_CHAT, "/lang zh")
+    for chat in chats:
+        await harness.command(chat, f"/sub {url}")
+    return harness, url
+
+
 async def _check(harness: BotHarness, chat: int, url: str) -> float:
     """Move time to when the chat's feed at ``url`` is due, check it; the wait in seconds."""
     assert harness.relay is not None
@@ -53,12 +67,7 @@ async def test_backoff_grows_and_a_long_failure_is_told_once_in_each_language(
 ) -> None:
     """Checks of a failing feed spread out exponentially; after the configured time each chat
     gets one notice in its language with the reason; recovery is told once; then quiet."""
-    url = feed_server.url("/f.xml")
-    feed_server.put("/f.xml", rss("Wire", [ONE]))
-    harness = await _bot(bot_factory)
-    await harness.command(ZH_CHAT, "/lang zh")
-    for chat in (EN_CHAT, ZH_CHAT):
-        await harness.command(chat, f"/sub {url}")
+    harness, url = await _followed(bot_factory, feed_server, EN_CHAT, ZH_CHAT)
     told = {chat: len(bot_api.sent_to(chat)) for chat in (EN_CHAT, ZH_CHAT)}
     feed_server.status("/f.xml", 503)
     await _check(harness, EN_CHAT, url)  # the first failure, at the feed's regular time
@@ -94,10 +103,7 @@ async def test_a_short_outage_is_not_told(
     bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
 ) -> None:
     """Failures that end before the configured time produce no notice, nor a recovery one."""
-    url = feed_server.url("/f.xml")
-    feed_server.put("/f.xml", rss("Wire", [ONE]))
-    harness = await _bot(bot_factory)
-    await harness.command(EN_CHAT, f"/sub {url}")
+    harness, url = await _followed(bot_factory, feed_server, EN_CHAT)
     feed_server.status("/f.xml", 500)
     for _ in range(3):
         await _check(harness, EN_CHAT, url)  # failing 360 s at most: under 20 minutes
@@ -110,12 +116,7 @@ async def test_a_gone_feed_ends_with_a_notice(
     bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
 ) -> None:
     """410 Gone on two checks in a row: each subscriber is told and the subscription removed."""
-    url = feed_server.url("/f.xml")
-    feed_server.put("/f.xml", rss("Wire", [ONE]))
-    harness = await _bot(bot_factory)
-    await harness.command(ZH_CHAT, "/lang zh")
-    for chat in (EN_CHAT, ZH_CHAT):
-        await harness.command(chat, f"/sub {url}")
+    harness, url = await _followed(bot_factory, feed_server, EN_CHAT, ZH_CHAT)
     before = len(bot_api.sent_to(EN_CHAT))
     feed_server.status("/f.xml", 410)
     await _check(harness, EN_CHAT, url)
@@ -138,10 +139,7 @@ async def test_one_410_then_back_is_just_a_failure(
     bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
 ) -> None:
     """A single 410 followed by a good answer changes nothing for the subscriber."""
-    url = feed_server.url("/f.xml")
-    feed_server.put("/f.xml", rss("Wire", [ONE]))
-    harness = await _bot(bot_factory)
-    await harness.command(EN_CHAT, f"/sub {url}")
+    harness, url = await _followed(bot_factory, feed_server, EN_CHAT)
     feed_server.status("/f.xml", 410)
     await _check(harness, EN_CHAT, url)
     feed_server.put("/f.xml", rss("Wire", [TWO, ONE]))
