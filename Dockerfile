@@ -17,11 +17,18 @@ RUN pip install . \
 USER newsrelay
 WORKDIR /data
 VOLUME ["/data"]
-ENV NEWSRELAY_DATABASE__URL="sqlite:////data/newsrelay.db"
+# /healthz and /metrics on port 9090 of the container (publish it, or scrape it from the
+# container network); set NEWSRELAY_HTTP__PORT=0 to turn the port off (and the check with it).
+ENV NEWSRELAY_DATABASE__URL="sqlite:////data/newsrelay.db" \
+    NEWSRELAY_HTTP__PORT=9090 \
+    NEWSRELAY_HTTP__LISTEN=0.0.0.0
+EXPOSE 9090
 
-# Healthy while the process runs and its database is readable.
-HEALTHCHECK --interval=60s --timeout=10s --start-period=30s --retries=3 \
-    CMD ["newsrelay", "stats"]
+# Healthy while the running bot says so: its event loop, feed poll and update loop all
+# made progress recently (503 otherwise; no answer within 5 s counts as unhealthy too).
+# The start period covers start-up retries while Telegram is unreachable.
+HEALTHCHECK --interval=30s --timeout=6s --start-period=120s --retries=3 \
+    CMD ["python", "-m", "bot.healthcheck"]
 
 ENTRYPOINT ["newsrelay"]
 CMD ["run"]

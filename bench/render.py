@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python bench/render.py``. Feeds are parsed once by ``bot.feeds.parse``,
 outside the timed part. Timed: ``detect_boilerplate`` per feed plus ``render_entry``
 for each entry, on one core, in the default display options and in FULL with
-pictures-as-album.
+pictures-as-album. The render stage's memos are cleared before each round.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ if __package__ in {None, ""}:
 
 from bot.feeds.parse import parse_feed
 from bot.models import DisplayOptions, Entry, SummaryMode
-from bot.render import detect_boilerplate, render_entry
+from bot.render import clear_caches, detect_boilerplate, render_entry
 from tests.corpus import CORPUS_MISSING, FEED_SUFFIXES, find_shared
 
 
@@ -47,6 +47,7 @@ def main() -> None:
     ):
         best = float("inf")
         for _ in range(3):
+            clear_caches()  # every round starts cold, as the first refresh after a start
             started = time.perf_counter()
             for _, title, entries in feeds:
                 boilerplate = detect_boilerplate(entries)

@@ -1,7 +1,9 @@
 """The one place where the running bot is put together and taken apart.
 
 ``Relay`` owns the store, the fetcher, the PTB ``Application``, the poller and
-the delivery worker, and starts and stops them in order.
+the delivery worker, and starts and stops them in order. Around them, for the
+operator: the database lock (``bot.runlock``), start-up retries while Telegram
+is unreachable, long polling or the webhook, and the health and metrics port.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import sqlite3
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
-from telegram.request import HTTPXRequest
 
 from bot.clock import Clock
 from bot.commands import BOT_COMMANDS, register
@@ -22,19 +23,25 @@ from bot.commands.common import language, reply, services_of, thread_of
 from bot.config import Settings
 from bot.delivery import Deliverer
 from bot.feeds.fetch import Fetcher
+from bot.health import Health, HealthReport
 from bot.i18n import pick_language, t
 from bot.logs import event
-from bot.pipeline import RefreshPolicy
+from bot.metrics import Metrics
+from bot.ops_http import OpsServer
+from bot.pipeline import RefreshPolicy, RefreshResult
 from bot.ratelimit import Limits, SendSlots
+from bot.redact import secrets_of
 from bot.replies import Replier, Reply
+from bot.runlock import AlreadyRunning, RunLock
 from bot.scheduler import Housekeeper, Poller
 from bot.services import Services
 from bot.store import Store
+from bot.telegram_http import Observer, build_requests
 from bot.updates import UpdateGate
+from bot.updates_in import POLL_TIMEOUT_SECONDS, PollErrors, reach_telegram, receive_updates
 
 log = logging.getLogger(__name__)
 
-POLL_TIMEOUT_SECONDS = 10
 STOP_GRACE_SECONDS = 2.0
 # Updates are handled concurrently: a /sub may wait 20 s on a feed; it must not hold
 # back every other chat's commands. Replies never wait in a handler (bot.replies).
@@ -45,17 +52,14 @@ class StartupError(Exception):
     """The bot cannot start; the message is one line for stderr."""
 
 
-def build_application(settings: Settings, gate: UpdateGate) -> Application:  # type: ignore[type-arg]
-    """The PTB application talking to ``telegram.api_base_url``, with our handlers and gate."""
+def build_application(
+    settings: Settings, gate: UpdateGate, observe: Observer | None = None
+) -> Application:  # type: ignore[type-arg]
+    """The PTB application talking to ``telegram.api_base_url`` (through ``telegram.proxy``),
+    with our handlers and gate; ``observe`` hears every Bot API call."""
     api = settings.telegram.api_base_url
-    # trust_env=False: proxy variables must not reroute the token-bearing requests.
-    request = HTTPXRequest(
-        connection_pool_size=64, read_timeout=15, httpx_kwargs={"trust_env": False}
-    )
-    updates_request = HTTPXRequest(
-        connection_pool_size=2,
-        read_timeout=POLL_TIMEOUT_SECONDS + 10,
-        httpx_kwargs={"trust_env": False},
+    request, updates_request = build_requests(
+        settings.telegram, long_poll_seconds=POLL_TIMEOUT_SECONDS, observe=observe
     )
     application = (
         ApplicationBuilder()
@@ -99,6 +103,8 @@ class Relay:
         poll_tick_seconds: float | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = Metrics()
+        """This bot's own registry of counters (several bots in one process never share)."""
         # Wall-clock time for the schedule and the outbox, monotonic time for send
         # slots, and every wait: one clock, which tests replace with virtual time.
         self.clock = clock or Clock()
@@ -112,6 +118,12 @@ class Relay:
         self._replier: Replier | None = None
         self._slots: SendSlots | None = None
         self._delivery_task: asyncio.Task[None] | None = None
+        self._lock = RunLock(settings.database.path)
+        self._locked = False
+        self._health: Health | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._ops: OpsServer | None = None
+        self._poll_errors = PollErrors()
 
     @property
     def poller(self) -> Poller:
@@ -149,6 +161,22 @@ class Relay:
         return processor
 
     @property
+    def ops_port(self) -> int:
+        """The port /healthz and /metrics are served on (0 when ``http.port`` is 0)."""
+        return self._ops.port if self._ops is not None else 0
+
+    def health(self) -> HealthReport:
+        """Every liveness check's verdict now."""
+        assert self._health is not None, "Relay not started"  # noqa: S101 - misuse guard
+        return self._health.report()
+
+    async def render_metrics(self) -> bytes:
+        """The metrics in Prometheus' text format, database gauges sampled now."""
+        if self._store is not None:
+            await self.metrics.sample(self._store, self.clock.time())
+        return self.metrics.exposition()
+
+    @property
     def store(self) -> Store:
         assert self._store is not None, "Relay not started"  # noqa: S101 - misuse guard
         return self._store
@@ -161,9 +189,19 @@ class Relay:
         """
         settings = self.settings
         try:
+            self._lock.acquire()
+        except AlreadyRunning as exc:
+            raise StartupError(str(exc)) from exc
+        except OSError as exc:
+            raise StartupError(
+                f"cannot lock the database {settings.database.path}: {exc.strerror}"
+            ) from exc
+        self._locked = True
+        try:
             self._store = await Store.open(settings.database.path)
         except (OSError, sqlite3.Error, RuntimeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self._release_lock()
             raise StartupError(
                 f"cannot open the database {settings.database.path}: {reason}"
             ) from exc
@@ -174,10 +212,10 @@ class Relay:
             raise StartupError("Telegram rejected the bot token") from exc
         except NetworkError as exc:
             await self._teardown()
-            api = settings.telegram.api_base_url
-            raise StartupError(
-                f"cannot reach the Telegram Bot API at {api}: {exc.message}"
-            ) from exc
+            raise StartupError(f"cannot reach {self._api_description()}: {exc.message}") from exc
+        except OSError as exc:
+            await self._teardown()
+            raise StartupError(str(exc)) from exc
         except TelegramError as exc:
             await self._teardown()
             raise StartupError(f"the Telegram Bot API refused to start: {exc.message}") from exc
@@ -187,6 +225,7 @@ class Relay:
 
     async def _start_running(self, store: Store, *, poll_feeds: bool) -> None:
         settings = self.settings
+        metrics = self.metrics
         self._fetcher = fetcher = Fetcher(settings.fetch)
         clock = self.clock
         gate = UpdateGate(
@@ -194,12 +233,23 @@ class Relay:
             clock=clock,
             allowed_chats=settings.access.allowed_chats,
             on_flood=self._on_flood,
+            observe=metrics.update,
         )
-        self._application = application = build_application(settings, gate)
-        await application.initialize()
+        webhook = bool(settings.telegram.webhook.url)
+        self._health = health = Health(
+            stalled_for=gate.stalled_for,
+            receiving=self._webhook_running if webhook else lambda: None,
+            poll_tick_seconds=self._tick if poll_feeds else None,
+        )
+        self._application = application = build_application(settings, gate, self._api_answered)
+        await reach_telegram(application, clock=clock, where=self._api_description)
         self._slots = slots = SendSlots(clock, self._limits)
-        self._deliverer = deliverer = Deliverer(application.bot, store, clock=clock, slots=slots)
-        self._replier = replier = Replier(application.bot, slots, clock)
+        self._deliverer = deliverer = Deliverer(
+            application.bot, store, clock=clock, slots=slots, on_outcome=metrics.delivery
+        )
+        self._replier = replier = Replier(
+            application.bot, slots, clock, secrets=secrets_of(settings)
+        )
         application.bot_data["services"] = Services(
             settings, store, fetcher, clock.time, deliverer.wake, slots, replier
         )
@@ -213,18 +263,53 @@ class Relay:
             policy=RefreshPolicy.from_settings(settings),
             idle_seconds=self._tick,
             housekeeper=Housekeeper(store, clock=clock.time),
+            on_tick=health.poll_ticked,
+            on_refreshed=self._refreshed,
         )
         with contextlib.suppress(TelegramError):
             await application.bot.set_my_commands(BOT_COMMANDS)
         await application.start()
-        assert application.updater is not None  # noqa: S101 - built with an updater
-        await application.updater.start_polling(
-            timeout=POLL_TIMEOUT_SECONDS, allowed_updates=Update.ALL_TYPES
-        )
+        await receive_updates(application, settings.telegram.webhook, self._poll_errors.failed)
         self._delivery_task = asyncio.create_task(deliverer.run())
         if poll_feeds:
             self._poller.start()
-        event(log, logging.INFO, "started", bot=application.bot.username)
+        self._heartbeat = asyncio.create_task(health.heartbeat())
+        if settings.http.port:
+            self._ops = OpsServer(self.health, self.render_metrics)
+            try:
+                self._ops.start(settings.http.listen, settings.http.port)
+            except OSError as exc:
+                where = f"{settings.http.listen}:{settings.http.port}"
+                raise OSError(
+                    f"cannot serve /healthz and /metrics on {where}: {exc.strerror}"
+                ) from exc
+        event(
+            log,
+            logging.INFO,
+            "started",
+            bot=application.bot.username,
+            mode="webhook" if webhook else "polling",
+        )
+
+    def _api_description(self) -> str:
+        telegram = self.settings.telegram
+        through = " through the proxy in telegram.proxy" if telegram.proxy else ""
+        return f"the Telegram Bot API at {telegram.api_base_url}{through}"
+
+    def _webhook_running(self) -> bool:
+        application = self._application
+        return application is not None and bool(application.updater and application.updater.running)
+
+    def _api_answered(self, method: str, code: int | None, seconds: float) -> None:
+        """Every Bot API call: metrics, health, and the end of a 409 Conflict episode."""
+        self.metrics.api_call(method, code, seconds)
+        if self._health is not None:
+            self._health.api_answered(method, code, seconds)
+        self._poll_errors.answered(method, code, seconds)
+
+    def _refreshed(self, result: RefreshResult, seconds: float) -> None:
+        kind = result.error.kind.value if result.error is not None else None
+        self.metrics.refreshed(result.status.value, kind, seconds, result.queued)
 
     async def _on_flood(self, update: Update) -> None:
         """A chat or user went over its command budget: say so once, on the reply slots."""
@@ -246,6 +331,14 @@ class Relay:
 
     async def _teardown(self) -> None:
         """Stop and close whatever is running or open, also after a failed start."""
+        if self._ops is not None:
+            await self._ops.stop()
+            self._ops = None
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+            self._heartbeat = None
         if self._poller is not None:
             await self._poller.stop()
         if self._delivery_task is not None:
@@ -261,6 +354,8 @@ class Relay:
         if application is not None:
             if application.updater is not None and application.updater.running:
                 await application.updater.stop()
+            if isinstance(application.update_processor, UpdateGate):
+                await application.update_processor.cancel_running(STOP_GRACE_SECONDS)
             if application.running:
                 await application.stop()
             await application.shutdown()
@@ -273,11 +368,30 @@ class Relay:
         if self._store is not None:
             await self._store.close()
             self._store = None
+        self._release_lock()
+
+    def _release_lock(self) -> None:
+        if self._locked:
+            self._lock.release()
+            self._locked = False
 
 
 async def run_until_signalled(relay: Relay, stop: asyncio.Event) -> None:
-    """Run ``relay`` until ``stop`` is set (by SIGINT/SIGTERM in the CLI)."""
-    await relay.start()
+    """Run ``relay`` until ``stop`` is set (by SIGINT/SIGTERM in the CLI).
+
+    A stop while the start is still retrying to reach Telegram ends it cleanly.
+    Raises StartupError when the start fails for good.
+    """
+    starting = asyncio.create_task(relay.start())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        return
+    stopping.cancel()
+    starting.result()
     try:
         await stop.wait()
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import random
 import signal
 import sys
@@ -23,7 +24,15 @@ import yaml
 
 from bot import __version__
 from bot.app import Relay, StartupError, run_until_signalled
-from bot.config import ConfigError, Settings, load_settings, masked_token
+from bot.config import (
+    ConfigError,
+    Settings,
+    load_settings,
+    masked_token,
+    overridden_sources,
+    overriding_settings,
+)
+from bot.console import plain, progress, wants_colour
 from bot.feeds.failure import FetchError
 from bot.feeds.fetch import Fetcher
 from bot.feeds.load import load_feed
@@ -50,37 +59,60 @@ class CliError(Exception):
         self.secrets = tuple(secrets)
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (else a usage error, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsrelay", description="Telegram news relay")
     parser.add_argument("--version", action="version", version=f"newsrelay {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    config = argparse.ArgumentParser(add_help=False)
+    config.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="YAML configuration file (else defaults and NEWSRELAY_* variables)",
+    )
+    token = argparse.ArgumentParser(add_help=False)
+    token.add_argument("--token", help="the bot token (else telegram.token or BOT_TOKEN)")
 
-    run = commands.add_parser("run", help="run the bot")
-    run.add_argument("-c", "--config", type=Path, help="YAML configuration file")
-    run.add_argument("--token", help="the bot token (else telegram.token or BOT_TOKEN)")
+    def command(name: str, summary: str, *parents: argparse.ArgumentParser) -> Any:
+        return commands.add_parser(name, help=summary, description=summary, parents=parents)
+
+    run = command("run", "run the bot", config, token)
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
-    check = commands.add_parser("check-config", help="validate and print the configuration")
-    check.add_argument("-c", "--config", type=Path)
-    check.add_argument("--token")
+    command("check-config", "validate and print the effective configuration", config, token)
 
-    preview = commands.add_parser("preview", help="render a feed's newest entries to the terminal")
-    preview.add_argument("source", help="feed URL or local file")
-    preview.add_argument("-n", type=int, default=3, help="how many entries (default 3)")
-    preview.add_argument("-c", "--config", type=Path)
-    preview.add_argument("--summary", choices=[m.value for m in SummaryMode], default="short")
+    preview = command("preview", "render a feed's newest entries to the terminal", config)
+    preview.add_argument("source", help="feed URL (http:// or https://) or local file")
+    preview.add_argument(
+        "-n", type=_positive, default=3, metavar="N", help="how many entries (default 3)"
+    )
+    preview.add_argument(
+        "--summary",
+        choices=[m.value for m in SummaryMode],
+        default="short",
+        help="summary length, as /set offers it (default short)",
+    )
 
-    stats = commands.add_parser("stats", help="feeds, subscriptions, chats, deliveries")
-    stats.add_argument("-c", "--config", type=Path)
+    command("stats", "feeds, subscriptions, chats, deliveries", config)
 
-    importer = commands.add_parser("import-opml", help="subscribe a chat to an OPML file's feeds")
+    importer = command("import-opml", "subscribe a chat to an OPML file's feeds", config)
     importer.add_argument("file", type=Path, help="the OPML file")
     importer.add_argument("--chat", type=int, required=True, help="Telegram chat id")
-    importer.add_argument("-c", "--config", type=Path)
 
-    exporter = commands.add_parser("export-opml", help="print a chat's subscriptions as OPML")
+    exporter = command("export-opml", "print a chat's subscriptions as OPML", config)
     exporter.add_argument("--chat", type=int, required=True, help="Telegram chat id")
-    exporter.add_argument("-c", "--config", type=Path)
     return parser
 
 
@@ -92,10 +124,18 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _check_config(args: argparse.Namespace) -> int:
+    """Print the effective values (as the bot will use them), then warnings on stderr."""
     settings = _settings(args)
     data = settings.model_dump(mode="json")
     data["telegram"]["token"] = masked_token(settings.telegram.token.get_secret_value())
+    if settings.telegram.webhook.secret_token.get_secret_value():
+        data["telegram"]["webhook"]["secret_token"] = "****"  # noqa: S105 - a mask, not a secret
+    data["polling"]["interval_seconds"] = settings.polling.effective_interval
     print(scrub(yaml.safe_dump(data, sort_keys=False, allow_unicode=True)), end="")
+    overrides = {"telegram": {"token": args.token}} if args.token else None
+    notes = overridden_sources(args.config, overrides=overrides) + overriding_settings(settings)
+    for note in notes:
+        print(scrub(f"newsrelay: warning: {note}"), file=sys.stderr)
     if not settings.telegram.token.get_secret_value():
         raise CliError("telegram.token is not set (use --token, BOT_TOKEN or the config file)")
     return 0
@@ -106,7 +146,11 @@ def _run(args: argparse.Namespace) -> int:
     token = settings.telegram.token.get_secret_value()
     if not token:
         raise CliError("telegram.token is not set (use --token, BOT_TOKEN or the config file)")
-    configure_logging(token=token, level=logging.DEBUG if args.verbose else logging.INFO)
+    configure_logging(
+        token=token,
+        level=logging.DEBUG if args.verbose else settings.logging.level,
+        json_lines=settings.logging.format == "json",
+    )
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -128,10 +172,16 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _read_local(source: str) -> ParsedFeed | None:
-    """A feed from a local file, or None when ``source`` is not one."""
+    """A feed from a local file, or None when ``source`` is a URL.
+
+    Anything without ``://`` is a file name, so a missing file is reported as one
+    (rather than as "not a URL").
+    """
     path = Path(source)
-    if "://" in source or not path.exists():
+    if "://" in source:
         return None
+    if not path.exists():
+        raise CliError(f"{source}: no such file (a feed URL starts with http:// or https://)")
     try:
         return parse_feed(path.read_bytes(), url=path.resolve().as_uri())
     except OSError as exc:
@@ -150,8 +200,6 @@ async def _fetch_preview(source: str, settings: Settings) -> ParsedFeed:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    if args.n < 1:
-        raise CliError("-n must be at least 1")
     settings = load_settings(args.config)
     try:
         parsed = _read_local(args.source) or asyncio.run(_fetch_preview(args.source, settings))
@@ -159,10 +207,12 @@ def _preview(args: argparse.Namespace) -> int:
         raise CliError(f"{args.source}: {exc}") from exc
     options = DisplayOptions(summary=SummaryMode(args.summary))
     newest = render_newest(parsed, options, args.n)
+    colour = wants_colour(sys.stdout)
     for index, message in enumerate(newest):
         if index:
             print("\n" + "─" * 40 + "\n")
-        print(format_for_terminal(message))
+        text = format_for_terminal(message)
+        print(text if colour else plain(text))
     if not newest:
         print(f"{parsed.title or args.source}: no entries")
     return 0
@@ -220,6 +270,9 @@ def _import_opml(args: argparse.Namespace) -> int:
         )
     except OpmlError as exc:
         raise CliError(f"{args.file}: {exc}") from exc
+    for note in opml.notes:  # what a lenient reading of the file repaired or left out
+        where = f"line {note.line}: " if note.line else ""
+        print(scrub(f"note  {where}{note.name + ': ' if note.name else ''}{note.note}"))
     if not opml.outlines:
         raise CliError(f"{args.file}: no feeds (outlines with an xmlUrl)")
     allowed = settings.access.allowed_chats
@@ -230,14 +283,16 @@ def _import_opml(args: argparse.Namespace) -> int:
         store = await Store.open(settings.database.path)
         try:
             await store.ensure_chat(args.chat, kind=_chat_kind(args.chat))
-            return await import_outlines(
-                store,
-                settings,
-                args.chat,
-                opml.outlines,
-                now=time.time(),
-                rng=random.Random(),  # noqa: S311 - spreading first checks, not a secret
-            )
+            with progress(len(opml.outlines), "importing") as step:
+                return await import_outlines(
+                    store,
+                    settings,
+                    args.chat,
+                    opml.outlines,
+                    on_outline=step,
+                    now=time.time(),
+                    rng=random.Random(),  # noqa: S311 - spreading first checks, not a secret
+                )
         finally:
             await store.close()
 
@@ -333,6 +388,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
+    except BrokenPipeError:
+        # The reader went away (`newsrelay preview FEED | head -1`): it has what it wanted.
+        # Point stdout at /dev/null so that the interpreter's last flush cannot fail again
+        # (the way the Python documentation's note on SIGPIPE suggests).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except (ConfigError, CliError) as exc:
         secrets = exc.secrets if isinstance(exc, CliError) else ()
         print(scrub(f"newsrelay: {exc}", secrets), file=sys.stderr)

@@ -7,12 +7,23 @@ so a typo in a config file never silently falls back to a default.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from ipaddress import ip_network
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from bot import PROJECT_URL, __version__
 
@@ -29,10 +40,58 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+"""What httpx can talk to: an HTTP(S) proxy, or SOCKS5 (with the ``socksio`` package)."""
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+"""Telegram's rule for setWebhook's secret_token: 1-256 of A-Z, a-z, 0-9, _ and -."""
+_HOST_NAME = re.compile(
+    r"(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*"
+)
+
+
+def _proxy_url(value: str) -> str:
+    """A proxy URL (``""`` for none): ``scheme://[user:pass@]host:port`` with a known scheme."""
+    if not value:
+        return value
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme.lower() not in PROXY_SCHEMES:
+        raise ValueError("must be an http://, https:// or socks5:// URL (or empty for none)")
+    if not rest.rsplit("@", 1)[-1].split("/", 1)[0]:
+        raise ValueError("names no proxy host")
+    return value
+
+
+ProxyUrl = Annotated[str, AfterValidator(_proxy_url)]
+
+
+class WebhookSettings(_Section):
+    url: str = ""
+    listen: str = "0.0.0.0"  # noqa: S104 - a container's webhook must be reachable from its proxy
+    port: int = Field(default=8443, ge=1, le=65535)
+    secret_token: SecretStr = SecretStr("")
+
+    @field_validator("url")
+    @classmethod
+    def _https_url(cls, value: str) -> str:
+        if value and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL (Telegram posts only to https)")
+        return value
+
+    @field_validator("secret_token")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret and not _SECRET_TOKEN.fullmatch(secret):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+
 class TelegramSettings(_Section):
     token: SecretStr = SecretStr("")
     api_base_url: str = "https://api.telegram.org"
     admins: tuple[int, ...] = ()
+    proxy: ProxyUrl = ""
+    webhook: WebhookSettings = WebhookSettings()
 
     @field_validator("api_base_url")
     @classmethod
@@ -88,7 +147,24 @@ class FetchSettings(_Section):
     per_host_concurrency: int = Field(default=4, ge=1)
     """Feeds fetched at the same time from one host (many feeds often share a host)."""
     allow_private_networks: bool = False
+    allowed_private_hosts: tuple[str, ...] = ()
+    proxy: ProxyUrl = ""
     user_agent: str = DEFAULT_USER_AGENT
+
+    @field_validator("allowed_private_hosts")
+    @classmethod
+    def _hosts_or_networks(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        """Each entry is an IP address, a CIDR network or a host name; names are lower-cased."""
+        cleaned = []
+        for raw in values:
+            entry = raw.strip().lower().rstrip(".")
+            try:
+                ip_network(entry.strip("[]"), strict=False)
+            except ValueError:
+                if not _HOST_NAME.fullmatch(entry):
+                    raise ValueError(f"{raw!r} is neither a host name nor an IP/CIDR") from None
+            cleaned.append(entry)
+        return tuple(cleaned)
 
 
 class DeliverySettings(_Section):
@@ -104,6 +180,21 @@ class AccessSettings(_Section):
     max_subscriptions_per_chat: int = Field(default=200, ge=1)
 
 
+class HttpSettings(_Section):
+    port: int = Field(default=0, ge=0, le=65535)
+    listen: str = "127.0.0.1"
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
 class Settings(_Section):
     telegram: TelegramSettings = TelegramSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -111,6 +202,18 @@ class Settings(_Section):
     fetch: FetchSettings = FetchSettings()
     delivery: DeliverySettings = DeliverySettings()
     access: AccessSettings = AccessSettings()
+    http: HttpSettings = HttpSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @model_validator(mode="after")
+    def _ports_apart(self) -> Settings:
+        """The metrics server and the webhook server cannot share a port."""
+        webhook = self.telegram.webhook
+        if webhook.url and self.http.port and self.http.port == webhook.port:
+            raise ValueError(
+                f"http.port and telegram.webhook.port are both {webhook.port}: pick two ports"
+            )
+        return self
 
 
 def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -172,7 +275,8 @@ def _describe(exc: ValidationError) -> str:
     for error in exc.errors():
         key = ".".join(str(part) for part in error["loc"])
         message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
-        problems.append(f"{key}: {message}")
+        message = message.removeprefix("Value error, ")
+        problems.append(f"{key}: {message}" if key else message)
     return "; ".join(problems)
 
 
@@ -191,6 +295,79 @@ def load_settings(
         return Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from exc
+
+
+_SECRET_KEYS = frozenset({"token", "secret_token"})
+
+
+def _leaves(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"fetch.concurrency": 8, …}: every non-mapping value by its dotted key path."""
+    found: dict[str, Any] = {}
+    for key, value in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            found.update(_leaves(value, f"{path}."))
+        else:
+            found[path] = value
+    return found
+
+
+def _with_value(source: str, key: str, value: Any) -> str:
+    return source if key.rsplit(".", 1)[-1] in _SECRET_KEYS else f"{source} ({value!r})"
+
+
+def overridden_sources(
+    path: Path | None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> list[str]:
+    """One sentence per key that a later source sets over an earlier one (file < environment
+    < flags), values shown except secrets: what ``check-config`` warns about."""
+    layers = [
+        ("the config file", _leaves(_read_yaml(path)) if path is not None else {}),
+        ("the environment", _leaves(_env_overrides(os.environ if environ is None else environ))),
+        ("a command-line flag", _leaves(overrides or {})),
+    ]
+    notes = []
+    for index, (name, values) in enumerate(layers[1:], start=1):
+        for key, value in values.items():
+            # Against the nearest earlier source that set the key: the one it replaces.
+            for earlier_name, earlier in reversed(layers[:index]):
+                if key in earlier:
+                    if earlier[key] != value:
+                        later = _with_value(name, key, value)
+                        replaced = _with_value(earlier_name, key, earlier[key])
+                        notes.append(f"{key}: {later} overrides {replaced}")
+                    break
+    return notes
+
+
+def overriding_settings(settings: Settings) -> list[str]:
+    """One sentence per setting that changes or voids another: what ``check-config`` warns about."""
+    notes = []
+    polling, fetch, telegram = settings.polling, settings.fetch, settings.telegram
+    if polling.interval_seconds < polling.min_interval_seconds:
+        notes.append(
+            f"polling.interval_seconds {polling.interval_seconds} is below"
+            f" polling.min_interval_seconds {polling.min_interval_seconds}:"
+            f" feeds are fetched every {polling.effective_interval} s"
+        )
+    if fetch.allow_private_networks and fetch.allowed_private_hosts:
+        notes.append(
+            "fetch.allow_private_networks is true, so fetch.allowed_private_hosts only matters"
+            " for the cloud metadata addresses it names"
+        )
+    if telegram.webhook.url and not telegram.webhook.secret_token.get_secret_value():
+        notes.append(
+            "telegram.webhook.secret_token is empty: a random secret is set with each start"
+        )
+    if telegram.webhook.url and telegram.proxy:
+        notes.append(
+            "telegram.proxy carries the bot's calls to Telegram only; webhook requests come"
+            " in through your reverse proxy"
+        )
+    return notes
 
 
 def masked_token(token: str) -> str:

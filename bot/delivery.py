@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Callable
 
 from telegram import Bot, InputMediaPhoto, LinkPreviewOptions
 from telegram import MessageEntity as TgEntity
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 IDLE_SECONDS = 30.0
 BATCH = 500
 DISPATCH_ERROR_PAUSE = 5.0
+BOOKING_HORIZON = 1.0
+"""Seconds ahead the worker books send slots in one pass."""
 
 
 def _tg_entities(entities: tuple[MessageEntity, ...]) -> list[TgEntity]:
@@ -59,14 +62,26 @@ def _is_plain(message: OutgoingMessage) -> bool:
 class Deliverer:
     """Runs the outbox: one message in flight per chat, many chats at once."""
 
-    def __init__(self, bot: Bot, store: Store, *, clock: Clock, slots: SendSlots) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        store: Store,
+        *,
+        clock: Clock,
+        slots: SendSlots,
+        on_outcome: Callable[[str], None] | None = None,
+    ) -> None:
+        """``on_outcome`` hears how each send ended: ``delivered`` or the verdict's action."""
         self._bot = bot
+        self._on_outcome = on_outcome or (lambda _outcome: None)
         self._store = store
         self._clock = clock
         self._slots = slots
         self._wake = asyncio.Event()
         self._busy_chats: set[int] = set()
         self._sends: set[asyncio.Task[None]] = set()
+        self._sending: set[asyncio.Task[None]] = set()
+        """The sends past their slot wait: in flight or acting on the answer."""
         self._working = 0
 
     @property
@@ -92,7 +107,13 @@ class Deliverer:
             await self._clock.wait(self._wake, delay)
 
     async def drain(self, grace_seconds: float) -> None:
-        """Let the sends under way finish (on shutdown), up to ``grace_seconds``."""
+        """On shutdown: let the sends under way finish, up to ``grace_seconds``.
+
+        Sends still waiting for their slot are cancelled at once: their rows stay
+        in the outbox and go after the restart, so there is nothing to wait for.
+        """
+        for task in self._sends - self._sending:
+            task.cancel()
         if self._sends:
             await asyncio.wait(self._sends, timeout=grace_seconds)
 
@@ -114,9 +135,9 @@ class Deliverer:
             if row.chat_id in self._busy_chats:
                 continue
             cost = max(1, len(row.message.photo_urls))
-            # Book only a slot that is due now (within one bot-wide slot): a later one
-            # would hold the chat's replies back behind an entry that can wait.
-            wait = self._slots.reserve(row.chat_id, cost, max_wait=self._slots.tick)
+            # Book slots up to a second ahead, so that one pass can fill the bot-wide
+            # rate; further ahead would hold a chat's replies back behind an entry.
+            wait = self._slots.reserve(row.chat_id, cost, max_wait=BOOKING_HORIZON)
             if wait is None:
                 delay = min(delay, self._slots.wait_time(row.chat_id, cost))
                 continue
@@ -131,13 +152,18 @@ class Deliverer:
         self.wake()
 
     async def _send_row(self, row: OutboxRow, wait: float) -> None:
+        task = asyncio.current_task()
         try:
             await self._clock.sleep(wait)
             self._working += 1
+            if task is not None:
+                self._sending.add(task)
             try:
                 await self._attempt(row)
             finally:
                 self._working -= 1
+                if task is not None:
+                    self._sending.discard(task)
         finally:
             self._busy_chats.discard(row.chat_id)
 
@@ -156,7 +182,9 @@ class Deliverer:
                 )
         if verdict is None:
             await self._store.mark_delivered(row.id, now=self._clock.time())
+            self._on_outcome("delivered")
         else:
+            self._on_outcome(verdict.action.value)
             await self._act(row, verdict)
 
     async def _act(self, row: OutboxRow, verdict: Verdict) -> None:

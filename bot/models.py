@@ -16,7 +16,8 @@ class Entry:
     """One feed entry, as parsed, before any rendering."""
 
     key: str
-    """Stable dedupe key: guid/id, else link, else a hash of title and summary."""
+    """Stable dedupe key: guid/id, else normalised link, else a hash of title and summary
+    (the first that no other item of the document shares; see ``bot.feeds.identity``)."""
     title: str
     """Plain text title (feedparser already decoded entities; may be empty)."""
     link: str
@@ -29,6 +30,11 @@ class Entry:
     """Timezone-aware UTC time, or None when the feed gives no date."""
     images: tuple[str, ...] = ()
     """Absolute image URLs from enclosures, media:content and media:thumbnail, in order."""
+    aliases: tuple[str, ...] = ()
+    """Other spellings of ``key`` this item may have been recorded under: seen if any is."""
+    fallback_keys: tuple[str, ...] = ()
+    """Weaker candidate keys, recorded with the item so that it is still known when a
+    later document makes its key ambiguous; never consulted for this item itself."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +99,8 @@ class OutgoingMessage:
     """At most 1024 UTF-16 units; used only with photo_urls."""
     caption_entities: tuple[MessageEntity, ...] = ()
     plain_text: str = ""
-    """Title and link only, no entities: the last resort when the rich form is refused."""
+    """Title, body and link as text, no entities: the last resort when the rich form is
+    refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +119,9 @@ class PlannedDelivery:
     message: OutgoingMessage
     backlog: bool = False
     """Queue even when the entry was already seen (backlog after /sub or /resume)."""
+    article_keys: tuple[str, ...] = ()
+    """The article's keys for the per-chat cross-feed dedupe (``bot.feeds.identity``):
+    not queued when another feed queued one of them for this chat lately."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,12 +12,22 @@ handler, and we set none). Size and outline count are capped before and while
 parsing, so a hostile upload costs at most ``MAX_OPML_BYTES`` of work (the
 operator's command line allows ``CLI_MAX_OPML_BYTES``).
 
+Files from other apps are often not well-formed: many podcast and reader apps
+write a bare ``&`` in an attribute (``htmlUrl="...?a=1&b=2"``) or an HTML entity
+XML does not know (``&nbsp;``). When expat refuses a file that has no DOCTYPE, it
+is read again the way a lenient reader would: first with each bare ``&`` escaped
+and HTML entities turned into characters, then, if expat still refuses it, by
+scanning its ``<outline>`` tags one by one. What was repaired or left out is
+reported per outline (``OpmlDocument.notes``). A DOCTYPE is refused in every pass.
+
 Writing uses ElementTree, which escapes every attribute value.
 """
 
 from __future__ import annotations
 
 import codecs
+import html
+import html.entities
 import re
 import xml.etree.ElementTree as ET  # writing only; reading goes through expat below
 from collections.abc import Sequence
@@ -33,6 +43,12 @@ CLI_MAX_OPML_BYTES = 16 * 1024 * 1024
 MAX_TEXT_CHARS = 500
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
 _EXPAT_NATIVE = {"utf-8", "utf-16", "utf-16-le", "utf-16-be", "iso8859-1", "ascii"}
+_DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
+_REFERENCE = re.compile(r"&(?:#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};|([A-Za-z][A-Za-z0-9]{0,31});)?")
+_XML_NAMED = frozenset({"amp", "lt", "gt", "quot", "apos"})
+_OUTLINE_TAG = re.compile(r"<outline\b((?:[^<>\"']|\"[^\"]*\"|'[^']*')*)>", re.IGNORECASE)
+_TAG_ATTR = re.compile(r"""([A-Za-z_:][\w:.-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>/]+))""")
+_TITLE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
 class OpmlError(ValueError):
@@ -49,6 +65,18 @@ class Outline:
 
 
 @dataclass(frozen=True, slots=True)
+class OutlineNote:
+    """Something said about one outline of a file that was not read as written."""
+
+    line: int
+    """1-based line of the outline's tag in the file."""
+    name: str
+    """The outline's title, text or URL, whichever it has."""
+    note: str
+    """One line in English: what was repaired, or why the outline was left out."""
+
+
+@dataclass(frozen=True, slots=True)
 class OpmlDocument:
     """The feeds of a list (first occurrence of each URL, in document order)."""
 
@@ -56,6 +84,8 @@ class OpmlDocument:
     outlines: tuple[Outline, ...]
     truncated: bool = False
     """More feeds than ``max_outlines`` were in the file; the rest were dropped."""
+    notes: tuple[OutlineNote, ...] = ()
+    """Per outline, what a lenient reading repaired or left out (empty for a sound file)."""
 
 
 class _RefusedError(Exception):
@@ -65,30 +95,43 @@ class _RefusedError(Exception):
 class _Reader:
     """Collects outlines with an xmlUrl; refuses DTDs and entity declarations."""
 
-    def __init__(self, max_outlines: int) -> None:
+    def __init__(self, max_outlines: int, repaired: frozenset[int] = frozenset()) -> None:
         self.max_outlines = max_outlines
+        self.repaired = repaired
         self.outlines: list[Outline] = []
+        self.notes: list[OutlineNote] = []
         self.urls: set[str] = set()
         self.truncated = False
         self.root: str | None = None
         self.in_title = False
         self.title = ""
+        self.line = 0
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         if self.root is None:
             self.root = name
         if name == "title":
             self.in_title = True
-        if name != "outline":
+        if name == "outline":
+            self.outline(attrs, self.line)
+
+    def outline(self, attrs: dict[str, str], line: int) -> None:
+        """Take one outline's attributes (from expat or the tag scan) found at ``line``."""
+        url = (attrs.get("xmlUrl") or attrs.get("xmlurl") or attrs.get("xmlURL") or "").strip()
+        title = (attrs.get("title") or attrs.get("text") or "").strip()
+        name = (title or url)[:100]
+        if not url:
+            if (attrs.get("type") or "").lower() in {"rss", "atom", "feed"}:
+                self.notes.append(OutlineNote(line, name, "left out: no feed address (xmlUrl)"))
             return
-        url = (attrs.get("xmlUrl") or attrs.get("xmlurl") or "").strip()
-        if not url or url in self.urls:
+        if url in self.urls:
             return
         if len(self.outlines) >= self.max_outlines:
             self.truncated = True
             return
+        if line in self.repaired:
+            self.notes.append(OutlineNote(line, name, "read with a bare '&' taken as '&amp;'"))
         self.urls.add(url)
-        title = (attrs.get("title") or attrs.get("text") or "").strip()
         html_url = (attrs.get("htmlUrl") or attrs.get("htmlurl") or "").strip()
         self.outlines.append(
             Outline(url[:2000], title[:MAX_TEXT_CHARS], html_url[:2000]),
@@ -101,6 +144,12 @@ class _Reader:
     def text(self, data: str) -> None:
         if self.in_title and len(self.title) < MAX_TEXT_CHARS:
             self.title += data
+
+    def document(self) -> OpmlDocument:
+        if self.root != "opml":
+            raise OpmlError("not an OPML file (the root element is not <opml>)")
+        title = " ".join(self.title.split())
+        return OpmlDocument(title, tuple(self.outlines), self.truncated, tuple(self.notes))
 
     @staticmethod
     def doctype(*_: object) -> None:
@@ -129,30 +178,98 @@ def _for_expat(data: bytes) -> bytes | str:
         raise OpmlError(f"unknown encoding {codec.name!r}") from exc
 
 
-def read_opml(data: bytes, *, max_outlines: int, max_bytes: int = MAX_OPML_BYTES) -> OpmlDocument:
-    """The feeds listed in an OPML document (any nesting of outlines); raises OpmlError.
-
-    A document over ``max_bytes`` is refused before it is parsed.
-    """
-    if len(data) > max_bytes:
-        raise OpmlError(f"the file is larger than {max_bytes // 1024} KB")
-    reader = _Reader(max_outlines)
+def _parse(source: bytes | str, reader: _Reader) -> None:
+    """Run expat over ``source`` into ``reader``; raises _RefusedError or ExpatError."""
     parser = expat.ParserCreate()
-    parser.StartElementHandler = reader.start
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        reader.line = parser.CurrentLineNumber
+        reader.start(name, attrs)
+
+    parser.StartElementHandler = start
     parser.EndElementHandler = reader.end
     parser.CharacterDataHandler = reader.text
     parser.StartDoctypeDeclHandler = reader.doctype
     parser.EntityDeclHandler = reader.entity
     parser.UnparsedEntityDeclHandler = reader.entity
+    parser.Parse(source, True)
+
+
+def _text(source: bytes | str) -> str:
+    if isinstance(source, str):
+        return source
+    declared = _DECLARED.match(source[:200])
+    codec = declared.group(1).decode("ascii") if declared is not None else "utf-8"
+    return source.decode(codec, errors="replace").removeprefix("\ufeff")
+
+
+def _escape_ampersands(text: str) -> tuple[str, frozenset[int]]:
+    """Bare ``&`` escaped, HTML-only entities made characters; the lines that changed."""
+    lines: set[int] = set()
+
+    def fix(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if match.group() != "&" and (name is None or name in _XML_NAMED):
+            return match.group()  # a sound reference
+        if name is not None and f"{name};" in html.entities.html5:
+            return html.escape(html.entities.html5[f"{name};"])
+        lines.add(text.count("\n", 0, match.start()) + 1)
+        return "&amp;"
+
+    return _REFERENCE.sub(fix, text), frozenset(lines)
+
+
+def _scan(text: str, reader: _Reader) -> None:
+    """The last resort: every ``<outline>`` tag read on its own, as a tag-soup reader would."""
+    reader.root = "opml" if re.search(r"<opml\b", text, re.IGNORECASE) else None
+    title = _TITLE.search(text)
+    reader.title = html.unescape(title.group(1))[:MAX_TEXT_CHARS] if title else ""
+    for tag in _OUTLINE_TAG.finditer(text):
+        attrs: dict[str, str] = {}
+        for m in _TAG_ATTR.finditer(tag.group(1)):
+            value = m.group(2) if m.group(2) is not None else m.group(3) or m.group(4) or ""
+            attrs.setdefault(m.group(1), html.unescape(value))
+        reader.outline(attrs, text.count("\n", 0, tag.start()) + 1)
+
+
+def read_opml(data: bytes, *, max_outlines: int, max_bytes: int = MAX_OPML_BYTES) -> OpmlDocument:
+    """The feeds listed in an OPML document (any nesting of outlines); raises OpmlError.
+
+    A document over ``max_bytes`` is refused before it is parsed. A file expat
+    refuses is read leniently, as the module docstring says; the document's
+    ``notes`` then tell, per outline, what was repaired or left out.
+    """
+    if len(data) > max_bytes:
+        raise OpmlError(f"the file is larger than {max_bytes // 1024} KB")
+    source = _for_expat(data)
+    reader = _Reader(max_outlines)
     try:
-        parser.Parse(_for_expat(data), True)
+        _parse(source, reader)
     except _RefusedError as exc:
         raise OpmlError(str(exc)) from exc
     except expat.ExpatError as exc:
-        raise OpmlError(f"not well-formed XML ({expat.ErrorString(exc.code)})") from exc
-    if reader.root != "opml":
-        raise OpmlError("not an OPML file (the root element is not <opml>)")
-    return OpmlDocument(" ".join(reader.title.split()), tuple(reader.outlines), reader.truncated)
+        text = _text(source)
+        if _DOCTYPE.search(text):
+            raise OpmlError("DOCTYPE declarations are not accepted in OPML files") from exc
+        fixed, lines = _escape_ampersands(text)
+        reader = _Reader(max_outlines, lines)
+        try:
+            _parse(fixed, reader)
+        except _RefusedError as refused:  # unreachable without a DOCTYPE; kept as a guard
+            raise OpmlError(str(refused)) from refused
+        except expat.ExpatError:
+            reader = _Reader(max_outlines)
+            _scan(text, reader)
+            if not reader.outlines:
+                reason = expat.ErrorString(exc.code)
+                raise OpmlError(f"not well-formed XML ({reason})") from exc
+            reader.notes.insert(
+                0,
+                OutlineNote(
+                    0, "", f"the file is not well-formed XML ({exc}); outlines read one by one"
+                ),
+            )
+    return reader.document()
 
 
 def write_opml(title: str, outlines: Sequence[Outline], *, created: float) -> bytes:

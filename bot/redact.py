@@ -18,6 +18,7 @@ pass :func:`secrets_of` the settings. Scrubbing an already scrubbed text changes
 from __future__ import annotations
 
 import functools
+import html
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -40,9 +41,20 @@ _URL_CREDENTIALS = re.compile(r"(?<=://)[^/?#@\s\[\]]+@")
 
 
 def _forms(secret: str) -> set[str]:
-    """The ways a secret shows up in text: as written and URL-encoded (once and twice)."""
-    encoded = quote(secret, safe="")
-    return {secret, encoded, quote(secret), quote_plus(secret), quote(encoded, safe="")}
+    """The ways a secret shows up in text: as written and URL-encoded (once and twice).
+
+    A bot token's secret half (after the colon) counts on its own too: an endpoint
+    may echo just that part, and the bot id before it is no secret.
+    """
+    forms = {secret}
+    _, colon, half = secret.partition(":")
+    if colon and len(half) >= MIN_SECRET_LENGTH:
+        forms.add(half)
+    found: set[str] = set()
+    for form in forms:
+        encoded = quote(form, safe="")
+        found |= {form, encoded, quote(form), quote_plus(form), quote(encoded, safe="")}
+    return found
 
 
 @functools.lru_cache(maxsize=32)
@@ -69,6 +81,18 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     text = _IN_BOT_PATH.sub(TOKEN_MARK, text)
     text = _TOKEN_SHAPE.sub(TOKEN_MARK, text)
     return _URL_CREDENTIALS.sub(f"{CREDENTIALS_MARK}@", text)
+
+
+def scrub_html(text: str, secrets: Iterable[str] = ()) -> str:
+    """Like :func:`scrub`, for Telegram HTML: the markers are written as escaped text.
+
+    A raw ``<token>`` would be an unsupported tag and make Telegram refuse the reply.
+    """
+    return (
+        scrub(text, secrets)
+        .replace(TOKEN_MARK, html.escape(TOKEN_MARK))
+        .replace(CREDENTIALS_MARK, html.escape(CREDENTIALS_MARK))
+    )
 
 
 def secrets_of(settings: Settings) -> tuple[str, ...]:

@@ -7,13 +7,16 @@ chats. A reply whose slot lies more than ``MAX_REPLY_WAIT`` seconds away is
 dropped: a chat flooding the bot with commands gets its first answers, not a
 queue that runs for minutes. A reply that meets a 429 is sent again after
 ``retry_after`` (at most ``MAX_REPLY_RETRIES`` times); any other refusal is
-logged, because a reply the Bot API refuses is our bug, not the user's.
+logged, because a reply the Bot API refuses is our bug, not the user's. Every reply
+leaves through here, so this is where secrets are scrubbed from chat output
+(``bot.redact``): whatever a library's error message echoed, no token reaches a chat.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
@@ -23,6 +26,7 @@ from telegram.error import TelegramError
 from bot.clock import Clock
 from bot.logs import event
 from bot.ratelimit import SendSlots
+from bot.redact import scrub_html
 from bot.telegram_answers import Action, classify
 
 log = logging.getLogger(__name__)
@@ -46,10 +50,13 @@ class Reply:
 class Replier:
     """Sends replies on the chat's send slots; ``pending`` replies wait in background tasks."""
 
-    def __init__(self, bot: Bot, slots: SendSlots, clock: Clock) -> None:
+    def __init__(
+        self, bot: Bot, slots: SendSlots, clock: Clock, *, secrets: Sequence[str] = ()
+    ) -> None:
         self._bot = bot
         self._slots = slots
         self._clock = clock
+        self._secrets = tuple(secrets)
         self._waiting: set[asyncio.Task[None]] = set()
 
     @property
@@ -96,7 +103,7 @@ class Replier:
             with self._slots.sending():
                 await self._bot.send_message(
                     reply.chat_id,
-                    reply.text,
+                    scrub_html(reply.text, self._secrets),
                     parse_mode=ParseMode.HTML,
                     link_preview_options=_NO_PREVIEW,
                     reply_markup=reply.markup,
@@ -127,7 +134,7 @@ class Replier:
                     reply.chat_id,
                     document=data,
                     filename=filename,
-                    caption=reply.text,
+                    caption=scrub_html(reply.text, self._secrets),
                     parse_mode=ParseMode.HTML,
                     message_thread_id=reply.thread_id,
                 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -138,8 +139,14 @@ class Poller:
         per_host: int = 4,
         idle_seconds: float = MAX_TICK_SECONDS,
         housekeeper: Housekeeper | None = None,
+        on_tick: Callable[[], None] | None = None,
+        on_refreshed: Callable[[RefreshResult, float], None] | None = None,
     ) -> None:
+        """``on_tick`` hears each finished tick, ``on_refreshed`` each refresh and its
+        duration in seconds (metrics and health)."""
         self._store = store
+        self._on_tick = on_tick or (lambda: None)
+        self._on_refreshed = on_refreshed or (lambda _result, _seconds: None)
         self._fetcher = fetcher
         self._clock = clock
         self._concurrency = concurrency
@@ -203,6 +210,7 @@ class Poller:
             except sqlite3.Error:
                 log.exception("dispatch_failed")
                 delay = self._idle
+            self._on_tick()
             await self._clock.wait(self._wake, delay)
 
     async def _dispatch(self) -> float:
@@ -274,9 +282,11 @@ class Poller:
         return list(await asyncio.gather(*await self.tick()))
 
     async def _refresh(self, feed: Feed, host: str) -> RefreshResult:
+        started = time.perf_counter()
         try:
             slot = self._host_permits.setdefault(host, asyncio.Semaphore(self._per_host))
             async with self._permits, slot:
+                started = time.perf_counter()  # the refresh's own time, not its wait for a slot
                 result = await refresh_feed(
                     feed,
                     fetcher=self._fetcher,
@@ -289,13 +299,12 @@ class Poller:
             # traceback, record it on the feed (shown in /list), and back the feed off.
             log.exception("refresh_crashed feed_id=%s url=%s", feed.id, feed.url)
             error = FetchError(FetchErrorKind.INTERNAL, f"internal error: {type(exc).__name__}")
-            return await record_refresh_failure(
+            result = await record_refresh_failure(
                 self._store, feed, error, clock=self._clock.time, policy=self._policy
             )
         else:
             if result.queued:
                 self._on_queued()
-            return result
         finally:
             self._running.pop(feed.id, None)
             self._host_load[host] -= 1
@@ -303,6 +312,8 @@ class Poller:
                 del self._host_load[host]
                 self._host_permits.pop(host, None)
             self._wake.set()
+        self._on_refreshed(result, time.perf_counter() - started)
+        return result
 
 
 def host_of(url: str) -> str:

@@ -1,5 +1,7 @@
 """What a Telegram answer to a send means: one pure function from an error to an action.
 
+(``unchanged`` says the same of an edit: "message is not modified" is no failure.)
+
 The rules (Bot API documentation; python-telegram-bot 22's error mapping, which
 strips "Bad Request: " and capitalises the rest):
 
@@ -100,3 +102,13 @@ def classify(  # noqa: PLR0911 - one return per rule of the table in the module 
     if isinstance(error, TimedOut) and has_pictures and attempts >= PICTURE_TIMEOUTS:
         return Verdict(Action.RETRY_WITHOUT_PICTURES, reason, seconds=backoff)
     return Verdict(Action.RETRY, reason, seconds=backoff)
+
+
+def unchanged(error: TelegramError) -> bool:
+    """True when Telegram refused an edit only because it would change nothing.
+
+    Telegram answers such an edit 400 "message is not modified: specified new
+    message content and reply markup are exactly the same…" (PTB strips "Bad
+    Request: "): the message already shows what the edit wanted, so all is well.
+    """
+    return isinstance(error, BadRequest) and "message is not modified" in error.message.lower()

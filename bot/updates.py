@@ -12,11 +12,16 @@ handler, buttons included:
   budget is answered with one polite line; the rest are dropped silently until
   the budget refills, so one flooding chat costs the others nothing.
 
-The gate also counts the updates being handled, for the test harness and health.
+The gate also counts the updates waiting for a handler slot and being handled, for
+the test harness and the health check: it limits concurrency with a semaphore of its
+own, because PTB's (``process_update``) would keep waiting updates out of sight.
+``stalled_for`` is how long updates have been waiting while no handler started or
+finished: the update loop's progress, on the bot's clock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
@@ -35,6 +40,11 @@ COMMAND_INTERVAL = 3.0
 """After a burst of five, one command every three seconds per chat and per user."""
 MAX_TRACKED = 10_000
 """Budgets kept in memory at most; idle ones are forgotten first."""
+PTB_ADMISSION = 1 << 16
+"""What PTB's own semaphore admits: in effect everything, so that the gate sees every update."""
+
+UpdateObserver = Callable[[str, str], None]
+"""Called with an update's kind (command, button, message, other) and verdict (ok, drop, warn)."""
 
 
 class UpdateGate(BaseUpdateProcessor):
@@ -47,20 +57,51 @@ class UpdateGate(BaseUpdateProcessor):
         clock: Clock,
         allowed_chats: Collection[int],
         on_flood: Callable[[Update], Awaitable[None]],
+        observe: UpdateObserver | None = None,
     ) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(PTB_ADMISSION)
+        self._handler_slots = asyncio.Semaphore(max_concurrent_updates)
+        self._observe = observe
         self._clock = clock
         self._allowed = frozenset(allowed_chats)
         self._on_flood = on_flood
         self._budgets: dict[tuple[str, int], Gcra] = {}
         self._warned: set[tuple[str, int]] = set()
+        self._running: set[asyncio.Task[Any]] = set()
         self.handling = 0
         """Updates whose handlers are running now."""
         self.handled = 0
-        """Updates handled or dropped since the start (progress for health checks)."""
+        """Updates handled or dropped since the start."""
+        self.waiting = 0
+        """Admitted updates waiting for a handler slot."""
+        self._quiet_since = clock.monotonic()
+
+    def stalled_for(self) -> float:
+        """Seconds (bot clock) updates have waited while no handler started or finished; 0
+        when none waits."""
+        return self._clock.monotonic() - self._quiet_since if self.waiting else 0.0
+
+    def _progressed(self) -> None:
+        self._quiet_since = self._clock.monotonic()
 
     async def initialize(self) -> None:
         """Nothing to set up."""
+
+    async def cancel_running(self, grace_seconds: float) -> None:
+        """On stop: give running handlers ``grace_seconds``, then cancel them.
+
+        A handler may wait on slow feeds for minutes (a /sub of 20 URLs); PTB's stop
+        waits for every handler, so without this a stop could take that long. What a
+        cancelled handler committed stays; what it had not, it never started.
+        """
+        if not self._running:
+            return
+        _, late = await asyncio.wait(set(self._running), timeout=grace_seconds)
+        for task in late:
+            task.cancel()
+        if late:
+            event(log, logging.WARNING, "handlers_cancelled", count=len(late))
+            await asyncio.wait(late, timeout=grace_seconds)
 
     async def shutdown(self) -> None:
         """Nothing to free."""
@@ -69,19 +110,36 @@ class UpdateGate(BaseUpdateProcessor):
         """Run ``coroutine`` (the handlers for ``update``) unless the gate drops the update."""
         self.handled += 1
         verdict = self._admit(update)
+        if self._observe is not None:
+            self._observe(_kind(update), verdict)
         if verdict != "ok":
-            # The handlers never run: close their coroutine so it is not left unawaited.
-            close = getattr(coroutine, "close", None)
-            if close is not None:
-                close()
+            _close(coroutine)
             if verdict == "warn" and isinstance(update, Update):
                 await self._on_flood(update)
             return
+        if not self.waiting:
+            self._progressed()  # the first to wait: the stall clock starts now
+        self.waiting += 1
+        try:
+            await self._handler_slots.acquire()
+        except BaseException:
+            _close(coroutine)
+            raise
+        finally:
+            self.waiting -= 1
+        self._progressed()
         self.handling += 1
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
         try:
             await coroutine
         finally:
+            if task is not None:
+                self._running.discard(task)
             self.handling -= 1
+            self._handler_slots.release()
+            self._progressed()
 
     def _admit(self, update: object) -> str:
         """``ok``, ``drop``, or ``warn`` (over budget for the first time: say so once)."""
@@ -121,6 +179,25 @@ class UpdateGate(BaseUpdateProcessor):
         for key in [key for key, budget in self._budgets.items() if budget.tat <= now]:
             del self._budgets[key]
             self._warned.discard(key)
+
+
+def _close(coroutine: Awaitable[Any]) -> None:
+    """The handlers never run: close their coroutine so it is not left unawaited."""
+    close = getattr(coroutine, "close", None)
+    if close is not None:
+        close()
+
+
+def _kind(update: object) -> str:
+    """command, button, message or other: what the metrics count updates by."""
+    if not isinstance(update, Update):
+        return "other"
+    if update.callback_query is not None:
+        return "button"
+    message = update.effective_message
+    if message is None:
+        return "other"
+    return "command" if (message.text or message.caption or "").startswith("/") else "message"
 
 
 def _asks_for_an_answer(update: Update) -> bool:

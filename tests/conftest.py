@@ -4,5 +4,6 @@ pytest_plugins = [
     "tests.offline",
     "tests.fakes.bot_api",
     "tests.fakes.feed_server",
+    "tests.fakes.http_proxy",
     "tests.harness",
 ]

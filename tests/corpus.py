@@ -72,6 +72,14 @@ def corpus_feed(name: str) -> Path:
     return corpus_path("feeds", name)
 
 
+def corpus_case(name: str) -> Path:
+    """The path of one field case in ``shared/cases`` (skips or fails as :func:`corpus_path`).
+
+    The cases and what a user expects of each are listed in ``shared/cases/README.md``.
+    """
+    return corpus_path("cases", name)
+
+
 def corpus_files() -> list[Path]:
     """Every feed document of the corpus (XML and JSON), sorted by name; for test bodies."""
     folder = corpus_path("feeds")

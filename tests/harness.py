@@ -8,6 +8,7 @@ the next while the bot is quiet, so send budgets and flood limits cost no real t
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,15 +18,16 @@ import pytest
 from bot.config import Settings
 from bot.updates import COMMAND_INTERVAL
 from tests.fakes.bot_api import FakeBotAPI, SentMessage
-from tests.virtual_time import Check, VirtualClock, eventually
+from tests.virtual_time import REAL_SECONDS, Check, VirtualClock, eventually
 
 if TYPE_CHECKING:
     from bot.app import Relay
 
 USER_PAUSE_SECONDS = COMMAND_INTERVAL
 """Virtual seconds between two commands of a test's user."""
-HANDLER_HORIZON = 10.0
-"""How far virtual time may jump while a command handler is still working."""
+HANDLER_HORIZON = 0.1
+"""How far virtual time may jump at once while a command handler is still working: enough
+for a free send slot (1/29 s away at most), not for other chats' booked replies."""
 
 
 def make_settings(api: FakeBotAPI, db: Path, **sections: dict[str, Any]) -> Settings:
@@ -77,16 +79,33 @@ class BotHarness:
     async def poll(self) -> None:
         """Let one polling interval pass and refresh every due feed."""
         assert self.relay is not None
-        self.clock.advance(self.settings.polling.interval_seconds + 1)
+        await self.pass_time(self.settings.polling.interval_seconds + 1)
         await self.relay.poller.poll_once()
+
+    async def pass_time(self, seconds: float) -> None:
+        """Let ``seconds`` of virtual time pass as they would: every sleeper wakes at its own
+        moment and its send is answered before time moves on to the next one.
+
+        One jump instead would wake sends booked for different slots together, and the
+        fake would see them arrive at the same instant.
+        """
+        target = self.clock.monotonic() + seconds
+        while (wake := self.clock.next_wake()) is not None:
+            if self.clock.monotonic() + wake > target:
+                break
+            await self.until(lambda: self.may_advance(wake), "nothing in flight")
+            self.clock.advance_to_next()
+            await asyncio.sleep(0)  # the woken tasks start: a send counts as in flight
+        self.clock.advance(max(0.0, target - self.clock.monotonic()))
 
     def may_advance(self, seconds: float) -> bool:
         """Whether virtual time may jump ``seconds`` on now.
 
         Never while a send is between its slot and Telegram's answer, an update is on
         its way to a handler, or an outbox pass is under way; while a handler works
-        (in real time: a fetch), only by up to ``HANDLER_HORIZON`` seconds, enough for
-        a reply's slot but not for idle timers to race ahead of the handler.
+        (in real time: a fetch), only by up to ``HANDLER_HORIZON`` seconds at once, to a
+        free send slot, so that timers and other chats' booked replies do not race ahead
+        of the handler and inflate the time its answer seems to take.
         """
         relay = self.relay
         if relay is None:
@@ -100,11 +119,17 @@ class BotHarness:
             return False
         return relay.gate.handling == 0 or seconds <= HANDLER_HORIZON
 
-    async def until(self, check: Check, what: str) -> None:
+    async def until(self, check: Check, what: str, *, real_seconds: float = REAL_SECONDS) -> None:
         """Wait (on virtual time) until ``check()`` holds, or fail naming ``what``."""
-        await eventually(check, clock=self.clock, may_advance=self.may_advance, what=what)
+        await eventually(
+            check,
+            clock=self.clock,
+            may_advance=self.may_advance,
+            what=what,
+            real_seconds=real_seconds,
+        )
 
-    async def settle(self) -> None:
+    async def settle(self, *, real_seconds: float = REAL_SECONDS) -> None:
         """Let the bot finish everything it can: updates handled, replies and queued
         messages sent or recorded as failed. Negative assertions come after this."""
         assert self.relay is not None
@@ -117,7 +142,8 @@ class BotHarness:
                 and (await relay.store.stats()).pending == 0
             )
 
-        await self.until(done, "the bot to settle (outbox empty, nothing in flight)")
+        what = "the bot to settle (outbox empty, nothing in flight)"
+        await self.until(done, what, real_seconds=real_seconds)
 
     async def command(self, chat_id: int, text: str, **kwargs: Any) -> SentMessage:
         """A user sends ``text`` a few seconds after the last; returns the bot's next message.
@@ -125,11 +151,22 @@ class BotHarness:
         The pause is a person's (reading the last answer, typing the next command), and
         keeps a test's commands within the chat's command budget (``bot.updates``).
         """
-        self.clock.advance(USER_PAUSE_SECONDS)
+        await self.pass_time(USER_PAUSE_SECONDS)
         before = len(self.api.sent_to(chat_id))
         self.api.user_sends(chat_id, text, **kwargs)
         sent = await self.api.wait_for_sent(chat_id, before + 1)
         return sent[before]
+
+    async def press(self, chat_id: int, message_id: int, data: str, *, user_id: int) -> str:
+        """A user presses a button carrying ``data`` a few seconds after the last command;
+        returns the text of the bot's answer to the press ("" for none), once all settled."""
+        await self.pass_time(USER_PAUSE_SECONDS)
+        before = len(self.api.callback_answers)
+        self.api.user_presses(chat_id, message_id, data, user_id=user_id)
+        await self.api.wait_for_calls("answerCallbackQuery", before + 1)
+        await self.settle()
+        assert len(self.api.callback_answers) == before + 1, "a press answered more than once"
+        return str(self.api.callback_answers[before]["text"] or "")
 
 
 HarnessFactory = Callable[..., Awaitable[BotHarness]]

@@ -137,3 +137,29 @@ async def test_run_stops_cleanly_on_signal(
     log = stderr.decode()
     assert bot_api.token.split(":")[1] not in log
     assert "Traceback" not in log
+
+
+def test_check_config_prints_effective_values_and_warns(tmp_path: Path) -> None:
+    """An interval below the minimum is printed as the interval used, with a warning naming
+    both keys; a variable over the file's value and a secret are named, the secret hidden."""
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "polling:\n  interval_seconds: 10\nfetch:\n  concurrency: 4\n"
+        "telegram:\n  webhook:\n    url: https://bot.example/hook\n    secret_token: s3cret-abc\n"
+    )
+    result = _run(
+        "check-config", "-c", str(config), "--token", TOKEN, cwd=tmp_path,
+        env={"NEWSRELAY_FETCH__CONCURRENCY": "8", "BOT_TOKEN": "1:other-secret-token"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "  interval_seconds: 60\n" in result.stdout
+    assert "  concurrency: 8\n" in result.stdout
+    warnings = result.stderr.splitlines()
+    assert warnings == [
+        "newsrelay: warning: fetch.concurrency: the environment (8) overrides the config file (4)",
+        "newsrelay: warning: telegram.token: a command-line flag overrides the environment",
+        "newsrelay: warning: polling.interval_seconds 10 is below polling.min_interval_seconds 60:"
+        " feeds are fetched every 60 s",
+    ]
+    assert "s3cret-abc" not in result.stdout + result.stderr
+    assert "other-secret" not in result.stdout + result.stderr

@@ -44,7 +44,7 @@ def _config(tmp_path: Path) -> Path:
 
 def _serve(feeds: FeedServer, path: str, title: str) -> str:
     items = [
-        Item(guid=f"{path}-{n}", title=f"{title} {n}", link=f"https://n.example/{n}")
+        Item(guid=f"{path}-{n}", title=f"{title} {n}", link=f"https://n.example{path}/{n}")
         for n in range(3)
     ]
     feeds.put(path, rss(title, items))

@@ -1,21 +1,28 @@
-"""`newsrelay run` that cannot start: one line on stderr, exit 1, never the token."""
+"""`newsrelay run` at start: retries while Telegram is unreachable, one process per database,
+and failures that are one line on stderr, exit 1, never the token."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import signal
 import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.bot_api import FakeBotAPI
+from tests.ports import free_port
+from tests.virtual_time import eventually
 
 
-def _environ(api_base_url: str) -> dict[str, str]:
+def _environ(api_base_url: str, **extra: str) -> dict[str, str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
     environ["NEWSRELAY_TELEGRAM__API_BASE_URL"] = api_base_url
+    environ.update(extra)
     return environ
 
 
@@ -59,14 +66,132 @@ async def test_wrong_token(bot_api: FakeBotAPI, tmp_path: Path) -> None:
     assert "token" in stderr
 
 
-async def test_unreachable_api(tmp_path: Path) -> None:
-    """A Bot API address nobody listens on: one line naming the address."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    code, stderr = await _run("123:UNREACHABLE-secret", f"http://127.0.0.1:{port}", tmp_path)
-    _assert_one_line_failure(code, stderr, "UNREACHABLE-secret")
-    assert f"127.0.0.1:{port}" in stderr
+class _Running:
+    """A `newsrelay run` subprocess whose stderr lines are collected as they come."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def spawn(cls, cwd: Path, api_base_url: str, *args: str, **env: str) -> _Running:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", *args,
+            cwd=cwd, env=_environ(api_base_url, **env),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        return cls(process)
+
+    async def _read(self) -> None:
+        assert self.process.stderr is not None
+        async for line in self.process.stderr:
+            self.lines.append(line.decode())
+
+    def count(self, text: str) -> int:
+        return sum(text in line for line in self.lines)
+
+    async def until(self, text: str, times: int = 1, real_seconds: float = 30) -> None:
+        """Wait (real time) until ``times`` stderr lines hold ``text``, or fail."""
+        await eventually(
+            lambda: self.count(text) >= times,
+            what=f"{times} stderr lines with {text!r}: {self.lines}",
+            real_seconds=real_seconds,
+        )
+
+    async def stop(self, signum: int = signal.SIGTERM) -> int:
+        """Signal the process (if still running) and return its exit code."""
+        if self.process.returncode is None:
+            self.process.send_signal(signum)
+        try:
+            code = await asyncio.wait_for(self.process.wait(), timeout=15)
+        finally:
+            if self.process.returncode is None:
+                self.process.kill()
+                await self.process.wait()
+        await self._reader
+        return code
+
+
+async def test_unreachable_api_is_retried_until_it_answers(tmp_path: Path) -> None:
+    """Telegram unreachable at start: one line per attempt, then the bot starts once it answers."""
+    port = free_port()
+    token = FakeBotAPI().token
+    running = await _Running.spawn(tmp_path, f"http://127.0.0.1:{port}", "--token", token)
+    api = FakeBotAPI()
+    try:
+        await running.until("telegram_unreachable", times=2)
+        await api.start(port)
+        api.user_sends(99, "/start")
+        await api.wait_for_sent(99, 1, timeout=30)
+    finally:
+        code = await running.stop()
+        await api.stop()
+    attempts = [line for line in running.lines if "telegram_unreachable" in line]
+    assert "attempt=1 retry_in=1s" in attempts[0], attempts
+    assert "attempt=2 retry_in=2s" in attempts[1], attempts
+    assert all(f"127.0.0.1:{port}" in line for line in attempts), attempts
+    stderr = "".join(running.lines)
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
+    assert token.split(":")[1] not in stderr
+
+
+async def test_logging_level_and_json_format(tmp_path: Path) -> None:
+    """logging.format json and logging.level WARNING: every stderr line is one JSON object,
+    the retries (WARNING) are there, INFO lines are not."""
+    running = await _Running.spawn(
+        tmp_path,
+        f"http://127.0.0.1:{free_port()}",
+        "--token",
+        "1:x",
+        NEWSRELAY_LOGGING__FORMAT="json",
+        NEWSRELAY_LOGGING__LEVEL="warning",
+    )
+    await running.until("telegram_unreachable", times=2)
+    assert await running.stop() == 0
+    lines = [json.loads(line) for line in running.lines]
+    assert [line["event"] for line in lines] == ["telegram_unreachable"] * len(lines)
+    assert [line["attempt"] for line in lines[:2]] == [1, 2]
+    assert {line["level"] for line in lines} == {"WARNING"}
+
+
+async def test_unreachable_api_stops_cleanly_while_retrying(tmp_path: Path) -> None:
+    """SIGTERM while start-up retries ends the process at once, exit 0, no traceback."""
+    running = await _Running.spawn(tmp_path, f"http://127.0.0.1:{free_port()}", "--token", "1:x")
+    await running.until("telegram_unreachable")
+    started = time.monotonic()
+    code = await running.stop()
+    assert time.monotonic() - started < 5
+    assert code == 0, running.lines
+    assert "Traceback" not in "".join(running.lines)
+
+
+async def test_second_run_on_the_same_database_exits_at_once(
+    bot_api: FakeBotAPI, tmp_path: Path
+) -> None:
+    """A second `newsrelay run` on one SQLite database exits 1 within 2 s with one line
+    naming the first process (pid and host); the first goes on answering."""
+    first = await _Running.spawn(tmp_path, bot_api.base_url, "--token", bot_api.token)
+    try:
+        bot_api.user_sends(99, "/start")
+        await bot_api.wait_for_sent(99, 1, timeout=30)
+        started = time.monotonic()
+        second = await _Running.spawn(tmp_path, bot_api.base_url, "--token", bot_api.token)
+        code = await asyncio.wait_for(second.process.wait(), timeout=10)
+        elapsed = time.monotonic() - started
+        await second.stop()
+        bot_api.user_sends(98, "/start")
+        await bot_api.wait_for_sent(98, 1, timeout=30)
+    finally:
+        await first.stop()
+    print(f"second run exited {code} after {elapsed:.2f} s: {second.lines}")
+    assert code == 1
+    assert elapsed < 2, elapsed
+    assert len(second.lines) == 1, second.lines
+    line = second.lines[0]
+    assert line.startswith("newsrelay: the database data/newsrelay.db is in use by newsrelay pid ")
+    assert f"pid {first.process.pid} on {socket.gethostname()}" in line
 
 
 @pytest.mark.parametrize(

@@ -112,21 +112,32 @@ async def test_pending_messages_survive_a_restart(
 async def test_blocked_chat_gets_no_more_attempts_until_start(
     bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
 ) -> None:
-    """After a 403 the chat is left alone; /start there re-enables deliveries."""
-    items = _items(3)
+    """After a 403 the chat is left alone; /start there re-enables deliveries.
+
+    Three guards keep a blocked chat quiet (no fetch for a feed only it follows, no rows
+    queued for it, no rows sent to it); with all three removed this test fails.
+    """
+    items = _items(4)
     harness = await _subscribed(bot_factory, feed_server, bot_api, items)
     bot_api.bot_kicked(CHAT)
     feed_server.put("/f.xml", rss("Wire", items[:2][::-1]))
     await harness.poll()
     await bot_api.wait_for_calls("sendMessage", 2)
     calls_after_block = len(bot_api.calls)
-    feed_server.put("/f.xml", rss("Wire", items[::-1]))
+    feed_server.put("/f.xml", rss("Wire", items[:3][::-1]))
     await harness.poll()
-    assert harness.relay is not None
-    await harness.relay.deliverer.dispatch()
+    await harness.settle()
     assert [c.method for c in bot_api.calls[calls_after_block:]].count("sendMessage") == 0
+    assert harness.relay is not None
     stats = await harness.relay.store.stats()
     assert stats.failed == 1
+    # The user unblocks the bot and sends /start: deliveries resume.
+    bot_api.bot_restored(CHAT)
+    await harness.command(CHAT, "/start")
+    feed_server.put("/f.xml", rss("Wire", items[::-1]))
+    await harness.poll()
+    await harness.settle()
+    assert "Headline number 3" in (bot_api.sent_to(CHAT)[-1].text or "")
 
 
 async def test_refused_photo_falls_back_to_text(
@@ -147,7 +158,7 @@ async def test_refused_photo_falls_back_to_text(
 async def test_content_rejection_falls_back_to_plain_text(
     bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
 ) -> None:
-    """When Telegram refuses the formatted message, title and link still arrive as plain text."""
+    """When Telegram refuses the formatted message, title, body and link arrive as plain text."""
     items = _items(2)
     harness = await _subscribed(bot_factory, feed_server, bot_api, items)
     bot_api.fail_next(
@@ -162,6 +173,7 @@ async def test_content_rejection_falls_back_to_plain_text(
     assert sent[-1].entities == []
     assert "Headline number 1" in (sent[-1].text or "")
     assert "https://news.example/1" in (sent[-1].text or "")
+    assert "Body of story 1." in (sent[-1].text or "")
 
 
 async def test_group_migration_moves_the_subscription(

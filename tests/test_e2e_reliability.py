@@ -15,25 +15,14 @@ SLOW_CHAT = 7171
 OTHER_CHAT = 7272
 
 
-async def _until(condition: object, seconds: float = 5.0) -> None:
-    """Poll ``condition`` (a callable) until true, failing after ``seconds``."""
-    assert callable(condition)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
-
-
 async def test_slow_sub_does_not_block_other_chats(
     bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
 ) -> None:
     """While one chat's /sub waits on an endless feed, another chat's /help is answered at once."""
-    harness = await bot_factory(fetch={"timeout_seconds": 3})
+    harness = await bot_factory(fetch={"timeout_seconds": 1})
     feed_server.slow("/endless.xml", chunk=b" ", interval=0.1)
     bot_api.user_sends(SLOW_CHAT, f"/sub {feed_server.url('/endless.xml')}")
-    await _until(lambda: feed_server.count("/endless.xml") == 1)
+    await harness.until(lambda: feed_server.count("/endless.xml") == 1, "the endless fetch")
     reply = await harness.command(OTHER_CHAT, "/help")
     assert "/sub" in (reply.text or "")
     assert bot_api.sent_to(SLOW_CHAT) == [], "the slow /sub should still be fetching"
@@ -62,10 +51,10 @@ async def test_unexpected_telegram_error_is_retried_not_lost(
         rows = await store.pending_outbox(harness.clock() + 3600, 10)
         return [row.attempts for row in rows if row.attempts]
 
-    for _ in range(250):  # the refusal is recorded on the row, within 5 s
-        if await retried_rows():
-            break
-        await asyncio.sleep(0.02)
+    async def refusal_recorded() -> bool:
+        return bool(await retried_rows())
+
+    await harness.until(refusal_recorded, "the refusal recorded on the row")
     assert await retried_rows() == [1]
     await harness.settle()
     assert [m.text.splitlines()[0] for m in bot_api.sent_to(OTHER_CHAT)[1:] if m.text] == [
@@ -110,3 +99,21 @@ async def test_error_replies_keep_to_the_chat_budget(
     replies = [await harness.command(SLOW_CHAT, text) for text in texts]
     assert [r.code for r in bot_api.rejected] == []
     assert "/sub" in (replies[-1].text or "")
+
+
+async def test_stop_does_not_wait_for_a_slow_sub(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """A /sub waiting on a feed that never finishes is cancelled at stop, not waited out."""
+    harness = await bot_factory(fetch={"timeout_seconds": 20})
+    feed_server.slow("/endless.xml", chunk=b" ", interval=0.1)
+    urls = " ".join(feed_server.url(f"/endless.xml?n={n}") for n in range(5))
+    bot_api.user_sends(SLOW_CHAT, f"/sub {urls}")
+    relay = harness.relay
+    assert relay is not None
+    await harness.until(lambda: relay.gate.handling == 1, "the /sub handler to run")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await harness.stop()
+    # Five fetches of up to 20 s each would hold the stop for 100 s; the grace is 2 s.
+    assert loop.time() - started < 10

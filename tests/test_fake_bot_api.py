@@ -671,6 +671,33 @@ async def test_second_poller_terminates_the_first(bot_api: FakeBotAPI, bot: Bot)
         assert len(await asyncio.wait_for(second, 5)) == 1
 
 
+@pytest.mark.parametrize(
+    ("url", "secret", "refusal"),
+    [
+        ("http://bot.example/hook", None, "HTTPS URL must be provided"),
+        ("https://bot.example:9000/hook", None, "ports 80, 88, 443 or 8443"),
+        ("https://bot.example/hook", "has space", "unallowed characters"),
+    ],
+)
+async def test_set_webhook_refuses_what_telegram_refuses(
+    bot_api: FakeBotAPI, bot: Bot, url: str, secret: str | None, refusal: str
+) -> None:
+    """setWebhook takes only https on Telegram's four ports, and a secret of allowed characters."""
+    with pytest.raises(BadRequest, match=f"(?i){refusal}"):
+        await bot.set_webhook(url, secret_token=secret)
+    assert bot_api.webhook_url == ""
+
+
+async def test_webhook_set_means_no_get_updates(bot_api: FakeBotAPI, bot: Bot) -> None:
+    """While a webhook is set getUpdates is a 409; after deleteWebhook it works again."""
+    assert await bot.set_webhook("https://bot.example/hook", secret_token="abc")
+    with pytest.raises(Conflict, match="webhook is active"):
+        await bot.get_updates(timeout=0)
+    assert (await bot.get_webhook_info()).url == "https://bot.example/hook"
+    assert await bot.delete_webhook()
+    assert await bot.get_updates(timeout=0) == ()
+
+
 async def test_photos(bot_api: FakeBotAPI, bot: Bot) -> None:
     """Photo URLs must be absolute http(s) and not refused; uploads are accepted too."""
     bot_api.add_chat(42)
@@ -734,6 +761,20 @@ async def test_documents_both_ways(bot_api: FakeBotAPI, bot: Bot) -> None:
     assert bytes(await file.download_as_bytearray()) == "<opml>中</opml>".encode()
     with pytest.raises(BadRequest, match=r"(?i)Invalid file_id"):
         await bot.get_file("nope")
+
+
+def test_users_cannot_send_what_telegram_clients_cannot(bot_api: FakeBotAPI) -> None:
+    """Texts over 4096 units, captions over 1024 and callback data over 64 bytes never arrive."""
+    bot_api.add_chat(42)
+    bot_api.user_sends(42, "/sub " + "x" * 4091)
+    with pytest.raises(ValueError, match="4096"):
+        bot_api.user_sends(42, "/sub " + "x" * 4092)
+    with pytest.raises(ValueError, match="1024"):
+        bot_api.user_sends(42, caption="😀" * 513, document=("a.opml", b"<opml/>"))
+    bot_api.user_presses(42, 1, "x" * 64)  # message 1 is the first /sub above
+    for data in ("", "é" * 33):
+        with pytest.raises(ValueError, match="1-64 bytes"):
+            bot_api.user_presses(42, 1, data)
 
 
 async def test_callback_queries_and_edits(bot_api: FakeBotAPI, bot: Bot) -> None:

@@ -18,6 +18,7 @@ from bot.feeds.failure import FetchError, FetchErrorKind, human_size, parse_retr
 from bot.feeds.fetch import Fetcher, check_url
 from tests.fakes import feedgen
 from tests.fakes.feed_server import FeedServer
+from tests.virtual_time import eventually
 
 FEED = feedgen.rss("Loopback", [feedgen.Item(guid="1", title="one", link="https://e.com/1")])
 CAP = 64 * 1024
@@ -200,10 +201,8 @@ async def test_deadline_covers_the_wait_for_a_fetch_slot(feed_server: FeedServer
     client = Fetcher(_settings(timeout_seconds=1, concurrency=1))
     try:
         holder = asyncio.create_task(_error(client, feed_server.url("/drip")))
-        for _ in range(100):  # until the first fetch holds the only slot, 1 s at most
-            if feed_server.count("/drip"):
-                break
-            await asyncio.sleep(0.01)
+        # Until the first fetch holds the only slot.
+        await eventually(lambda: feed_server.count("/drip") > 0, what="the first fetch")
         started = time.monotonic()
         error = await _error(client, feed_server.url("/drip"))
         elapsed = time.monotonic() - started
@@ -374,8 +373,9 @@ async def test_per_hop_check_refuses_private_resolution() -> None:
     """The per-hop check refuses a name that resolves to loopback, and numeric literals."""
     for host in ("localhost", "127.0.0.1", "2130706433", "0x7f.1"):
         with pytest.raises(netguard.RefusedAddressError):
-            await netguard.vetted_addresses(host, 80, allow_private=False)
-    assert await netguard.vetted_addresses("0x7f.1", 80, allow_private=True) == [
+            await netguard.vetted_addresses(host, 80, policy=netguard.AddressPolicy())
+    allowed = netguard.AddressPolicy(allow_private=True)
+    assert await netguard.vetted_addresses("0x7f.1", 80, policy=allowed) == [
         ip_address("127.0.0.1")
     ]
 
@@ -501,8 +501,13 @@ class _Peer:
 def test_the_connected_peer_is_checked_again() -> None:
     """Belt and braces: whatever was resolved, a connection that landed on a private
     address is refused (unless private networks are allowed)."""
-    guarded = GuardedBackend(allow_private=False)
+    guarded = GuardedBackend(netguard.AddressPolicy.from_settings(False, ()))
     with pytest.raises(netguard.RefusedAddressError):
         guarded._check_connected("feeds.example", _Peer("10.1.2.3"))  # type: ignore[arg-type]
     guarded._check_connected("feeds.example", _Peer("93.184.216.34"))  # type: ignore[arg-type]
-    GuardedBackend(allow_private=True)._check_connected("x", _Peer("10.1.2.3"))  # type: ignore[arg-type]
+    allowed = GuardedBackend(netguard.AddressPolicy.from_settings(True, ()))
+    allowed._check_connected("x", _Peer("10.1.2.3"))  # type: ignore[arg-type]
+    named = GuardedBackend(netguard.AddressPolicy.from_settings(False, ("10.1.0.0/16",)))
+    named._check_connected("x", _Peer("10.1.2.3"))  # type: ignore[arg-type]
+    with pytest.raises(netguard.RefusedAddressError):
+        named._check_connected("x", _Peer("10.9.2.3"))  # type: ignore[arg-type]

@@ -40,7 +40,7 @@ def _plan(
         feed_id=7,
         feed_title="Wire",
         flood=RULE,
-        feed_link="https://news.example/",
+        site_link="https://news.example/",
         **options,  # type: ignore[arg-type]
     )
     return [(item.subscription_id, item.entry_key) for item in planned]
@@ -50,7 +50,7 @@ def test_a_flood_becomes_the_newest_few_after_one_summary() -> None:
     """12 new entries: one summary for the 9 left out, then the newest 3 in order."""
     planned = plan_deliveries(
         _entries(12), [_sub(1, 100)], {}, feed_id=7, feed_title="Wire", flood=RULE,
-        feed_link="https://news.example/",
+        site_link="https://news.example/",
     )  # fmt: skip
     assert [item.entry_key for item in planned] == ["flood:id:8", "id:9", "id:10", "id:11"]
     summary = planned[0].message

@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 
-from bot.logs import TokenFilter
+from bot.logs import JsonFormatter, TokenFilter, event
 
 TOKEN = "123456789:AAE-secret_token-value"
 
 
-@pytest.fixture
-def captured() -> Iterator[tuple[logging.Logger, io.StringIO]]:
-    """A logger writing through a token-filtered handler into a string."""
+def _capture(name: str, formatter: logging.Formatter) -> tuple[logging.Logger, io.StringIO]:
+    """A logger writing through a token-filtered handler with ``formatter`` into a string."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    handler.setFormatter(formatter)
     handler.addFilter(TokenFilter(TOKEN))
-    logger = logging.getLogger("tests.logs.token")
-    logger.addHandler(handler)
+    logger = logging.getLogger(name)
+    logger.handlers[:] = [handler]
     logger.propagate = False
     logger.setLevel(logging.INFO)
-    yield logger, stream
-    logger.removeHandler(handler)
+    return logger, stream
+
+
+@pytest.fixture
+def captured() -> tuple[logging.Logger, io.StringIO]:
+    """A text-format logger into a string."""
+    return _capture("tests.logs.token", logging.Formatter("%(levelname)s %(message)s"))
 
 
 def test_token_in_message_arguments_is_scrubbed(
@@ -60,3 +64,38 @@ def test_token_in_a_chained_cause_is_scrubbed(
     logger.error("send_failed", exc_info=outer)
     assert "send failed" in stream.getvalue()
     assert TOKEN not in stream.getvalue()
+
+
+@pytest.fixture
+def json_captured() -> tuple[logging.Logger, io.StringIO]:
+    """A JSON-lines logger into a string."""
+    return _capture("tests.logs.json", JsonFormatter())
+
+
+def test_json_lines_carry_the_event_and_its_fields(
+    json_captured: tuple[logging.Logger, io.StringIO],
+) -> None:
+    """logging.format json: one object per line; the event's fields are keys, scrubbed."""
+    logger, stream = json_captured
+    event(logger, logging.WARNING, "send_retry", chat_id=-100, error=f"at /bot{TOKEN}/send", n=3)
+    line = json.loads(stream.getvalue())
+    assert line["event"] == "send_retry"
+    assert line["level"] == "WARNING"
+    assert line["logger"] == "tests.logs.json"
+    assert (line["chat_id"], line["n"]) == (-100, 3)
+    assert line["error"] == "at /bot<token>/send"
+    assert line["time"].endswith("Z")
+    assert TOKEN not in stream.getvalue()
+
+
+def test_json_traceback_is_one_line_and_scrubbed(
+    json_captured: tuple[logging.Logger, io.StringIO],
+) -> None:
+    """A traceback is a field of the one JSON line, with the token replaced."""
+    logger, stream = json_captured
+    logger.error("handler_failed", exc_info=RuntimeError(f"token {TOKEN} rejected"))
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1
+    data = json.loads(lines[0])
+    assert "RuntimeError" in data["traceback"]
+    assert TOKEN not in lines[0]

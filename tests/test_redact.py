@@ -158,13 +158,27 @@ def _assert_no_token(stderr: str) -> None:
         assert form.lower() not in stderr.lower(), stderr
 
 
-@pytest.mark.parametrize("handler", [_json_400, _html_502], ids=["400-json", "502-html"])
+@pytest.mark.parametrize(
+    ("handler", "stop_on"),
+    [(_json_400, ""), (_html_502, "attempt=2")],
+    ids=["400-json", "502-html"],
+)
 async def test_startup_error_line_never_shows_the_token(
-    echoing_api: Callable[[Handler], Awaitable[str]], tmp_path: Path, handler: Handler
+    echoing_api: Callable[[Handler], Awaitable[str]],
+    tmp_path: Path,
+    handler: Handler,
+    stop_on: str,
 ) -> None:
-    """getMe answered with an error echoing the path: the one stderr line and the log hide it."""
-    stderr = await _newsrelay_run(await echoing_api(handler), tmp_path)
-    assert stderr.strip().splitlines()[-1].startswith("newsrelay: "), stderr
+    """getMe answered with an error echoing the path: the stderr lines and the log hide it.
+
+    A 400 ends the start with one line; a 502 (Telegram unreachable behind its front end)
+    is retried with one line per attempt until the bot is stopped.
+    """
+    stderr = await _newsrelay_run(await echoing_api(handler), tmp_path, stop_on=stop_on)
+    if stop_on:
+        assert "telegram_unreachable attempt=1" in stderr, stderr
+    else:
+        assert stderr.strip().splitlines()[-1].startswith("newsrelay: "), stderr
     assert "/bot<token>/getme" in stderr.lower()  # the echo arrived, scrubbed
     _assert_no_token(stderr)
 
@@ -179,3 +193,12 @@ async def test_polling_errors_in_the_log_never_show_the_token(
     assert "/bot<token>/getupdates" in stderr.lower()  # PTB logged the echoed bodies
     assert "started" in stderr
     _assert_no_token(stderr)
+
+
+def test_the_secret_half_of_a_token_alone_is_scrubbed() -> None:
+    """An endpoint that echoes only the part after the colon does not leak it either."""
+    half = REAL_SHAPED.split(":", 1)[1]
+    assert scrub(f"Bad Gateway: bad secret {half}", [REAL_SHAPED]) == (
+        "Bad Gateway: bad secret <token>"
+    )
+    assert scrub(f"bad secret {quote(half)}", [REAL_SHAPED]) == "bad secret <token>"

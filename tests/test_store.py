@@ -382,6 +382,15 @@ async def test_blocked_chat_fails_its_queue_and_waits(store: Store) -> None:
     assert [r.chat_id for r in await store.pending_outbox(T0, 10)] == [2]
 
 
+async def test_blocked_chat_is_no_subscriber_until_reactivated(store: Store) -> None:
+    """A refresh queues nothing for a chat that blocked the bot; /start brings it back."""
+    feed_id, sub_id = await _followed_feed(store, chat_id=2)
+    await store.set_chat_active(2, False, reason="blocked")
+    assert await store.subscriptions_for_feed(feed_id) == []
+    await store.set_chat_active(2, True)
+    assert [sub.id for sub in await store.subscriptions_for_feed(feed_id)] == [sub_id]
+
+
 async def test_paused_subscription_rows_wait(store: Store) -> None:
     """Pausing stops deliveries at once; resuming sends what was queued before the pause."""
     feed_id, sub_id = await _followed_feed(store)

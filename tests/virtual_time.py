@@ -4,8 +4,8 @@ The bot waits for send slots and for the outbox's next row through ``bot.clock.C
 the fake Bot API measures Telegram's flood limits on the same clock. Time stands
 still until ``eventually`` moves it: whenever the condition a test waits for does not
 hold yet and nothing is in flight, time jumps to the next moment something in the bot
-sleeps until (while a command handler works in real time, only by a few seconds: to
-a reply's slot, not to an idle timer). A test therefore never waits out a send
+sleeps until (while a command handler works in real time, only by a fraction of a
+second: to a free send slot, not to a timer). A test therefore never waits out a send
 budget in real seconds, and since time never moves while a send is in flight, the
 fake sees every send at the very instant its slot was booked.
 """
@@ -92,21 +92,28 @@ async def _holds(check: Check) -> bool:
 async def eventually(
     check: Check,
     *,
-    clock: VirtualClock,
-    may_advance: Callable[[float], bool],
     what: str,
+    clock: VirtualClock | None = None,
+    may_advance: Callable[[float], bool] = lambda _seconds: True,
     virtual_seconds: float = VIRTUAL_SECONDS,
     real_seconds: float = REAL_SECONDS,
 ) -> None:
     """Return once ``check()`` holds, moving virtual time whenever ``may_advance`` allows.
 
     ``may_advance(seconds)`` says whether time may jump ``seconds`` on now: never
-    while a send is between its slot and Telegram's answer. Raises AssertionError
+    while a send is between its slot and Telegram's answer. Without a ``clock`` the
+    wait is on real time alone (for code that runs on the system clock). Raises AssertionError
     naming ``what`` after ``virtual_seconds`` of virtual time or ``real_seconds`` of
     real time without ``check()`` holding.
     """
     loop = asyncio.get_running_loop()
     real_deadline = loop.time() + real_seconds
+    if clock is None:
+        while not await _holds(check):
+            if loop.time() > real_deadline:
+                raise AssertionError(f"waited {real_seconds:.1f} real seconds for {what}")
+            await asyncio.sleep(0.005)
+        return
     virtual_deadline = clock.monotonic() + virtual_seconds
     calm = 0
     while not await _holds(check):

@@ -12,6 +12,7 @@ from telegram.ext import (
 )
 
 from bot.commands.basic import help_command, start
+from bot.commands.buttons import stale_button
 from bot.commands.display_options import set_button, set_command
 from bot.commands.filtering import filter_command
 from bot.commands.language import lang
@@ -67,3 +68,5 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     )
     application.add_handler(CallbackQueryHandler(unsub_button, pattern=r"^unsub:"))
     application.add_handler(CallbackQueryHandler(set_button, pattern=r"^set:"))
+    # Last: any other press (unknown prefix, old keyboard, forged data) is answered as stale.
+    application.add_handler(CallbackQueryHandler(stale_button))

@@ -1,25 +1,28 @@
-"""What every command handler needs: services, language, replies, rights, target chat."""
+"""What every command handler needs: services, language, replies, the target chat."""
 
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Chat, ChatFullInfo, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
+from bot.commands.rights import actor_of, refusal
+from bot.commands.splitting import split_reply
 from bot.i18n import pick_language, t
+from bot.i18n.values import LABEL_UNITS, shown
+from bot.logs import event
 from bot.models import Subscription
 from bot.replies import Reply
 from bot.services import Services
 
+log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
-MAX_REPLY_UNITS = 3800
-_ADMIN_STATUSES = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 
 
 class CommandError(Exception):
@@ -53,29 +56,42 @@ async def reply(
 ) -> None:
     """Answer in the chat (and forum topic) the command came from.
 
-    The reply books the chat's next send slot and goes out then, without holding
-    up the handler (``bot.replies``); a chat that floods the bot loses replies.
+    ``text`` is Telegram HTML whose lines are balanced and whose values were shown
+    through ``bot.i18n.values`` (``t`` does it). What one message cannot hold goes
+    in the next, at line boundaries, up to ``MAX_PARTS`` messages, the last saying
+    how many lines were left out (``bot.commands.splitting``); the keyboard goes
+    with the last. Each message books the chat's next send slot and goes out then,
+    without holding up the handler (``bot.replies``); a chat that floods the bot
+    loses replies.
     """
     message = update.effective_message
-    replier = services_of(context).replier
+    services = services_of(context)
+    replier = services.replier
     if message is None or replier is None:
         return
-    await replier.send(Reply(message.chat_id, text, thread_of(message), markup))
+    parts, left_out = split_reply(text)
+    if left_out:
+        notice = t(await language(services, update), "reply_cut", count=left_out)
+        parts[-1:] = ["\n".join([*parts[-1:], notice])]
+    thread = thread_of(message)
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        await replier.send(Reply(message.chat_id, part, thread, markup if last else None))
 
 
 async def reply_lines(update: Update, context: Context, lines: list[str]) -> None:
-    """Send ``lines`` in as few messages as Telegram's length limit allows."""
-    chunk: list[str] = []
-    size = 0
-    for line in lines:
-        units = len(line.encode("utf-16-le")) // 2 + 1
-        if chunk and size + units > MAX_REPLY_UNITS:
-            await reply(update, context, "\n".join(chunk))
-            chunk, size = [], 0
-        chunk.append(line)
-        size += units
-    if chunk:
-        await reply(update, context, "\n".join(chunk))
+    """Send ``lines`` (balanced HTML each) in as few messages as Telegram allows."""
+    await reply(update, context, "\n".join(lines))
+
+
+def keyboard(buttons: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """One button per row from (label, callback data) pairs; labels as ``shown`` makes them."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(shown(label, LABEL_UNITS), callback_data=data)]
+            for label, data in buttons
+        ]
+    )
 
 
 def thread_of(message: Message | None) -> int | None:
@@ -83,21 +99,6 @@ def thread_of(message: Message | None) -> int | None:
     if message is not None and message.is_topic_message:
         return message.message_thread_id
     return None
-
-
-async def is_admin(context: Context, chat: Chat | ChatFullInfo, user_id: int | None) -> bool:
-    """Telegram alone decides who may change a group's or channel's subscriptions."""
-    if chat.type == ChatType.PRIVATE:
-        return True
-    if user_id is None:
-        # A post in a channel: only its admins can write there.
-        return chat.type == ChatType.CHANNEL
-    try:
-        member = await context.bot.get_chat_member(chat.id, user_id)
-    except TelegramError:
-        # Rights that cannot be checked are not granted.
-        return False
-    return member.status in _ADMIN_STATUSES
 
 
 def whole_number(text: str, *, digits: int = 18) -> int | None:
@@ -116,10 +117,14 @@ def is_chat_ref(word: str) -> bool:
 
 
 async def resolve_target(update: Update, context: Context, args: list[str]) -> Target:
-    """The chat a command acts on; consumes a leading ``@channel``/``-100…`` argument."""
+    """The chat a command acts on; consumes a leading ``@channel``/``-100…`` argument.
+
+    Raises CommandError unless the sender may change that chat (``bot.commands.rights``);
+    a chat is stored only once it passed.
+    """
     services = services_of(context)
     lang = await language(services, update)
-    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    chat, message = update.effective_chat, update.effective_message
     if chat is None:
         raise CommandError(t(lang, "error"))
     allowed = services.settings.access.allowed_chats
@@ -128,23 +133,17 @@ async def resolve_target(update: Update, context: Context, args: list[str]) -> T
         try:
             target = await context.bot.get_chat(ref if ref.startswith("@") else int(ref))
         except (BadRequest, Forbidden) as exc:
-            raise CommandError(t(lang, "bad_target", reason=f"{ref}: {exc.message}")) from exc
-        if not await is_admin(context, target, user.id if user else None):
-            raise CommandError(t(lang, "admins_only"))
-        if allowed and target.id not in allowed:
-            raise CommandError(t(lang, "not_allowed"))
+            # Telegram's own words (or a proxy's) never reach the chat; the log has them.
+            event(log, logging.INFO, "target_unknown", ref=ref, error=exc.message)
+            raise CommandError(t(lang, "bad_target", ref=ref)) from exc
+        refused = await refusal(context, target, actor_of(update), allowed)
+        if refused is not None:
+            raise CommandError(t(lang, refused))
         await services.store.ensure_chat(target.id, kind=target.type, title=target.title or "")
         return Target(target.id, None, lang)
-    if allowed and chat.id not in allowed:
-        raise CommandError(t(lang, "not_allowed"))
-    # An anonymous group admin writes as the group itself.
-    anonymous_admin = (
-        message is not None
-        and message.sender_chat is not None
-        and (message.sender_chat.id == chat.id)
-    )
-    if not anonymous_admin and not await is_admin(context, chat, user.id if user else None):
-        raise CommandError(t(lang, "admins_only"))
+    refused = await refusal(context, chat, actor_of(update), allowed)
+    if refused is not None:
+        raise CommandError(t(lang, refused))
     title = chat.title or chat.full_name or ""
     await services.store.ensure_chat(chat.id, kind=chat.type, title=title)
     return Target(chat.id, thread_of(message), lang)

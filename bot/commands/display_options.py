@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 
+from bot.commands.buttons import ButtonRefused, Press, button, edit, pressed_subscription
 from bot.commands.common import (
     CommandError,
     Context,
-    callback_parts,
     command,
     command_args,
     find_subscription,
-    is_admin,
-    language,
+    keyboard,
     reply,
     resolve_target,
     services_of,
-    whole_number,
 )
 from bot.i18n import t
 from bot.models import DisplayOptions, Subscription, SummaryMode
@@ -34,7 +32,7 @@ def _state(lang: str, value: bool) -> str:
     return t(lang, "on" if value else "off")
 
 
-def keyboard(sub: Subscription, lang: str) -> InlineKeyboardMarkup:
+def options_keyboard(sub: Subscription, lang: str) -> InlineKeyboardMarkup:
     """One button per option; pressing it flips (or cycles) that option."""
     options = sub.options
     rows = [
@@ -43,16 +41,11 @@ def keyboard(sub: Subscription, lang: str) -> InlineKeyboardMarkup:
         ("preview", t(lang, "set_preview", state=_state(lang, options.link_preview))),
         ("summary", t(lang, "set_summary", state=t(lang, f"summary_{options.summary.value}"))),
     ]
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=f"set:{sub.id}:{name}")]
-            for name, label in rows
-        ]
-    )
+    return keyboard([(label, f"set:{sub.id}:{name}") for name, label in rows])
 
 
-def toggled(options: DisplayOptions, name: str) -> DisplayOptions:
-    """The options with ``name`` flipped; unknown names leave them unchanged."""
+def toggled(options: DisplayOptions, name: str) -> DisplayOptions | None:
+    """The options with ``name`` flipped or cycled; None for a name that is no option."""
     if name == "pictures":
         return dataclasses.replace(options, pictures=not options.pictures)
     if name == "album":
@@ -61,7 +54,7 @@ def toggled(options: DisplayOptions, name: str) -> DisplayOptions:
         return dataclasses.replace(options, link_preview=not options.link_preview)
     if name == "summary":
         return dataclasses.replace(options, summary=_SUMMARY_CYCLE[options.summary])
-    return options
+    return None
 
 
 @command
@@ -76,27 +69,18 @@ async def set_command(update: Update, context: Context) -> None:
         update,
         context,
         t(target.lang, "set_head", number=sub.number, title=sub.title or sub.url),
-        keyboard(sub, target.lang),
+        options_keyboard(sub, target.lang),
     )
 
 
-async def set_button(update: Update, context: Context) -> None:
+@button("set", fields=2)
+async def set_button(press: Press) -> str | None:
     """A press on the /set keyboard: flip the option and redraw the keyboard."""
-    query = update.callback_query
-    parts = callback_parts(query.data if query else None, "set")
-    if query is None or parts is None or len(parts) != 2 or whole_number(parts[0]) is None:
-        return
-    services = services_of(context)
-    lang = await language(services, update)
-    sub = await services.store.get_subscription_by_id(int(parts[0]))
-    if sub is None:
-        await query.answer(t(lang, "unknown_sub", what=""))
-        return
-    chat = await context.bot.get_chat(sub.chat_id)
-    if not await is_admin(context, chat, query.from_user.id):
-        await query.answer(t(lang, "admins_only"))
-        return
-    options = toggled(sub.options, parts[1])
-    await services.store.set_subscription_options(sub.id, options)
-    await query.answer()
-    await query.edit_message_reply_markup(keyboard(dataclasses.replace(sub, options=options), lang))
+    sub = await pressed_subscription(press, press.fields[0])
+    options = toggled(sub.options, press.fields[1])
+    if options is None:
+        raise ButtonRefused("button_stale")
+    await services_of(press.context).store.set_subscription_options(sub.id, options)
+    redrawn = options_keyboard(dataclasses.replace(sub, options=options), press.lang)
+    await edit(press.query.edit_message_reply_markup(redrawn))
+    return None

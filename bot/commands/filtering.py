@@ -22,6 +22,7 @@ from bot.feeds.failure import FetchError
 from bot.filters import FilterSyntaxError, compile_filter
 from bot.i18n import t
 from bot.i18n.failures import fetch_failure_text
+from bot.i18n.values import TITLE_UNITS, shown
 from bot.models import Subscription
 from bot.services import Services
 from bot.services.filter_preview import preview_filter
@@ -43,7 +44,7 @@ async def _preview(services: Services, sub: Subscription, expr: str, lang: str) 
         return [t(lang, "filter_preview_failed", reason=fetch_failure_text(lang, exc))]
     lines = [t(lang, "filter_preview_head", title=preview.title)]
     for title, passed in preview.verdicts:
-        lines.append(f"{'✓' if passed else '✗'} {escape(title, quote=False)}")
+        lines.append(f"{'✓' if passed else '✗'} {escape(shown(title, TITLE_UNITS), quote=False)}")
     return lines
 
 

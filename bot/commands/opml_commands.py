@@ -11,6 +11,7 @@ which enforces the per-chat limit and gives each failure its reason.
 
 from __future__ import annotations
 
+import logging
 import re
 
 from telegram import Document, Update
@@ -29,6 +30,7 @@ from bot.commands.common import (
 )
 from bot.commands.subscriptions import result_line
 from bot.i18n import t
+from bot.logs import event
 from bot.opml import MAX_OPML_BYTES, OpmlError, Outline, read_opml, write_opml
 from bot.replies import Reply
 from bot.services.subscriptions import (
@@ -38,6 +40,7 @@ from bot.services.subscriptions import (
     subscribe_all,
 )
 
+log = logging.getLogger(__name__)
 IMPORT_CAPTION = re.compile(r"^/import(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
 
 
@@ -105,7 +108,9 @@ async def _download(context: Context, document: Document, lang: str) -> bytes:
         file = await context.bot.get_file(document.file_id)
         data = bytes(await file.download_as_bytearray())
     except TelegramError as exc:
-        raise CommandError(t(lang, "import_download_failed", reason=exc.message)) from exc
+        # Telegram's own words (or a proxy's) never reach the chat; the log has them.
+        event(log, logging.WARNING, "import_download_failed", error=exc.message)
+        raise CommandError(t(lang, "import_download_failed")) from exc
     if len(data) > MAX_OPML_BYTES:
         raise CommandError(t(lang, "import_too_big", limit=MAX_OPML_BYTES // 1024))
     return data

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 
+from bot.commands.buttons import Press, button, edit, pressed_subscription
 from bot.commands.common import (
     CommandError,
     Context,
-    callback_parts,
     command,
     command_args,
     find_subscription,
-    is_admin,
-    language,
+    keyboard,
     reply,
     reply_lines,
     resolve_target,
     services_of,
-    whole_number,
 )
 from bot.i18n import plain, t
 from bot.i18n.failures import fetch_failure_text, stored_error_text
+from bot.i18n.values import TITLE_UNITS, shown
+from bot.models import Subscription
 from bot.services.subscriptions import (
     LimitReached,
     NotSubscribed,
@@ -77,15 +77,8 @@ async def unsub(update: Update, context: Context) -> None:
         subscriptions = await store.list_subscriptions(target.chat_id)
         if not subscriptions:
             raise CommandError(t(target.lang, "list_empty"))
-        buttons = [
-            [
-                InlineKeyboardButton(
-                    f"#{s.number} {s.title or s.url}"[:60], callback_data=f"unsub:{s.id}"
-                )
-            ]
-            for s in subscriptions[:50]
-        ]
-        await reply(update, context, t(target.lang, "unsub_pick"), InlineKeyboardMarkup(buttons))
+        buttons = [(f"#{s.number} {s.title or s.url}", f"unsub:{s.id}") for s in subscriptions[:50]]
+        await reply(update, context, t(target.lang, "unsub_pick"), keyboard(buttons))
         return
     if args[0].lower() == "all":
         count = await store.remove_all_subscriptions(target.chat_id)
@@ -100,27 +93,20 @@ async def unsub(update: Update, context: Context) -> None:
     )
 
 
-async def unsub_button(update: Update, context: Context) -> None:
-    """A press on the /unsub keyboard."""
-    query = update.callback_query
-    parts = callback_parts(query.data if query else None, "unsub")
-    if query is None or parts is None or whole_number(parts[0]) is None:
-        return
-    services = services_of(context)
-    lang = await language(services, update)
-    found = await services.store.get_subscription_by_id(int(parts[0]))
-    if found is None:
-        await query.answer(t(lang, "unknown_sub", what=""), show_alert=False)
-        return
-    chat = await context.bot.get_chat(found.chat_id)
-    if not await is_admin(context, chat, query.from_user.id):
-        await query.answer(t(lang, "admins_only"))
-        return
-    await services.store.remove_subscription(found.id)
-    await query.answer()
-    await query.edit_message_text(
-        t(lang, "unsub_ok", title=found.title or found.url, number=found.number), parse_mode="HTML"
-    )
+@button("unsub", fields=1)
+async def unsub_button(press: Press) -> str | None:
+    """A press on the /unsub keyboard: remove that subscription, say so in the message."""
+    found = await pressed_subscription(press, press.fields[0])
+    await services_of(press.context).store.remove_subscription(found.id)
+    text = t(press.lang, "unsub_ok", title=found.title or found.url, number=found.number)
+    await edit(press.query.edit_message_text(text, parse_mode="HTML"))
+    return None
+
+
+def list_line(sub: Subscription) -> str:
+    """``#3 Title``, the title shown bounded and linking the feed's URL."""
+    title = escape(shown(sub.title or sub.url, TITLE_UNITS), quote=False)
+    return f'#{sub.number} <a href="{escape(sub.url)}">{title}</a>'
 
 
 @command
@@ -138,8 +124,7 @@ async def list_subscriptions(update: Update, context: Context) -> None:
     if chat is not None and chat.filter_expr:
         lines.append(t(target.lang, "list_chat_filter", expr=chat.filter_expr))
     for s in subscriptions:
-        title = escape(s.title or s.url, quote=False)
-        lines.append(f'#{s.number} <a href="{escape(s.url)}">{title}</a>')
+        lines.append(list_line(s))
         if s.filter_expr:
             lines.append(t(target.lang, "list_filter", expr=s.filter_expr))
         if s.paused:

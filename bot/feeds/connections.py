@@ -7,6 +7,11 @@ DNS answer that changes between check and connect cannot reach inside, and check
 connected peer once more. ``Pools`` keeps one small httpcore pool per origin (scheme,
 host name, port), the ``KEEPALIVE_HOSTS`` most recently used: a kept-alive connection,
 TLS-verified for one name, only ever carries requests for that name.
+
+Behind ``fetch.proxy`` each origin's pool is httpcore's HTTP or SOCKS5 proxy pool
+instead: the proxy resolves and connects (``Fetcher`` checks what it can first,
+``netguard.check_proxied``), an https origin gets its own tunnel, TLS-verified for
+its name, and the proxy's credentials travel as proxy authentication.
 """
 
 from __future__ import annotations
@@ -36,9 +41,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     addresses in order, and checks the peer it is connected to once more.
     """
 
-    def __init__(self, *, allow_private: bool) -> None:
+    def __init__(self, policy: netguard.AddressPolicy) -> None:
         self._inner = httpcore.AnyIOBackend()
-        self._allow_private = allow_private
+        self._policy = policy
 
     async def connect_tcp(
         self,
@@ -50,7 +55,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         """A stream to a vetted address of ``host``; raises RefusedAddressError,
         socket.gaierror or httpcore.ConnectError."""
-        addresses = await netguard.vetted_addresses(host, port, allow_private=self._allow_private)
+        addresses = await netguard.vetted_addresses(host, port, policy=self._policy)
         failure: httpcore.ConnectError | None = None
         for address in addresses:
             try:
@@ -83,42 +88,63 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     def _check_connected(self, host: str, stream: httpcore.AsyncNetworkStream) -> None:
         """Belt and braces: the peer we actually talk to must pass the guard too."""
-        if self._allow_private:
-            return
         peer = stream.get_extra_info("server_addr")
         if not peer:
             return
-        address = ip_address(str(peer[0]).split("%", 1)[0])
-        reason = netguard.refusal_reason(address)
-        if reason is not None:
-            raise netguard.RefusedAddressError(host, address, reason)
+        self._policy.check(host, [ip_address(str(peer[0]).split("%", 1)[0])])
 
 
 _Origin = tuple[bytes, bytes, int | None]
+Pool = httpcore.AsyncConnectionPool | httpcore.AsyncHTTPProxy | httpcore.AsyncSOCKSProxy
+
+
+def _proxy_parts(url: str) -> tuple[httpx.URL, tuple[str, str] | None]:
+    """The proxy URL without its credentials, and the credentials (or None)."""
+    parsed = httpx.URL(url)
+    auth = (parsed.username, parsed.password) if parsed.username or parsed.password else None
+    return parsed.copy_with(username=None, password=None), auth
 
 
 class Pools:
     """One small httpcore pool per origin, the most recently used ``KEEPALIVE_HOSTS`` kept."""
 
-    def __init__(self, settings: FetchSettings) -> None:
+    def __init__(self, settings: FetchSettings, policy: netguard.AddressPolicy) -> None:
         self._size = settings.per_host_concurrency
-        self._backend = GuardedBackend(allow_private=settings.allow_private_networks)
+        self._backend = GuardedBackend(policy)
         self._ssl = httpx.create_ssl_context(trust_env=False)
-        self._pools: OrderedDict[_Origin, httpcore.AsyncConnectionPool] = OrderedDict()
+        self._proxy = _proxy_parts(settings.proxy) if settings.proxy else None
+        self._pools: OrderedDict[_Origin, Pool] = OrderedDict()
         self._busy: Counter[_Origin] = Counter()
 
+    def _new_pool(self) -> Pool:
+        size, expiry = self._size, KEEPALIVE_SECONDS
+        if self._proxy is None:
+            return httpcore.AsyncConnectionPool(
+                ssl_context=self._ssl,
+                max_connections=size,
+                max_keepalive_connections=size,
+                keepalive_expiry=expiry,
+                network_backend=self._backend,
+            )
+        url, auth = self._proxy
+        kind = (
+            httpcore.AsyncSOCKSProxy if url.scheme.startswith("socks5") else httpcore.AsyncHTTPProxy
+        )
+        return kind(
+            proxy_url=str(url),
+            proxy_auth=auth,
+            ssl_context=self._ssl,
+            max_connections=size,
+            max_keepalive_connections=size,
+            keepalive_expiry=expiry,
+        )
+
     @asynccontextmanager
-    async def lease(self, origin: _Origin) -> AsyncIterator[httpcore.AsyncConnectionPool]:
+    async def lease(self, origin: _Origin) -> AsyncIterator[Pool]:
         """The origin's pool, kept open while the caller uses it."""
         pool = self._pools.get(origin)
         if pool is None:
-            pool = httpcore.AsyncConnectionPool(
-                ssl_context=self._ssl,
-                max_connections=self._size,
-                max_keepalive_connections=self._size,
-                keepalive_expiry=KEEPALIVE_SECONDS,
-                network_backend=self._backend,
-            )
+            pool = self._new_pool()
             self._pools[origin] = pool
         self._pools.move_to_end(origin)
         self._busy[origin] += 1

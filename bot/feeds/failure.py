@@ -196,6 +196,11 @@ _TABLE: tuple[
         "cannot connect to {host}",
     ),
     (
+        (httpx.ProxyError, httpcore.ProxyError),
+        FetchErrorKind.CONNECT,
+        "the proxy did not connect to {host}",
+    ),
+    (
         (httpx.RemoteProtocolError, httpcore.RemoteProtocolError),
         FetchErrorKind.PROTOCOL,
         "{host} broke the HTTP protocol",

@@ -12,6 +12,8 @@ Rules, each because a hostile or broken feed URL must not hurt the bot:
   requests went to the vetted IP with the name in Host/SNI, so the pool was keyed by IP
   and a kept-alive TLS connection verified for one name could have carried another
   name's request; that is why keep-alive was off.)
+- behind ``fetch.proxy`` the proxy resolves and connects: a hop is sent to it by
+  name after ``netguard.check_proxied`` (IP literals, and the names' local answers);
 - one deadline for the whole fetch (a server dripping a byte a second cannot
   hold a worker), plus connect/read timeouts;
 - the body is decompressed here, in bounded pieces, and cut at
@@ -38,7 +40,8 @@ import httpcore
 import httpx
 
 from bot.config import FetchSettings
-from bot.feeds.connections import Pools
+from bot.feeds import netguard
+from bot.feeds.connections import Pool, Pools
 from bot.feeds.failure import (
     READ_FAILURES,
     FetchError,
@@ -51,6 +54,7 @@ from bot.feeds.failure import (
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _PERMANENT_STATUSES = frozenset({301, 308})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _DECODE_PIECE = 64 * 1024
 _DRAIN_LIMIT = 64 * 1024
 """A redirect's or an error's body is read up to this much so the connection can be reused."""
@@ -212,8 +216,12 @@ class Fetcher:
 
     def __init__(self, settings: FetchSettings) -> None:
         self._settings = settings
+        self._policy = netguard.AddressPolicy.from_settings(
+            settings.allow_private_networks, settings.allowed_private_hosts
+        )
+        self._proxied = bool(settings.proxy)
         self._slots = asyncio.Semaphore(settings.concurrency)
-        self._pools = Pools(settings)
+        self._pools = Pools(settings, self._policy)
         limit = settings.timeout_seconds
         self._timeouts = {"connect": limit, "read": limit, "write": limit, "pool": limit}
         self._headers = [
@@ -286,7 +294,7 @@ class Fetcher:
 
     async def _open(
         self,
-        pool: httpcore.AsyncConnectionPool,
+        pool: Pool,
         url: httpx.URL,
         conditional: list[tuple[bytes, bytes]],
     ) -> _Response:
@@ -299,7 +307,22 @@ class Fetcher:
             headers=[(b"Host", url.netloc), *self._headers, *conditional],
             extensions={"timeout": self._timeouts},
         )
-        return _Response(await pool.handle_async_request(request))
+        if not self._proxied:
+            return _Response(await pool.handle_async_request(request))
+        host = url.raw_host.decode("ascii")
+        await netguard.check_proxied(
+            host, url.port or _DEFAULT_PORTS[url.scheme], policy=self._policy
+        )
+        try:
+            return _Response(await pool.handle_async_request(request))
+        except httpcore.ConnectError as exc:
+            if classify(exc, host=host).kind is FetchErrorKind.TLS:
+                raise  # the feed's TLS, inside the proxy's tunnel
+            # Otherwise the connection that failed is the one to the proxy (it reports
+            # its own failures to reach the feed as 502 or ProxyError): name it.
+            raise FetchError(
+                FetchErrorKind.CONNECT, "cannot connect to the proxy in fetch.proxy", host=host
+            ) from exc
 
     async def _finish(
         self,

@@ -7,15 +7,54 @@ IPv6 address that embeds an IPv4 one (mapped, 6to4, NAT64, Teredo,
 IPv4-compatible) is judged by the IPv4 address it reaches. A host is refused if
 ANY address it resolves to is refused, because the connection may use any of
 them.
+
+Exceptions, in ``AddressPolicy``: ``fetch.allow_private_networks`` lets every
+private address through, ``fetch.allowed_private_hosts`` only the host names and
+networks it lists. Cloud metadata services (``CLOUD_METADATA``) hand out the
+machine's credentials, so their addresses stay refused, even with the switch on or
+inside a listed network, unless the list names the address itself.
+
+Behind a proxy (``fetch.proxy``) the proxy resolves names and connects, so the
+guard checks what it can see from here (``check_proxied``): an IP literal in the
+URL, and the addresses the name resolves to locally, if it resolves. A name only
+the proxy can resolve, and whatever the proxy's own network can reach, are beyond
+it: the proxy's own rules must refuse private destinations (docs/deploy.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
+from dataclasses import dataclass
+from ipaddress import (
+    IPv4Address,
+    IPv4Network,
+    IPv6Address,
+    IPv6Network,
+    ip_address,
+    ip_network,
+)
 
 Address = IPv4Address | IPv6Address
+Network = IPv4Network | IPv6Network
+
+CLOUD_METADATA: frozenset[Address] = frozenset(
+    ip_address(text)
+    for text in (
+        "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean, Oracle, Hetzner…
+        "fd00:ec2::254",  # AWS over IPv6
+        "169.254.170.2",  # AWS ECS task metadata and credentials
+        "100.100.100.200",  # Alibaba Cloud
+        "169.254.0.23",  # Tencent Cloud
+        "168.63.129.16",  # Azure WireServer (a public-range address)
+        "192.0.0.192",  # Oracle Cloud (legacy)
+    )
+)
+"""Instance metadata services: refused unless ``fetch.allowed_private_hosts`` names them."""
+METADATA_REASON = "a cloud metadata address"
+LOCAL_RESOLVE_SECONDS = 3.0
+"""Behind a proxy, how long a local look-up of a feed's host may take before the
+proxy is left to resolve it (a firewalled machine's resolver may never answer)."""
 
 _V4_RANGES: tuple[tuple[IPv4Network, str], ...] = tuple(
     (IPv4Network(net), label)
@@ -147,6 +186,60 @@ def parse_ip_literal(host: str) -> Address | None:
     return IPv4Address(total)
 
 
+def is_cloud_metadata(ip: Address) -> bool:
+    """Whether ``ip``, or the IPv4 address it embeds, is a cloud metadata service."""
+    if ip in CLOUD_METADATA:
+        return True
+    return isinstance(ip, IPv6Address) and any(v4 in CLOUD_METADATA for v4 in _embedded_v4(ip))
+
+
+@dataclass(frozen=True, slots=True)
+class AddressPolicy:
+    """Which addresses a fetch may reach: public ones, and the private ones allowed by name.
+
+    Built from ``fetch.allow_private_networks`` and ``fetch.allowed_private_hosts``
+    (host names, IP addresses or CIDR networks) by :meth:`from_settings`.
+    """
+
+    allow_private: bool = False
+    networks: tuple[Network, ...] = ()
+    names: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_settings(cls, allow_private: bool, allowed_hosts: tuple[str, ...]) -> AddressPolicy:
+        """The policy for the switch and the list (entries as ``FetchSettings`` validated them)."""
+        networks: list[Network] = []
+        names: set[str] = set()
+        for entry in allowed_hosts:
+            try:
+                networks.append(ip_network(entry.strip("[]"), strict=False))
+            except ValueError:
+                names.add(entry.lower().rstrip("."))
+        return cls(allow_private, tuple(networks), frozenset(names))
+
+    def names_address(self, ip: Address) -> bool:
+        """Whether the list names exactly this address (``169.254.169.254`` or ``…/32``)."""
+        return any(net.num_addresses == 1 and ip in net for net in self.networks)
+
+    def refusal(self, host: str, ip: Address) -> str | None:
+        """Why a fetch of ``host`` may not connect to ``ip``, or None when it may."""
+        if is_cloud_metadata(ip):
+            return None if self.names_address(ip) else METADATA_REASON
+        reason = refusal_reason(ip)
+        if reason is None or self.allow_private:
+            return None
+        if host.lower().rstrip(".") in self.names or any(ip in net for net in self.networks):
+            return None
+        return reason
+
+    def check(self, host: str, addresses: list[Address]) -> None:
+        """Raise RefusedAddressError if any of the host's addresses is refused."""
+        for ip in addresses:
+            reason = self.refusal(host, ip)
+            if reason is not None:
+                raise RefusedAddressError(host, ip, reason)
+
+
 async def resolve(host: str, port: int) -> list[Address]:
     """Every address the host name resolves to, in resolver order, without repeats.
 
@@ -160,22 +253,36 @@ async def resolve(host: str, port: int) -> list[Address]:
     return list(seen)
 
 
-def check_addresses(host: str, addresses: list[Address]) -> None:
-    """Raise RefusedAddressError if any of the host's addresses is refused."""
-    for ip in addresses:
-        reason = refusal_reason(ip)
-        if reason is not None:
-            raise RefusedAddressError(host, ip, reason)
-
-
-async def vetted_addresses(host: str, port: int, *, allow_private: bool) -> list[Address]:
+async def vetted_addresses(host: str, port: int, *, policy: AddressPolicy) -> list[Address]:
     """The addresses one hop may connect to: the literal itself, or the checked DNS answers.
 
     This is the per-hop check: the fetcher calls it for the first URL and again
     for every redirect target, then connects only to an address it returned.
+    Raises RefusedAddressError, or socket.gaierror when the name does not resolve.
     """
     literal = parse_ip_literal(host)
     addresses = [literal] if literal is not None else await resolve(host, port)
-    if not allow_private:
-        check_addresses(host, addresses)
+    policy.check(host, addresses)
     return addresses
+
+
+async def check_proxied(host: str, port: int, *, policy: AddressPolicy) -> None:
+    """The per-hop check behind a proxy, which will resolve the name and connect itself.
+
+    An IP literal is checked as it is; a name is looked up here and every local
+    answer checked. A name that does not resolve here (only the proxy's resolver
+    knows it, or this machine has no DNS; ``.onion`` is never looked up) passes:
+    what it leads to is the proxy's to police. Raises RefusedAddressError.
+    """
+    literal = parse_ip_literal(host)
+    if literal is not None:
+        policy.check(host, [literal])
+        return
+    if host.lower().rstrip(".").endswith(".onion"):
+        return
+    try:
+        async with asyncio.timeout(LOCAL_RESOLVE_SECONDS):
+            addresses = await resolve(host, port)
+    except (OSError, UnicodeError, TimeoutError):
+        return
+    policy.check(host, addresses)

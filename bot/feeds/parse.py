@@ -6,11 +6,11 @@ would fetch it), and only after the DOCTYPE internal subset and any stray
 entity declaration are removed, because its loose parser expands entities
 that expat refused and a small "billion laughs" feed then takes gigabytes.
 
-Entry keys are ``id:<guid>``, else ``link:<url>``, else ``hash:<sha256 of title
-and body>``. Feeds repeat guids and links for distinct items, so a key that
-several different items share gets ``#<content hash>`` appended on every one
-of them (keeping the keys independent of item order), while an item repeated
-verbatim is kept once.
+Bytes become text in ``bot.feeds.encoding`` (feedparser then reads UTF-8 and is
+told so), dates are read in ``bot.feeds.dates``, and entry keys are made stable
+across fetches in ``bot.feeds.identity``. Of an item's bodies (content:encoded,
+description, itunes:summary...) the richest is kept; items with nothing to show
+are left out.
 """
 
 from __future__ import annotations
@@ -19,17 +19,20 @@ import codecs
 import io
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import feedparser
 
+from bot.feeds.dates import local_zone, parse_date
+from bot.feeds.encoding import decode_document
+from bot.feeds.identity import assign_keys
 from bot.feeds.jsonfeed import NotAJsonFeed, looks_like_json, parse_json_feed
 from bot.feeds.textutil import (
     absolute_http,
-    content_hash,
     entry_key,
     is_html_type,
+    is_icon_sized,
     one_line,
     plain_text,
     text_to_html,
@@ -42,23 +45,14 @@ _PROLOG_SKIP = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 _DOCTYPE_HEAD = re.compile(rb"<!DOCTYPE(?:[^\[>\"']|\"[^\"]*\"|'[^']*')*", re.IGNORECASE)
 _SUBSET_TOKEN = re.compile(rb"[\"'\]]|<!--")
 _SUBSET_CLOSER = {b'"': b'"', b"'": b"'", b"<!--": b"-->"}
-_DECLARES_UTF8 = re.compile(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']utf-?8["']""", re.IGNORECASE)
-_XML_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
+_IMG = re.compile(r"<img\b", re.IGNORECASE)
+_PICTURE_WORTH = 80
+_XML_DECLARATION = re.compile(r"^\s*<\?xml\b[^>]{0,300}?\?>")
+_UTF8_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
+_UTF8_TYPE = "application/xml; charset=utf-8"
 # C0 controls XML 1.0 forbids. No ASCII-compatible multibyte encoding (UTF-8, GB18030,
 # Big5, Shift_JIS) uses these bytes inside a character, so deleting them is safe there.
 _FORBIDDEN_CONTROLS = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
-_WIDE_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_WIDE_PATTERNS = (
-    (b"<\x00\x00\x00", "utf-32-le"),
-    (b"\x00\x00\x00<", "utf-32-be"),
-    (b"<\x00?\x00", "utf-16-le"),
-    (b"\x00<\x00?", "utf-16-be"),
-)
 
 
 class NotAFeed(Exception):  # noqa: N818 -- the name the callers use; it reads as the verdict
@@ -85,36 +79,6 @@ def is_html_page(body: bytes, content_type: str | None) -> bool:
         "text/html",
         "application/xhtml+xml",
     )
-
-
-def _widen_to_utf8(body: bytes) -> bytes | None:
-    """UTF-16/32 documents re-encoded as UTF-8, so the DOCTYPE scan below can see them."""
-    codec = next((c for bom, c in _WIDE_BOMS if body.startswith(bom)), None)
-    if codec is None:
-        codec = next((c for pat, c in _WIDE_PATTERNS if body.startswith(pat)), None)
-    if codec is None:
-        return None
-    text = body.decode(codec, errors="replace").removeprefix("\ufeff")
-    return _XML_ENCODING.sub(r"\1\2utf-8\2", text, count=1).encode("utf-8")
-
-
-def _repair_utf8(data: bytes) -> bytes:
-    """A document declared UTF-8 with a few broken bytes (often a cut-off last character).
-
-    feedparser would otherwise try other encodings until one "works" and turn the
-    whole feed into mojibake. Many broken bytes mean the declaration lies, and
-    feedparser's own detection is the better guess then.
-    """
-    if not _DECLARES_UTF8.match(data):
-        return data
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = data.decode("utf-8", errors="replace")
-        broken = text.count("\ufffd") - data.count("\ufffd".encode())
-        if broken <= max(4, len(data) // 2000):
-            return text.encode("utf-8")
-    return data
 
 
 def _doctype_end(data: bytes, start: int) -> tuple[int, bytes]:
@@ -151,7 +115,7 @@ def defuse(body: bytes) -> bytes:
     """
     # A stray control byte makes expat give up and feedparser parse the whole
     # document a second time with its slower loose parser.
-    data = (_widen_to_utf8(body) or _repair_utf8(body)).translate(None, _FORBIDDEN_CONTROLS)
+    data = body.translate(None, _FORBIDDEN_CONTROLS)
     kept: list[bytes] = []
     pos = 0
     if data.startswith(codecs.BOM_UTF8):
@@ -173,33 +137,48 @@ def defuse(body: bytes) -> bytes:
     return b"".join(kept) + data[pos:]
 
 
-def _utc(parsed: Any) -> datetime | None:
-    """feedparser's UTC struct_time as an aware datetime; None for impossible dates."""
-    if parsed is None:
-        return None
-    try:
-        year, month, day, hour, minute, second = (int(part) for part in parsed[:6])
-        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
 def _title(detail: Any, fallback: str) -> str:
     if isinstance(detail, dict) and is_html_type(detail.get("type")):
         return plain_text(str(detail.get("value", "")))
     return one_line(fallback)
 
 
+def _as_html(detail: Any) -> str:
+    value = str(detail.get("value", ""))
+    return value.strip() if is_html_type(detail.get("type")) else text_to_html(value)
+
+
+def _richness(html: str) -> int:
+    """How much a body gives a reader: its characters of text, a picture counting as a line."""
+    return len(plain_text(html)) + _PICTURE_WORTH * min(len(_IMG.findall(html)), 3)
+
+
 def _body(entry: Any) -> str:
-    content = entry.get("content") or []
-    detail = content[0] if content else entry.get("summary_detail")
-    value = str(entry.get("summary", "")) if detail is None else str(detail.get("value", ""))
-    if detail is None or is_html_type(detail.get("type")):
-        return value.strip()
-    return text_to_html(value)
+    """The richest of the entry's bodies: content:encoded, description, itunes:summary…
+
+    feedparser keeps the first summary-like element as ``summary`` and turns a
+    second one into ``content`` (an ``itunes:summary`` one-liner after show notes
+    in ``description``), so neither field is the richest by position.
+    """
+    details = [d for d in entry.get("content") or [] if isinstance(d, dict)]
+    summary = entry.get("summary_detail")
+    if isinstance(summary, dict):
+        details.append(summary)
+    elif entry.get("summary"):
+        details.append({"value": str(entry.get("summary")), "type": "text/html"})
+    bodies = [body for body in (_as_html(d) for d in details) if body]
+    if len(bodies) < 2:
+        return bodies[0] if bodies else ""
+    return max(bodies, key=_richness)  # max keeps the first of equals: content before summary
+
+
+def _small(media: Any) -> bool:
+    """Whether a declared picture says it is an icon, spacer or pixel (``is_icon_sized``)."""
+    return is_icon_sized(str(media.get("width") or ""), str(media.get("height") or ""))
 
 
 def _images(entry: Any, base: str) -> tuple[str, ...]:
+    """Declared pictures: image enclosures and media:content first, then media:thumbnail."""
     found = [
         str(enclosure.get("href", ""))
         for enclosure in entry.get("enclosures") or []
@@ -207,9 +186,13 @@ def _images(entry: Any, base: str) -> tuple[str, ...]:
     ]
     for media in entry.get("media_content") or []:
         kind = str(media.get("type", "")).lower()
-        if media.get("medium") == "image" or kind.startswith("image/"):
+        if (media.get("medium") == "image" or kind.startswith("image/")) and not _small(media):
             found.append(str(media.get("url", "")))
-    found.extend(str(thumb.get("url", "")) for thumb in entry.get("media_thumbnail") or [])
+    found.extend(
+        str(thumb.get("url", ""))
+        for thumb in entry.get("media_thumbnail") or []
+        if not _small(thumb)
+    )
     absolute = (absolute_http(u, base) for u in found)
     return tuple(dict.fromkeys(u for u in absolute if u))
 
@@ -219,7 +202,19 @@ def _tags(entry: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(t for t in terms if t))
 
 
-def _entry(raw: Any, base: str) -> Entry:
+def _date(raw: Any, local: tzinfo | None) -> datetime | None:
+    """The entry's publication date, else its update date (see ``bot.feeds.dates``)."""
+    for field in ("published", "updated"):
+        # dict.get: FeedParserDict.get("updated_parsed") falls back with a DeprecationWarning.
+        text = dict.get(raw, field)
+        if text:
+            found = parse_date(str(text), local=local, fallback=dict.get(raw, f"{field}_parsed"))
+            if found is not None:
+                return found
+    return None
+
+
+def _entry(raw: Any, base: str, local: tzinfo | None) -> Entry:
     title = _title(raw.get("title_detail"), str(raw.get("title", "")))
     link = absolute_http(str(raw.get("link", "")), base)
     content = _body(raw)
@@ -230,42 +225,37 @@ def _entry(raw: Any, base: str) -> Entry:
         content_html=content,
         author=one_line(plain_text(str(raw.get("author", "")))),
         tags=_tags(raw),
-        # dict.get: FeedParserDict.get("updated_parsed") falls back with a DeprecationWarning.
-        published=_utc(dict.get(raw, "published_parsed")) or _utc(dict.get(raw, "updated_parsed")),
+        published=_date(raw, local),
         images=_images(raw, base),
     )
 
 
-def _fingerprint(entry: Entry) -> str:
-    published = entry.published.isoformat() if entry.published else ""
-    return content_hash(entry.title, entry.link, entry.content_html, published)[:16]
+def has_something(entry: Entry) -> bool:
+    """Whether an entry has anything to show: a link, a picture, or words in title or body.
+
+    An item with none (only a date, an author, tags, or a body of punctuation) would
+    be a message saying nothing.
+    """
+    if entry.link or entry.images or _IMG.search(entry.content_html):
+        return True
+    return any(char.isalnum() for char in entry.title + plain_text(entry.content_html))
 
 
-def unique_keys(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
-    """Make keys unique within one document, as the module docstring describes."""
-    versions: dict[str, set[str]] = {}
-    fingerprints = [_fingerprint(entry) for entry in entries]
-    for entry, fingerprint in zip(entries, fingerprints, strict=True):
-        versions.setdefault(entry.key, set()).add(fingerprint)
-    result: list[Entry] = []
-    seen: set[str] = set()
-    for entry, fingerprint in zip(entries, fingerprints, strict=True):
-        key = entry.key if len(versions[entry.key]) == 1 else f"{entry.key}#{fingerprint}"
-        if key not in seen:
-            seen.add(key)
-            result.append(entry if key == entry.key else replace(entry, key=key))
-    return tuple(result)
+def as_utf8(text: str) -> bytes:
+    """Decoded document text as UTF-8 bytes whose XML declaration (if any) says UTF-8."""
+    text = _XML_DECLARATION.sub(_UTF8_DECLARATION, text.removeprefix("\ufeff"), count=1)
+    return text.encode("utf-8", errors="replace")
 
 
-def _parse_xml(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
-    headers = {"content-location": url}
-    if content_type and content_type.split(";", 1)[0].strip():
-        headers["content-type"] = content_type
+def _parse_xml(body: bytes, url: str) -> ParsedFeed:
+    """Parse UTF-8 bytes (see ``as_utf8``) with feedparser, told so by the header it reads."""
     result = feedparser.parse(
         io.BytesIO(defuse(body)),
         sanitize_html=False,
         resolve_relative_uris=False,
-        response_headers=headers,
+        # Our bytes are UTF-8 whatever the server said: without a charset here feedparser
+        # would fall back to its own guesses (ISO-8859-1 with no Content-Type at all).
+        response_headers={"content-location": url, "content-type": _UTF8_TYPE},
     )
     feed = result.get("feed", {})
     title = _title(feed.get("title_detail"), str(feed.get("title", "")))
@@ -273,7 +263,8 @@ def _parse_xml(body: bytes, url: str, content_type: str | None) -> ParsedFeed:
     if not raw_entries and not (title and result.get("version")):
         raise NotAFeed("not a feed: no entries and no title")
     link = absolute_http(str(feed.get("link", "")), url)
-    entries = tuple(_entry(raw, url) for raw in raw_entries)
+    local = local_zone(str(feed.get("language", "")), url)
+    entries = tuple(e for e in (_entry(raw, url, local) for raw in raw_entries) if has_something(e))
     return ParsedFeed(
         title=title, link=link, entries=entries, language=one_line(str(feed.get("language", "")))
     )
@@ -288,8 +279,9 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
             parsed = parse_json_feed(body, url=url)
         except NotAJsonFeed as exc:
             raise NotAFeed(f"not a feed: {exc}") from exc
-    elif is_html_page(body, content_type):
-        raise NotAFeed("not a feed (looks like an HTML page)")
     else:
-        parsed = _parse_xml(body, url, content_type)
-    return replace(parsed, entries=unique_keys(parsed.entries))
+        data = as_utf8(decode_document(body, content_type).text)
+        if is_html_page(data, content_type):
+            raise NotAFeed("not a feed (looks like an HTML page)")
+        parsed = _parse_xml(data, url)
+    return replace(parsed, entries=assign_keys(parsed.entries))

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 from xml.parsers import expat
 
+from bot.feeds.identity import normalise_link
 from bot.feeds.parse import defuse
 from bot.feeds.textutil import absolute_http, one_line
 
@@ -192,7 +193,8 @@ class _Scanner:
         if self.link is not None:
             link = one_line("".join(self.link))
             if _HTTP.match(link) and absolute_http(link, link) == link:
-                return "link:" + link
+                # As ``identity.assign_keys`` keys it; the link as given is only an alias.
+                return "link:" + normalise_link(link)
         raise _UnsureError("no usable id")
 
     @staticmethod

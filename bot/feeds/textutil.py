@@ -8,13 +8,23 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 _TAG = re.compile(r"<[^>]*>")
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+# Elements whose content is code or metadata, never text a reader sees (HTML spec, "rendering").
+_HIDDEN = re.compile(
+    r"<(script|style|noscript|template|title|head)\b[^<>]{0,2000}>.*?(?:</\1\s*>|\Z)", re.S | re.I
+)
 _SPACE = re.compile(r"\s+")
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 
 
 def plain_text(markup: str) -> str:
-    """HTML to one line of text: tags dropped, entities decoded, whitespace collapsed."""
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", markup))).strip()
+    """HTML to one line of the text a browser shows: tags, comments and scripts dropped.
+
+    Entities are decoded and whitespace collapsed; the content of script, style,
+    noscript, template, title and head elements is not text, nor is a comment's.
+    """
+    visible = _HIDDEN.sub(" ", _COMMENT.sub(" ", markup))
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", visible))).strip()
 
 
 def one_line(text: str) -> str:
@@ -65,3 +75,27 @@ def entry_key(ident: str, link: str, title: str, content_html: str) -> str:
     if link:
         return "link:" + link
     return "hash:" + content_hash(title, content_html)
+
+
+ICON_MAX = 80
+"""Pixels: a picture declared at most this wide *and* high is an icon, badge or avatar."""
+SLIVER_MAX = 10
+"""Pixels: a picture declared this thin either way is a spacer or a tracking pixel."""
+
+
+def _pixels(value: str) -> int | None:
+    text = value.strip().lower().removesuffix("px").strip()
+    return int(text) if text.isdigit() and len(text) < 6 else None
+
+
+def is_icon_sized(width: str, height: str) -> bool:
+    """Whether declared width/height (HTML attributes, media:content) say "not a photo".
+
+    Icons are 16-64 px, tracking pixels and spacers 0-1 px in one direction; a
+    news thumbnail (BBC's 106×60) is a photo. A size not given, or a percentage,
+    says nothing.
+    """
+    sizes = [size for size in (_pixels(width), _pixels(height)) if size is not None]
+    if not sizes:
+        return False
+    return min(sizes) <= SLIVER_MAX or max(sizes) <= ICON_MAX

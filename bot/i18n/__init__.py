@@ -1,7 +1,8 @@
 """Reply texts in English and Simplified Chinese.
 
-Templates are Telegram HTML: every value put into them is escaped by ``t`` so
-feed titles and user input can never break the markup. Failures the bot acts on
+Templates are Telegram HTML: every value put into them is cleaned, bounded
+(``bot.i18n.values``) and escaped by ``t``, so feed titles and user input can never
+break the markup, garble the text or make a reply too long. Failures the bot acts on
 by kind (a feed that cannot be read) become sentences here, in the chat's
 language, in ``bot.i18n.failures``.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.i18n.texts import TEXTS, Plural
+from bot.i18n.values import bounded
 
 LANGUAGES = ("en", "zh")
 
@@ -26,12 +28,15 @@ def pick_language(chat_language: str | None, user_language: str | None) -> str:
 
 
 def t(lang: str, key: str, /, **values: object) -> str:
-    """The reply ``key`` in ``lang`` (falling back to English), values HTML-escaped.
+    """The reply ``key`` in ``lang`` (falling back to English), values shown and HTML-escaped.
 
-    A plural template picks its form by the ``count`` value. Raises KeyError for
-    an unknown key or a value the template names but was not given.
+    Each string value is cleaned and cut as ``bot.i18n.values.bounded`` says. A
+    plural template picks its form by the ``count`` value. Raises KeyError for an
+    unknown key or a value the template names but was not given.
     """
-    escaped = {name: escape(str(value), quote=False) for name, value in values.items()}
+    escaped = {
+        name: escape(str(bounded(name, value)), quote=False) for name, value in values.items()
+    }
     return _template(lang, key, values).format(**escaped)
 
 

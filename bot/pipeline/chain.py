@@ -3,7 +3,9 @@
 The audience decides which entries are offered and which keys become seen; the
 pure ``plan_deliveries`` dedupes, filters and renders; the store is written once,
 in one transaction that marks the keys seen together with their outbox rows, so
-an entry is either queued for its whole audience or not taken on at all.
+an entry is either queued for its whole audience or not taken on at all. In that
+transaction the store also drops a delivery whose article another feed queued for
+the same chat within ``CROSS_FEED_WINDOW_SECONDS`` (cross-feed dedupe).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.feeds.identity import all_keys
 from bot.i18n import pick_language
 from bot.models import Entry, ParsedFeed, Subscription
-from bot.pipeline.plan import FloodRule, chronological, plan_deliveries
+from bot.pipeline.plan import CROSS_FEED_WINDOW_SECONDS, FloodRule, chronological, plan_deliveries
 from bot.render import Boilerplate, detect_boilerplate
 from bot.store import Chat, Store
 
@@ -99,20 +102,26 @@ def chat_languages(chats: Mapping[int, Chat]) -> dict[int, str]:
 
 
 async def _select(
-    store: Store, feed_id: int, entries: list[Entry], audience: Audience
+    store: Store, feed_id: int, entries: list[Entry], audience: Audience, now: float
 ) -> _Selection | None:
     """What ``audience`` is offered of ``entries`` (oldest first); None when nothing to do."""
     keys = [entry.key for entry in entries]
     match audience:
         case EverySubscriber():
-            unseen = await store.unseen_keys(feed_id, keys)
-            if not unseen:
+            # Every key of every entry is asked about and recorded (bot.feeds.identity):
+            # an entry is new when neither its key nor an alias was seen.
+            unseen = await store.unseen_keys(feed_id, [k for e in entries for k in all_keys(e)])
+            fresh = set(unseen)
+            new = [e for e in entries if e.key in fresh and fresh.issuperset(e.aliases)]
+            if not new:
+                if unseen:  # only weaker keys are new: record them, queue nothing
+                    await store.commit_entries(feed_id, seen=unseen, outbox=(), now=now)
                 return None
             return _Selection(
                 entries,
                 await store.subscriptions_for_feed(feed_id),
-                len(unseen),
-                seen=frozenset(keys).difference(unseen),
+                len(new),
+                seen=frozenset(keys).difference(e.key for e in new),
                 mark_seen=tuple(unseen),
             )
         case NewSubscriber(subscription, newest, first_fetch, hold_until):
@@ -124,7 +133,7 @@ async def _select(
                 offered,
                 [subscription],
                 len(offered),
-                mark_seen=tuple(keys) if first_fetch else (),
+                mark_seen=tuple(k for e in entries for k in all_keys(e)) if first_fetch else (),
                 backlog=True,
                 hold_until=hold_until,
             )
@@ -157,11 +166,12 @@ async def queue_entries(
     caller knows it better than ``parsed`` (a partial parse), else it is detected.
     """
     entries = chronological(parsed.entries)
-    selection = await _select(store, feed_id, entries, audience)
+    selection = await _select(store, feed_id, entries, audience, now)
     if selection is None:
         return Queued(new=0, queued=0)
     title = parsed.title
-    if not title and len(selection.subscriptions) == 1:
+    if not title and selection.subscriptions:
+        # Every subscription here follows this one feed: its stored title or URL names it.
         title = selection.subscriptions[0].title or selection.subscriptions[0].url
     chats = await audience_chats(store, selection.subscriptions)
     items = plan_deliveries(
@@ -174,8 +184,8 @@ async def queue_entries(
         boilerplate=detect_boilerplate(parsed.entries) if boilerplate is None else boilerplate,
         backlog=selection.backlog,
         flood=flood,
-        feed_link=parsed.link,
         languages=chat_languages(chats),
+        site_link=parsed.link,
     )
     queued = await store.commit_entries(
         feed_id,
@@ -183,5 +193,6 @@ async def queue_entries(
         outbox=items,
         now=now,
         hold_until=selection.hold_until,
+        article_window=CROSS_FEED_WINDOW_SECONDS,
     )
     return Queued(new=selection.new, queued=queued)

@@ -10,11 +10,13 @@ flood (``FloodRule``) into the newest few and one summary;
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.config import DeliverySettings
+from bot.feeds.identity import article_keys
 from bot.filters import CompiledFilter, FilterFields, FilterSyntaxError, compile_filter, match_all
 from bot.i18n import plain
 from bot.models import (
@@ -31,15 +33,24 @@ log = logging.getLogger(__name__)
 
 MAX_SUMMARY_TITLE = 200
 MAX_SUMMARY_LINK = 2000
+CROSS_FEED_WINDOW_SECONDS = 3 * 86400
+"""How long an article queued for a chat by one feed keeps another feed from sending it."""
 
 
 def chronological(entries: Iterable[Entry]) -> list[Entry]:
-    """Oldest first: by date when every entry has one, else reversed document order."""
+    """Oldest first: by date when the dates can be trusted, else reversed document order.
+
+    Dates are trusted when every entry has one and no single instant holds more
+    than half of three or more entries: a feed that stamps its items with the time
+    it was generated says nothing about their order, while its document order does.
+    """
     ordered = list(entries)[::-1]
     dates = [entry.published for entry in ordered]
-    if all(date is not None for date in dates):
-        return [entry for _, entry in sorted(zip(dates, ordered, strict=True), key=_by_date)]
-    return ordered
+    if not all(date is not None for date in dates):
+        return ordered
+    if len(dates) >= 3 and max(Counter(dates).values()) * 2 > len(dates):
+        return ordered
+    return [entry for _, entry in sorted(zip(dates, ordered, strict=True), key=_by_date)]
 
 
 def _by_date(pair: tuple[datetime | None, Entry]) -> datetime:
@@ -104,8 +115,8 @@ def plan_deliveries(
     boilerplate: Boilerplate | None = None,
     backlog: bool = False,
     flood: FloodRule | None = None,
-    feed_link: str = "",
     languages: Mapping[int, str] | None = None,
+    site_link: str = "",
 ) -> list[PlannedDelivery]:
     """Dedupe, filter, collapse floods and render: the pure middle of the chain.
 
@@ -121,8 +132,12 @@ def plan_deliveries(
     With a ``flood`` rule, a subscription that would get more than its threshold
     (after filtering) gets only the newest ``keep``, preceded by one summary in the
     chat's language (``languages``, default English) naming how many more there are
-    and ``feed_link`` (else the subscription's feed URL). A backlog, which was asked
+    and ``site_link`` (else the subscription's feed URL). A backlog, which was asked
     for, is never collapsed.
+
+    Each delivery carries the entry's article keys (``site_link``, the feed's home
+    page, names the site of an entry without a link), by which the store drops the
+    same article already queued for that chat by another feed (cross-feed dedupe).
     """
     audience = [
         (sub, stored_filters(chat_filters.get(sub.chat_id, ""), sub.filter_expr))
@@ -150,7 +165,7 @@ def plan_deliveries(
             kept = chosen[len(chosen) - flood.keep :] if flood.keep else []
             skipped = chosen[: len(chosen) - len(kept)]
             lang = (languages or {}).get(sub.chat_id, "en")
-            summary = flood_summary(lang, len(skipped), feed_title, feed_link or sub.url)
+            summary = flood_summary(lang, len(skipped), feed_title, site_link or sub.url)
             key = f"flood:{offered[skipped[-1][0]].key}"
             planned.append((skipped[-1][0] + 0.5, index, _delivery(sub, feed_id, key, summary)))
             chosen = kept
@@ -161,14 +176,23 @@ def plan_deliveries(
             if message is None:
                 message = _render_or_plain(entry, feed_title, sub.options, alert_terms, boilerplate)
                 rendered[cache_key] = message
-            delivery = _delivery(sub, feed_id, entry.key, message, backlog=backlog)
+            articles = article_keys(entry, site_link)
+            delivery = _delivery(
+                sub, feed_id, entry.key, message, backlog=backlog, articles=articles
+            )
             planned.append((position, index, delivery))
     planned.sort(key=lambda item: (item[0], item[1]))
     return [delivery for _, _, delivery in planned]
 
 
 def _delivery(
-    sub: Subscription, feed_id: int, key: str, message: OutgoingMessage, *, backlog: bool = False
+    sub: Subscription,
+    feed_id: int,
+    key: str,
+    message: OutgoingMessage,
+    *,
+    backlog: bool = False,
+    articles: tuple[str, ...] = (),
 ) -> PlannedDelivery:
     return PlannedDelivery(
         chat_id=sub.chat_id,
@@ -178,6 +202,7 @@ def _delivery(
         entry_key=key,
         message=message,
         backlog=backlog,
+        article_keys=articles,
     )
 
 

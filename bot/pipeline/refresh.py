@@ -29,6 +29,7 @@ from bot.cadence import interval_for, learn, next_check
 from bot.feeds.failure import FetchError, classify
 from bot.feeds.fetch import Fetcher, FetchResult
 from bot.feeds.hints import cache_max_age, document_hints
+from bot.feeds.identity import all_keys
 from bot.feeds.parse import NotAFeed, parse_feed
 from bot.logs import event
 from bot.models import Feed, ParsedFeed, Rhythm
@@ -56,7 +57,8 @@ class _Reading:
     parsed: ParsedFeed | None
     """None when the scan found nothing new."""
     keys: tuple[str, ...]
-    """Every entry key of the document (to keep in the seen table)."""
+    """The keys to keep in the seen table: every key (``identity.all_keys``) of the
+    entries parsed, and the scanned key of each entry that was not."""
     parse: Parse
     boilerplate: Boilerplate | None = None
     learned: bool = False
@@ -152,10 +154,11 @@ async def _read(store: Store, feed: Feed, response: FetchResult, scanner: Scanne
             except NotAFeed:
                 partial = None
             if partial is not None and sorted(e.key for e in partial.entries) == sorted(unseen):
-                return _Reading(partial, scan.keys, Parse.PARTIAL, known)
+                keys = (*scan.keys, *(k for e in partial.entries for k in all_keys(e)))
+                return _Reading(partial, keys, Parse.PARTIAL, known)
             event(log, logging.WARNING, "partial_parse_mismatch", feed_id=feed.id, url=feed.url)
     parsed = parse_feed(body, url=url, content_type=kind)
-    keys = tuple(entry.key for entry in parsed.entries)
+    keys = tuple(key for entry in parsed.entries for key in all_keys(entry))
     return _Reading(parsed, keys, Parse.FULL, detect_boilerplate(parsed.entries), learned=True)
 
 

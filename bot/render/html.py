@@ -58,7 +58,7 @@ _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _LANGUAGE = re.compile(r"(?:^|\s)(?:language|lang)-([A-Za-z0-9_+#.-]{1,32})")
 _SPACES = re.compile(r"\s+")
 _MAX_DEPTH = 200
-_CHUNK = 8192
+_CHUNK = 2048
 MAX_HTML = 1 << 20
 """HTML past the first MiB is not read: no entry needs it and hostile input stays cheap."""
 _MAX_TAGS = 20_000
@@ -372,7 +372,10 @@ _UNCLOSED = re.compile(r"<(?=[^<>]*(?:<|\Z))")
 def html_to_rich(html: str, *, base: str = "", limit: int = 4096) -> Rich:
     """Text and spans of ``html``, reading no further than about ``limit`` characters of text."""
     converter = _Converter(base, limit)
-    html = _UNCLOSED.sub("&lt;", _DECLARATION.sub("", html[:MAX_HTML]))
+    html = html[:MAX_HTML]
+    if "<!" in html or "<?" in html:  # most bodies have neither: skip a pass over them
+        html = _DECLARATION.sub("", html)
+    html = _UNCLOSED.sub("&lt;", html)
     for at in range(0, len(html), _CHUNK):
         converter.feed(html[at : at + _CHUNK])
         if converter.done:
@@ -391,6 +394,7 @@ _TAG = re.compile(r"</?[A-Za-z][^>]*>?")
 
 def html_to_plain(html: str) -> str:
     """The body's words on one line, for keyword filters and previews; regex-fast."""
-    text = _DROPPED.sub(" ", _COMMENT.sub(" ", html))
+    text = _COMMENT.sub(" ", html) if "<!--" in html else html
+    text = _DROPPED.sub(" ", text)
     text = _TAG.sub(" ", text)
     return _SPACES.sub(" ", clean(unescape(text))).strip()

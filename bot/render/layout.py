@@ -12,7 +12,8 @@ Summary, cut at a sentence…
 
 The title carries the link; when the entry's link cannot be a text link (no
 scheme Telegram knows, unresolvable) it is written out on the last line instead.
-An entry without a title takes the first words of its body. Summary budgets:
+An entry without a title takes the first words of its body, else its link, else
+(a picture-only post) the feed's name, linked to the picture. Summary budgets:
 ``SHORT`` is a headline reader's glance, about 600 UTF-16 units in a text message
 and 400 in a caption (in practice the first paragraph or two, cut at a sentence),
 halved for mostly-CJK text, where one character carries about a word;
@@ -64,6 +65,15 @@ def _line(text: str, budget: int) -> str:
     """Safe one-line text; numeric character references a feed double-escaped are decoded."""
     text = _NUMERIC_REF.sub(lambda m: html.unescape(m.group()), text)
     return cut_plain(fold(text), budget)
+
+
+def _same_text(text: str, line: str) -> bool:
+    """Whether ``text`` (converter output) folds to ``line``, without folding a long body.
+
+    The converter leaves at most two newlines between words, which fold to one
+    space, so a text more than twice the line's length cannot fold to it.
+    """
+    return len(text) <= 2 * len(line) + 4 and fold(text) == line
 
 
 def _when(published: datetime | None, tz: tzinfo) -> str:
@@ -129,6 +139,20 @@ def _compose(head: Rich, body: Rich, foot: str, *, limit: int, body_limit: int) 
     return join(parts)
 
 
+def _plain_form(title: str, body: str, link: str) -> str:
+    """The last resort when Telegram refuses the formatting: title, body and link as text.
+
+    The body is kept (cut to fit), so a refused entity costs the reader nothing
+    but the formatting; the link is written out because no text link carries it.
+    """
+    ends = "\n".join(x for x in (title, link) if x)
+    room = MAX_TEXT - utf16_len(ends) - 4
+    middle = cut_plain(body.strip(), room) if body.strip() and room > 0 else ""
+    if not middle:
+        return cut_plain(ends, MAX_TEXT)
+    return cut_plain("\n\n".join(x for x in (title, middle, link) if x), MAX_TEXT)
+
+
 def render_entry(
     entry: Entry,
     *,
@@ -146,16 +170,23 @@ def render_entry(
 
     title = _line(entry.title, _TITLE)
     if not title:
-        title = cut_plain(fold(body.text), _WORDS)
-        if title == fold(body.text):
+        whole = fold(body.text)
+        title = cut_plain(whole, _WORDS)
+        if title == whole:
             body = Rich()  # a short untitled post: its whole text is already the title
-    if mode is SummaryMode.NONE or fold(body.text) == title:
+    if mode is SummaryMode.NONE or _same_text(body.text, title):
         body = Rich()
     link = fold(entry.link)
     url = resolve(link)
-    title = title or cut_plain(link, _WORDS) or "•"
+    title = title or cut_plain(link, _WORDS)
+    feed_name = _line(feed_title, _FEED)
+    if not title:
+        # Nothing of its own to head the message (a picture-only post): the feed's name
+        # heads it, linked to the picture, so it never comes out as a bare bullet.
+        title, feed_name = feed_name or "•", ""
+        url = url or next(iter(pick_images(entry, source, limit=1)), None)
 
-    meta = " · ".join(x for x in (_line(feed_title, _FEED), _when(entry.published, tz)) if x)
+    meta = " · ".join(x for x in (feed_name, _when(entry.published, tz)) if x)
     head = _header(title, url, meta, _alerts(alert_terms))
     foot = "\n".join(
         x for x in (hashtags(entry.tags), "" if url else cut_plain(link, _RAW_LINK)) if x
@@ -166,7 +197,7 @@ def render_entry(
     text = _compose(head, body, foot, limit=MAX_TEXT, body_limit=body_limit)
     if text is None:  # unreachable with the caps above; keep the promise regardless
         text = Rich(cut_plain(title, MAX_TEXT))
-    plain = cut_plain(f"{title}\n{link}" if link else title, MAX_TEXT)
+    plain = _plain_form(title, body.text, link)
 
     photos: tuple[str, ...] = ()
     caption: Rich | None = None

@@ -10,6 +10,7 @@ plain text. A relative URL with nothing to resolve it against is no link at all.
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urljoin, urlsplit
 
@@ -39,6 +40,16 @@ def resolve(href: str, base: str = "", *, schemes: frozenset[str] = LINK_SCHEMES
             href = urljoin(base, href)
         except ValueError:  # malformed base or href (e.g. a broken IPv6 literal)
             return None
+    return _checked(href, schemes)
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked(href: str, schemes: frozenset[str]) -> str | None:
+    """``href`` (absolute) escaped if Telegram takes it, else None.
+
+    Remembered for the last few thousand links: a feed's entries repeat their links
+    (sponsors, site navigation), and each check costs a URL split.
+    """
     match = _SCHEME.match(href)
     if match is None or match.group(1).lower() not in schemes:
         return None
@@ -63,3 +74,8 @@ def _complete(url: str) -> bool:
 def resolve_web(href: str, base: str = "") -> str | None:
     """Like ``resolve`` but only http(s): what Telegram can download or preview."""
     return resolve(href, base, schemes=_WEB)
+
+
+def clear_caches() -> None:
+    """Forget the remembered link checks (see ``bot.render.clear_caches``)."""
+    _checked.cache_clear()

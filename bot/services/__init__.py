@@ -8,8 +8,10 @@ and ``filter_preview`` (/filter's preview).
 
 from __future__ import annotations
 
+import asyncio
+from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.feeds.fetch import Fetcher
@@ -31,3 +33,7 @@ class Services:
     """Replies book the same per-chat send slots as deliveries: Telegram counts both."""
     replier: Replier | None = None
     """Sends command replies; None where nothing replies (the command line)."""
+    feed_locks: defaultdict[str, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock)
+    )
+    """One lock per feed URL: subscriptions to one feed are set up one at a time."""

@@ -12,7 +12,7 @@ their state; a URL that is not an http(s) address is reported and skipped.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.cadence import first_check
@@ -40,8 +40,12 @@ async def import_outlines(
     *,
     now: float,
     rng: random.Random,
+    on_outline: Callable[[], None] = lambda: None,
 ) -> list[BulkOutcome | Refused]:
     """Subscribe ``chat_id`` (which must exist in the store) to every outline's feed.
+
+    ``on_outline`` hears each outline as it is checked (a progress bar); the feeds are
+    then written in one batch, and their first check happens in the running bot.
 
     Returns one result per outline with a distinct URL, in order: a ``BulkOutcome``
     (added with its number, already followed, or over the chat's limit), or ``Refused``.
@@ -50,6 +54,7 @@ async def import_outlines(
     results: list[BulkOutcome | Refused | str] = []
     feeds: list[NewFeed] = []
     for outline in outlines:
+        on_outline()
         url = normalise_url(outline.url)
         try:
             check_url(url or outline.url)

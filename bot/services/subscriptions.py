@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -95,51 +95,65 @@ async def subscribe(
     except FetchError as exc:
         return NotSubscribed(text, exc)
 
-    now = services.clock()
-    interval = settings.polling.effective_interval
-    feed, created = await store.get_or_create_feed(
-        feed_url,
-        title=parsed.title,
-        interval_seconds=interval,
-        now=now,
-        # Jitter: feeds subscribed together (an /import) are not checked together.
-        next_fetch_at=after_subscribe(now, interval, _JITTER),
-    )
-    try:
-        subscription = await store.add_subscription(chat_id, feed.id, thread_id=thread_id)
-    except SubscriptionExists as exc:
-        title = feed.title or parsed.title or feed_url
-        return Subscribed(text, exc.existing, title, existed=True)
-
-    backlog = NewSubscriber(
-        subscription,
-        newest=settings.delivery.backlog_on_subscribe,
-        first_fetch=created,
-        hold_until=now + BACKLOG_HOLD_SECONDS,
-    )
-    await queue_entries(store, feed.id, parsed, backlog, now=now)
-    if created:
-        await store.record_fetch_success(
-            feed.id,
-            next_fetch_at=feed.next_fetch_at,
-            etag=response.etag,
-            last_modified=response.last_modified,
-            body_hash=response.body_hash,
+    # Two chats subscribing to one feed at once: the second must see the entries the
+    # first marked seen, or its backlog misses an entry no refresh will offer again.
+    async with services.feed_locks[feed_url]:
+        now = services.clock()
+        interval = settings.polling.effective_interval
+        feed, created = await store.get_or_create_feed(
+            feed_url,
             title=parsed.title,
+            interval_seconds=interval,
             now=now,
+            # Jitter: feeds subscribed together (an /import) are not checked together.
+            next_fetch_at=after_subscribe(now, interval, _JITTER),
         )
+        try:
+            subscription = await store.add_subscription(chat_id, feed.id, thread_id=thread_id)
+        except SubscriptionExists as exc:
+            title = feed.title or parsed.title or feed_url
+            return Subscribed(text, exc.existing, title, existed=True)
+
+        backlog = NewSubscriber(
+            subscription,
+            newest=settings.delivery.backlog_on_subscribe,
+            first_fetch=created,
+            hold_until=now + BACKLOG_HOLD_SECONDS,
+        )
+        await queue_entries(store, feed.id, parsed, backlog, now=now)
+        if created:
+            await store.record_fetch_success(
+                feed.id,
+                next_fetch_at=feed.next_fetch_at,
+                etag=response.etag,
+                last_modified=response.last_modified,
+                body_hash=response.body_hash,
+                title=parsed.title,
+                now=now,
+            )
     return Subscribed(text, subscription, parsed.title or feed_url, existed=False)
 
 
 async def subscribe_all(
-    services: Services, chat_id: int, thread_id: int | None, urls: Iterable[str]
+    services: Services,
+    chat_id: int,
+    thread_id: int | None,
+    urls: Iterable[str],
+    *,
+    on_result: Callable[[SubscribeResult], None] | None = None,
 ) -> list[SubscribeResult]:
     """Subscribe the chat to each URL in turn; one result per URL, in order.
 
-    The new subscriptions' backlog is held: call ``release_backlog`` once the
-    chat has been told.
+    ``on_result`` hears each result as it comes (a progress display). The new
+    subscriptions' backlog is held: call ``release_backlog`` once the chat has been told.
     """
-    return [await subscribe(services, chat_id, thread_id, url) for url in urls]
+    results = []
+    for url in urls:
+        result = await subscribe(services, chat_id, thread_id, url)
+        if on_result is not None:
+            on_result(result)
+        results.append(result)
+    return results
 
 
 async def release_backlog(services: Services, results: Sequence[SubscribeResult]) -> None:

@@ -106,6 +106,14 @@ class FeedsMixin(StoreBase):
         )
         return [feed_from_row(row) for row in rows]
 
+    async def count_due(self, now: float, *, overdue_before: float) -> tuple[int, int]:
+        """(due, overdue): followed feeds due at ``now``, and those due since before
+        ``overdue_before`` (Unix seconds), which the fetchers have not caught up with."""
+        sql = f"""SELECT COUNT(*), COALESCE(SUM(f.next_fetch_at < ?), 0) FROM feeds AS f
+            WHERE f.next_fetch_at <= ? AND {ACTIVE_FOLLOWER}"""  # noqa: S608 - constant fragments only
+        row = await self._one(sql, (overdue_before, now))
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
     async def next_due_time(self, *, skip: Collection[int] = ()) -> float | None:
         """When the next followed feed not in ``skip`` is due (maybe in the past), or None."""
         sql = f"""SELECT MIN(f.next_fetch_at) FROM feeds AS f

@@ -22,6 +22,7 @@ from bot.store.base import (
     fetch_all,
     insert_outbox,
     outbox_from_row,
+    thread_to_db,
 )
 from bot.store.codec import CodecError, encode_message
 from bot.store.records import OutboxRow
@@ -30,6 +31,13 @@ _DELIVERABLE = """
     JOIN chats AS c ON c.id = o.chat_id
     LEFT JOIN subscriptions AS s ON s.id = o.subscription_id
     WHERE o.state = 'pending' AND c.active = 1 AND COALESCE(s.paused, 0) = 0
+"""
+
+_ARTICLE_ELSEWHERE = """
+    SELECT 1 FROM chat_articles
+    WHERE chat_id = ? AND thread_id = ? AND feed_id != ? AND queued_at >= ?
+      AND article_key IN (SELECT value FROM json_each(?))
+    LIMIT 1
 """
 
 _SEEN_AMONG = """
@@ -57,6 +65,7 @@ class OutboxMixin(StoreBase):
         outbox: Sequence[PlannedDelivery],
         now: float,
         hold_until: float | None = None,
+        article_window: float = 0.0,
     ) -> int:
         """Queue the items whose keys were unseen and mark ``seen`` keys, atomically.
 
@@ -66,21 +75,47 @@ class OutboxMixin(StoreBase):
         Backlog items are queued even when seen. An item repeating an earlier one
         for the same subscription and key in this call is dropped. Keys of queued
         items count as seen too, so a caller that forgets one cannot cause a
-        resend. Returns the number of rows queued.
+        resend. An item one of whose ``article_keys`` another feed queued for the
+        same chat (and topic) in the last ``article_window`` seconds is dropped too:
+        the same article through a second feed, backlog items included: the chat
+        has that article already, however it asked. Returns the number of rows queued.
         """
         keyed = [(clean(item.entry_key), item) for item in outbox]
         candidates = json.dumps(sorted({key for key, item in keyed if not item.backlog}))
+        since = now - article_window
         async with self._tx() as db:
             already = {row[0] for row in await fetch_all(db, _SEEN_AMONG, (feed_id, candidates))}
+            if article_window > 0:
+                await db.execute("DELETE FROM chat_articles WHERE queued_at < ?", (since,))
             queued: set[tuple[int, int | None, str]] = set()
             rows = []
+            articles: list[tuple[int, int, str, int, float]] = []
             for key, item in keyed:
                 ident = (item.subscription_id, item.thread_id, key)
                 if ident in queued or (key in already and not item.backlog):
                     continue
+                thread = thread_to_db(item.thread_id)
+                names = json.dumps([clean(name) for name in item.article_keys])
+                if article_window > 0 and item.article_keys:
+                    params = (item.chat_id, thread, feed_id, since, names)
+                    if await fetch_all(db, _ARTICLE_ELSEWHERE, params):
+                        continue
+                    articles.extend(
+                        (item.chat_id, thread, clean(name), feed_id, now)
+                        for name in item.article_keys
+                    )
                 queued.add(ident)
                 rows.append(item)
             await insert_outbox(db, feed_id, rows, not_before=hold_until or now, now=now)
+            await db.executemany(
+                """
+                INSERT INTO chat_articles (chat_id, thread_id, article_key, feed_id, queued_at)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (chat_id, thread_id, article_key, feed_id)
+                DO UPDATE SET queued_at = excluded.queued_at
+                """,
+                articles,
+            )
             marks = {clean(key) for key in seen} | {key for key, _ in keyed}
             await db.executemany(
                 "INSERT OR IGNORE INTO seen (feed_id, entry_key, first_seen) VALUES (?, ?, ?)",
@@ -155,6 +190,13 @@ class OutboxMixin(StoreBase):
             except CodecError as exc:
                 await self.mark_failed(row["id"], error=f"unreadable message: {exc}", now=now)
         return readable
+
+    async def sendable_backlog(self) -> tuple[int, float | None]:
+        """(rows, oldest created_at): pending rows of active chats and unpaused subscriptions."""
+        row = await self._one(f"SELECT COUNT(*), MIN(o.created_at) FROM outbox AS o {_DELIVERABLE}")  # noqa: S608 - constant fragment only
+        if row is None:
+            return 0, None
+        return int(row[0]), None if row[1] is None else float(row[1])
 
     async def next_outbox_time(self) -> float | None:
         """When the next chat's head row becomes ready (possibly in the past), or None."""

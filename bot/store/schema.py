@@ -13,7 +13,11 @@ Notes on the shape:
   one small row a day instead of a row per message.
 - ``subscriptions.paused_at`` (migration 2) is the time of the pause, NULL while the
   subscription runs; entries first seen since then are the ones /resume skips.
-- ``feeds.failing_since``/``failure_notified`` (migration 3): the run of failures the
+- ``chat_articles`` (migration 3) remembers, per chat and forum topic, the article keys
+  (``bot.feeds.identity.article_keys``) of what each feed queued there lately, so the
+  same article reaching the chat through a second feed is sent once. Rows older
+  than the dedupe window are deleted as new ones are written.
+- ``feeds.failing_since``/``failure_notified`` (migration 4): the run of failures the
   subscribers may have been told about; ``hint_seconds``, ``skip_hours``, ``last_new_at``,
   ``new_gap_seconds``, ``new_samples``: the feed's rhythm (``bot.models.Rhythm``);
   ``boilerplate``: what its entries repeat, so a partial parse renders like a full one.
@@ -100,7 +104,20 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE subscriptions ADD COLUMN paused_at REAL;
     """,
-    # 3: a feed's health (failure notices) and rhythm (hints, learned cadence, boilerplate)
+    # 3: the same article through two feeds reaches a chat once
+    """
+    CREATE TABLE chat_articles (
+        chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+        thread_id INTEGER NOT NULL DEFAULT 0,
+        article_key TEXT NOT NULL,
+        feed_id INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+        queued_at REAL NOT NULL,
+        PRIMARY KEY (chat_id, thread_id, article_key, feed_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX chat_articles_time ON chat_articles (queued_at);
+    CREATE INDEX chat_articles_feed ON chat_articles (feed_id);
+    """,
+    # 4: a feed's health (failure notices) and rhythm (hints, learned cadence, boilerplate)
     """
     ALTER TABLE feeds ADD COLUMN failing_since REAL;
     ALTER TABLE feeds ADD COLUMN failure_notified INTEGER NOT NULL DEFAULT 0;

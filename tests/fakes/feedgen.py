@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from xml.sax.saxutils import escape, quoteattr
 
@@ -20,6 +20,24 @@ class Item:
     pub_date: datetime | None = None
     categories: tuple[str, ...] = ()
     enclosure_image: str | None = None
+
+
+STORIES_START = datetime(2026, 11, 4, 8, 0, tzinfo=UTC)
+
+
+def stories(path: str, count: int, title: Callable[[int], str]) -> list[Item]:
+    """``count`` entries a minute apart, newest first, entry n titled ``title(n)``, with
+    guid ``<path>-<n>`` and link ``https://news.example<path>/<n>``."""
+    items = [
+        Item(
+            guid=f"{path}-{n}",
+            title=title(n),
+            link=f"https://news.example{path}/{n}",
+            pub_date=STORIES_START + timedelta(minutes=n),
+        )
+        for n in range(count)
+    ]
+    return items[::-1]
 
 
 def _utc(moment: datetime) -> datetime:

@@ -15,7 +15,7 @@ Modules, one job each: ``records`` (what tests inspect), ``limits`` (flood limit
 and the manual clock), ``wire`` (request fields and error answers), ``content``
 (markup, link previews, text and entities), ``state`` (chats, messages, files,
 scripted failures), ``scripting`` (what tests set up and what users do), the method
-families ``sending``, ``editing``, ``chats``, ``updates`` and ``files``, and
+families ``sending``, ``editing``, ``chats``, ``updates``, ``webhook`` and ``files``, and
 ``server`` (the ``FakeBotAPI`` facade and the ``bot_api`` fixture). This package is
 the public surface; ``tests/conftest.py`` registers it as a pytest plugin.
 """

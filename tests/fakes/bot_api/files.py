@@ -28,6 +28,10 @@ class FileMethods(ServerState):
     async def _download(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return error_response(Rejected(401, "Unauthorized"))
+        if self.echoing_proxy:
+            # A proxy or self-hosted server in front of the Bot API that names the
+            # request path (token included) in its error answers.
+            return error_response(Rejected(502, f"Bad Gateway: upstream failed for {request.path}"))
         for path, content in self._files.values():
             if path == request.match_info["path"]:
                 return web.Response(body=content)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.fakes.bot_api.sending import WRONG_FILE
 from tests.fakes.bot_api.state import ScriptedFailure, ServerChat, ServerState
+from tests.fakes.telegram_rules import MAX_CAPTION, MAX_TEXT, utf16_len
 
 _ANONYMOUS_ADMIN = 1087968824  # Telegram's GroupAnonymousBot: never a member with rights
 
@@ -43,6 +46,13 @@ class Scripting(ServerState):
         """Make Telegram's download of matching photo URLs fail."""
         self._photo_refusals.append((url_or_prefix, description))
 
+    def hold_next(self, method: str, *, chat_id: int) -> asyncio.Event:
+        """Keep the answer to the next ``method`` call to ``chat_id`` back until the returned
+        event is set: a slow Telegram, for tests of what happens while a send is in flight."""
+        release = asyncio.Event()
+        self._holds[(method.lower(), chat_id)] = release
+        return release
+
     def fail_next(
         self,
         method: str,
@@ -78,6 +88,21 @@ class Scripting(ServerState):
         }
         return self._push("my_chat_member", update)
 
+    def bot_restored(self, chat_id: int) -> int:
+        """The user unblocks the bot (or it is added back): sends work again."""
+        chat = self._chats[chat_id]
+        chat.gone = None
+        actor = self._user(chat_id if chat.type == "private" else (chat.admins or [1])[0])
+        bot = self._bot_user()
+        update = {
+            "chat": chat.as_json(),
+            "from": actor,
+            "date": self._now(),
+            "old_chat_member": {"status": "kicked", "user": bot, "until_date": 0},
+            "new_chat_member": {"status": "member", "user": bot},
+        }
+        return self._push("my_chat_member", update)
+
     def migrate_chat(self, chat_id: int, new_chat_id: int) -> None:
         """Upgrade a group to a supergroup: sends to the old id now answer migrate_to_chat_id."""
         old = self._chats[chat_id]
@@ -100,7 +125,13 @@ class Scripting(ServerState):
 
         ``anonymous``: an anonymous group admin, who writes as the group itself
         (``sender_chat`` is the chat, ``from`` is Telegram's GroupAnonymousBot).
+        Raises ValueError for what no Telegram client can send: a text over 4096 or a
+        caption over 1024 UTF-16 units.
         """
+        if text is not None and utf16_len(text) > MAX_TEXT:
+            raise ValueError(f"a user cannot send a text of more than {MAX_TEXT} characters")
+        if caption is not None and utf16_len(caption) > MAX_CAPTION:
+            raise ValueError(f"a user cannot send a caption of more than {MAX_CAPTION} characters")
         chat = self._chats.get(chat_id)
         if chat is None:
             kind = "private" if chat_id > 0 else "supergroup"
@@ -126,7 +157,13 @@ class Scripting(ServerState):
         return self._push("message", message)
 
     def user_presses(self, chat_id: int, message_id: int, data: str, *, user_id: int = 1001) -> int:
-        """A user presses an inline button on a message the bot sent; returns the update_id."""
+        """A user presses an inline button on a message the bot sent; returns the update_id.
+
+        ``data`` need not be on any of the message's buttons: a modified client can
+        send any callback data, but Telegram carries only 1-64 bytes of it (ValueError).
+        """
+        if not 1 <= len(data.encode("utf-8")) <= 64:
+            raise ValueError("callback data holds 1-64 bytes")
         message = self._messages.get((chat_id, message_id))
         if message is None:
             raise KeyError(f"no message {message_id} in chat {chat_id}")

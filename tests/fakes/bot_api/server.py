@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,6 +20,7 @@ from tests.fakes.bot_api.records import Call, Refusal, SentMessage
 from tests.fakes.bot_api.scripting import Scripting
 from tests.fakes.bot_api.sending import SendingMethods
 from tests.fakes.bot_api.updates import UpdateMethods
+from tests.fakes.bot_api.webhook import WebhookMethods
 from tests.fakes.bot_api.wire import Params, error_response, read_params
 from tests.fakes.telegram_rules import Rejected
 from tests.virtual_time import VirtualClock, eventually
@@ -27,7 +29,13 @@ Handler = Callable[[Params], Awaitable[Any]]
 
 
 class FakeBotAPI(
-    SendingMethods, EditingMethods, ChatMethods, UpdateMethods, FileMethods, Scripting
+    SendingMethods,
+    EditingMethods,
+    ChatMethods,
+    UpdateMethods,
+    WebhookMethods,
+    FileMethods,
+    Scripting,
 ):
     """The fake server: start it, point PTB at ``base_url``, then drive users and inspect sends.
 
@@ -49,6 +57,7 @@ class FakeBotAPI(
         limits = RateLimits(clock, chat_burst, chat_per_second, group_per_minute, global_per_second)
         super().__init__(token, bot_username=bot_username, limits=limits)
         self._recorded = asyncio.Condition()
+        self._answering: collections.Counter[str] = collections.Counter()
         self.may_advance: Callable[[float], bool] = lambda _seconds: True
         """Whether virtual time may move on (nothing in flight); the harness sets it."""
         self._runner: web.AppRunner | None = None
@@ -60,6 +69,7 @@ class FakeBotAPI(
                 "close": self._ok,
                 "deleteWebhook": self._delete_webhook,
                 "setWebhook": self._set_webhook,
+                "getWebhookInfo": self._get_webhook_info,
                 "getUpdates": self._get_updates,
                 "setMyCommands": self._set_my_commands,
                 "getMyCommands": self._get_my_commands,
@@ -81,14 +91,14 @@ class FakeBotAPI(
 
     # --- lifecycle -------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Listen on a free loopback port."""
+    async def start(self, port: int = 0) -> None:
+        """Listen on loopback, on ``port`` or (0) a free one."""
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = self._runner.addresses[0][1]
         self.base_url = f"http://127.0.0.1:{port}"
@@ -98,6 +108,7 @@ class FakeBotAPI(
         self._closing = True
         async with self._updates_changed:
             self._updates_changed.notify_all()
+        await self._stop_webhook()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -135,6 +146,10 @@ class FakeBotAPI(
 
         await self._wait(lambda: len(matching()) >= count, timeout, f"{count} {method} calls")
         return matching()
+
+    def pending_calls(self, method: str) -> int:
+        """Calls of ``method`` that arrived and are not answered yet (see ``hold_next``)."""
+        return self._answering[method]
 
     @property
     def pending_updates(self) -> int:
@@ -180,6 +195,13 @@ class FakeBotAPI(
         if found is None:
             return error_response(Rejected(404, "Not Found"))
         method, handler = found
+        self._answering[method] += 1
+        try:
+            return await self._answer(request, method, handler)
+        finally:
+            self._answering[method] -= 1
+
+    async def _answer(self, request: web.Request, method: str, handler: Handler) -> web.Response:
         chat_id: int | None = None
         try:
             params = await read_params(request)
@@ -187,6 +209,7 @@ class FakeBotAPI(
             await self._notify()
             with contextlib.suppress(Rejected):
                 chat_id = params.get_int("chat_id")
+            await self._scripted_hold(method.lower(), chat_id)
             self._scripted_failure(method.lower(), chat_id)
             result = await handler(params)
         except Rejected as refusal:

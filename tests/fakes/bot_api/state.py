@@ -80,12 +80,20 @@ class ServerState:
         self.callback_answers: list[JSON] = []
         self.commands: dict[str, list[JSON]] = {}
         self.webhook_url = ""
+        self.webhook_secret: str | None = None
+        self.webhook_deliveries: list[tuple[int, int]] = []
+        """(update_id, HTTP status) of every webhook POST, in order (0: no answer)."""
+        self._webhook_routes: dict[str, str] = {}
+        self._webhook_pusher: asyncio.Task[None] | None = None
         self._limits = limits
         self._chats: dict[int, ServerChat] = {}
         self._messages: dict[tuple[int, int], JSON] = {}
         self._files: dict[str, tuple[str, bytes]] = {}
         self._photo_refusals: list[tuple[str, str]] = []
         self._failures: list[ScriptedFailure] = []
+        self.echoing_proxy = False
+        """File downloads fail with an error that echoes the request path (and token)."""
+        self._holds: dict[tuple[str, int | None], asyncio.Event] = {}
         self._queries: set[str] = set()
         self._updates: list[JSON] = []
         self._next_update_id = 1
@@ -145,6 +153,12 @@ class ServerState:
             "file_name": name,
             "file_size": len(content),
         }
+
+    async def _scripted_hold(self, method: str, chat_id: int | None) -> None:
+        """Keep the answer back while a test holds this call (``hold_next``)."""
+        release = self._holds.pop((method, chat_id), None)
+        if release is not None:
+            await release.wait()
 
     def _scripted_failure(self, method: str, chat_id: int | None) -> None:
         for failure in self._failures:

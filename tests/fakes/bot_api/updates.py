@@ -1,10 +1,11 @@
-"""The bot's own methods: getMe, getUpdates, webhooks, command lists, logOut and close.
+"""The bot's own methods: getMe, getUpdates, command lists, logOut and close.
 
 ``getUpdates`` is a real long poll: it answers at once when updates are waiting (or
 when ``timeout`` is 0, as PTB's last call on stop is), else when one arrives or the
-timeout passes. That wait runs on the event loop's real time, because PTB's HTTP
-client times the request out in real time; it is Telegram's behaviour, not a test
-waiting for a condition. A newer getUpdates ends an older one with 409 Conflict.
+timeout passes; while a webhook is set it answers 409 (``webhook``). That wait runs
+on the event loop's real time, because PTB's HTTP client times the request out in
+real time; it is Telegram's behaviour, not a test waiting for a condition. A newer
+getUpdates ends an older one with 409 Conflict.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tests.fakes.telegram_rules import Rejected
 
 
 class UpdateMethods(ServerState):
-    """Identity, updates, webhook and the command menu."""
+    """Identity, updates and the command menu."""
 
     async def _ok(self, params: Params) -> bool:
         return True
@@ -32,16 +33,6 @@ class UpdateMethods(ServerState):
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
         }
-
-    async def _delete_webhook(self, params: Params) -> bool:
-        if params.get_bool("drop_pending_updates"):
-            self._updates.clear()
-        self.webhook_url = ""
-        return True
-
-    async def _set_webhook(self, params: Params) -> bool:
-        self.webhook_url = params.get_str("url") or ""
-        return True
 
     async def _get_updates(self, params: Params) -> list[JSON]:
         if self.webhook_url:

@@ -1,0 +1,107 @@
+"""Who may change a chat's subscriptions: the one authorisation rule, for every path.
+
+The rule (DESIGN.md, "One authorisation rule"; SPEC.md, "In groups and channels
+only chat administrators may change subscriptions"), in ``refusal``:
+
+1. With ``access.allowed_chats`` set, only a chat on the list may be changed.
+2. A private chat only by its own user: in Telegram a private chat's id is its
+   user's id, so the chat a user writes from is theirs and no other is.
+3. A group, supergroup or channel only by the chat itself speaking (an anonymous
+   group admin, whose message's ``sender_chat`` is the group; a channel post) or
+   by a user whom Telegram (getChatMember) calls its creator or an administrator.
+   A status Telegram cannot tell us grants nothing.
+
+Every path applies it to the chat whose state would change: a command to its own
+chat or to the chat it names (``@channel``, ``-100…``), and a button press to the
+chat that owns the subscription in its callback data (``pressed_refusal``). The
+command line is outside: whoever runs it owns the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from telegram import Chat, ChatFullInfo, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+_ADMIN_STATUSES = {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asks for a change: a user, and the chat a message was sent on behalf of, if any."""
+
+    user_id: int | None
+    sender_chat_id: int | None = None
+
+
+def actor_of(update: Update) -> Actor:
+    """The sender of a command message: its user, and the chat it speaks for, if any."""
+    message = update.effective_message
+    sender_chat = message.sender_chat if message is not None else None
+    user = update.effective_user
+    return Actor(
+        user.id if user is not None else None,
+        sender_chat.id if sender_chat is not None else None,
+    )
+
+
+async def refusal(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat: Chat | ChatFullInfo,
+    actor: Actor,
+    allowed_chats: Collection[int],
+) -> str | None:
+    """None when ``actor`` may change ``chat``'s subscriptions, else the reply key saying why not.
+
+    Keys: ``not_allowed`` (outside ``allowed_chats``), ``not_your_chat`` (another
+    user's private chat), ``admins_only`` (not an administrator of the group or
+    channel, or Telegram could not say). Asks Telegram (getChatMember) only for
+    groups and channels; never raises for Telegram's answers.
+    """
+    if allowed_chats and chat.id not in allowed_chats:
+        return "not_allowed"
+    if chat.type == ChatType.PRIVATE:
+        return None if actor.user_id == chat.id else "not_your_chat"
+    if actor.sender_chat_id == chat.id:
+        return None
+    if actor.user_id is None:
+        return "admins_only"
+    try:
+        member = await context.bot.get_chat_member(chat.id, actor.user_id)
+    except TelegramError:
+        return "admins_only"
+    return None if member.status in _ADMIN_STATUSES else "admins_only"
+
+
+async def pressed_refusal(
+    context: ContextTypes.DEFAULT_TYPE,
+    pressed_in: Chat,
+    owner_id: int,
+    user_id: int,
+    allowed_chats: Collection[int],
+) -> str | None:
+    """None when a press in ``pressed_in`` by ``user_id`` may change a subscription of
+    chat ``owner_id``, else the reply key saying why not (see ``refusal``).
+
+    Callback data is whatever the client sends, so the subscription it names is
+    checked against the chat the button was pressed in: it must belong to that
+    chat, or the press must come from the presser's own private chat, where
+    ``/unsub @channel`` and ``/set @channel 3`` put the keyboards of a group or
+    channel they administer; then that chat is checked as a named target is.
+    Any other press is refused as ``not_your_chat``, so a forged id never reaches
+    another chat's subscription, nor shows its title.
+    """
+    actor = Actor(user_id)
+    if owner_id == pressed_in.id:
+        return await refusal(context, pressed_in, actor, allowed_chats)
+    if pressed_in.type != ChatType.PRIVATE or pressed_in.id != user_id:
+        return "not_your_chat"
+    try:
+        owner = await context.bot.get_chat(owner_id)
+    except TelegramError:
+        return "not_your_chat"
+    return await refusal(context, owner, actor, allowed_chats)
