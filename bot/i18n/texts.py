@@ -94,7 +94,18 @@ EN: dict[str, Template] = {
     "summary_full": "full",
     "summary_short": "short",
     "summary_none": "none",
-    "set_usage": "Usage: /set ID",
+    "set_usage": "Usage: /set ID, or /set ID interval 30m (or default)",
+    "set_every": "Checked every {every}; /set {number} interval 30m changes it",
+    "set_interval_ok": (
+        "🕑 #{number} <b>{title}</b> is checked every {every} from now on"
+        " (less often only when the feed itself asks for it)"
+    ),
+    "set_interval_default": (
+        "🕑 #{number} <b>{title}</b> is checked at the default interval again ({every})"
+    ),
+    "set_interval_bad": "⚠️ Not an interval: {what}. Examples: 30m, 2h, 1d, or default",
+    "set_interval_low": "⚠️ The shortest interval on this bot is {every}",
+    "set_interval_high": "⚠️ The longest interval you can ask for is {every}",
     "pause_usage": "Usage: /pause ID|all",
     "pause_ok": "⏸ Paused <b>{title}</b> (#{number}); /resume {number} restarts it",
     "pause_already": "#{number} <b>{title}</b> is already paused",
@@ -247,7 +258,15 @@ ZH: dict[str, Template] = {
     "summary_full": "全文",
     "summary_short": "简短",
     "summary_none": "无",
-    "set_usage": "用法：/set 编号",
+    "set_usage": "用法：/set 编号，或 /set 编号 interval 30m（或 default）",
+    "set_every": "每 {every}检查一次；/set {number} interval 30m 可修改",
+    "set_interval_ok": (
+        "🕑 #{number} <b>{title}</b> 今后每 {every}检查一次（仅当订阅源自身要求时才会更少）"
+    ),
+    "set_interval_default": "🕑 #{number} <b>{title}</b> 已恢复默认检查间隔（{every}）",
+    "set_interval_bad": "⚠️ 不是有效的间隔：{what}。例如：30m、2h、1d、30分钟，或 default",
+    "set_interval_low": "⚠️ 本机器人允许的最短间隔为 {every}",
+    "set_interval_high": "⚠️ 可设置的最长间隔为 {every}",
     "pause_usage": "用法：/pause 编号|all",
     "pause_ok": "⏸ 已暂停 <b>{title}</b>（#{number}）；/resume {number} 可恢复",
     "pause_already": "#{number} <b>{title}</b> 已经暂停",

@@ -23,7 +23,7 @@ from bot.store.records import Chat, OutboxRow
 
 SUBSCRIPTION_SELECT = """
     SELECT s.id, s.chat_id, s.feed_id, s.number, s.thread_id, s.filter_expr, s.paused,
-           s.options, f.title, f.url, f.last_error
+           s.options, s.interval_seconds, f.title, f.url, f.last_error
     FROM subscriptions AS s JOIN feeds AS f ON f.id = s.feed_id
 """
 
@@ -31,7 +31,9 @@ FEED_SELECT = """
     SELECT f.id, f.url, f.title, f.etag, f.last_modified, f.body_hash, f.last_error,
            f.error_count, f.interval_seconds, f.next_fetch_at, f.created_at, f.last_success_at,
            f.failing_since, f.failure_notified, f.hint_seconds, f.skip_hours, f.last_new_at,
-           f.new_gap_seconds, f.new_samples, f.boilerplate
+           f.new_gap_seconds, f.new_samples, f.boilerplate,
+           (SELECT MIN(r.interval_seconds) FROM subscriptions AS r
+            WHERE r.feed_id = f.id AND r.paused = 0) AS requested_interval
     FROM feeds AS f
 """
 
@@ -102,6 +104,7 @@ def feed_from_row(row: aiosqlite.Row) -> Feed:
             new_samples=row["new_samples"],
         ),
         boilerplate=row["boilerplate"],
+        requested_interval=row["requested_interval"],
     )
 
 
@@ -115,6 +118,7 @@ def subscription_from_row(row: aiosqlite.Row) -> Subscription:
         filter_expr=row["filter_expr"],
         paused=bool(row["paused"]),
         options=decode_options(row["options"]),
+        interval_seconds=row["interval_seconds"],
         title=row["title"],
         url=row["url"],
         last_error=row["last_error"],

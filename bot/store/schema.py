@@ -21,6 +21,9 @@ Notes on the shape:
   subscribers may have been told about; ``hint_seconds``, ``skip_hours``, ``last_new_at``,
   ``new_gap_seconds``, ``new_samples``: the feed's rhythm (``bot.models.Rhythm``);
   ``boilerplate``: what its entries repeat, so a partial parse renders like a full one.
+- ``subscriptions.interval_seconds`` (migration 5): the interval a chat asked for with
+  ``/set ID interval``, NULL for the default; a feed is checked at the shortest one its
+  running subscriptions asked for (``requested_interval`` in ``FEED_SELECT``).
 """
 
 from __future__ import annotations
@@ -128,6 +131,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feeds ADD COLUMN new_samples INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE feeds ADD COLUMN boilerplate TEXT;
     UPDATE feeds SET failing_since = last_checked_at WHERE error_count > 0;
+    """,
+    # 5: the interval a subscription asked for (/set ID interval)
+    """
+    ALTER TABLE subscriptions ADD COLUMN interval_seconds INTEGER;
     """,
 )
 
