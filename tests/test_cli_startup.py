@@ -176,10 +176,12 @@ async def test_second_run_on_the_same_database_exits_at_once(
     try:
         bot_api.user_sends(99, "/start")
         await bot_api.wait_for_sent(99, 1, timeout=30)
+        getme_before = sum(call.method == "getMe" for call in bot_api.calls)
         started = time.monotonic()
         second = await _Running.spawn(tmp_path, bot_api.base_url, "--token", bot_api.token)
         code = await asyncio.wait_for(second.process.wait(), timeout=10)
         elapsed = time.monotonic() - started
+        getme_after = sum(call.method == "getMe" for call in bot_api.calls)
         await second.stop()
         bot_api.user_sends(98, "/start")
         await bot_api.wait_for_sent(98, 1, timeout=30)
@@ -187,7 +189,10 @@ async def test_second_run_on_the_same_database_exits_at_once(
         await first.stop()
     print(f"second run exited {code} after {elapsed:.2f} s: {second.lines}")
     assert code == 1
-    assert elapsed < 2, elapsed
+    # "At once": before any call to Telegram (start-up retries could take minutes). The
+    # wall time is printed, not asserted: on a loaded machine a Python start-up alone
+    # can take 2 s (measured on an idle one: see the issue 11 note).
+    assert getme_after == getme_before
     assert len(second.lines) == 1, second.lines
     line = second.lines[0]
     assert line.startswith("newsrelay: the database data/newsrelay.db is in use by newsrelay pid ")
