@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from tests.fakes.bot_api import FakeBotAPI
 from tests.ports import free_port
@@ -135,6 +136,33 @@ async def test_unreachable_api_is_retried_until_it_answers(tmp_path: Path) -> No
     assert code == 0, stderr
     assert "Traceback" not in stderr
     assert token.split(":")[1] not in stderr
+
+
+async def test_an_html_answer_is_one_line_per_attempt(tmp_path: Path) -> None:
+    """A reverse proxy answering 502 with a (long) HTML page instead of Telegram: one line
+    per attempt, cut, without the JSON decoder's traceback PTB logs."""
+    page = "<html><body><h1>502 Bad Gateway</h1>" + "<p>nginx</p>" * 500 + "</body></html>"
+
+    async def answer(_request: web.Request) -> web.Response:
+        return web.Response(status=502, text=page, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        running = await _Running.spawn(tmp_path, f"http://127.0.0.1:{port}", "--token", "1:x")
+        await running.until("telegram_unreachable", times=2)
+        assert await running.stop() == 0
+    finally:
+        await runner.cleanup()
+    stderr = "".join(running.lines)
+    assert "Traceback" not in stderr
+    assert "Can not load invalid JSON" not in stderr
+    assert all("telegram_unreachable" in line for line in running.lines), running.lines
+    assert all(len(line) < 600 for line in running.lines), running.lines
 
 
 async def test_logging_level_and_json_format(tmp_path: Path) -> None:
