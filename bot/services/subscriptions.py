@@ -14,7 +14,7 @@ import random
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from bot.cadence import after_subscribe
 from bot.feeds.failure import FetchError, FetchErrorKind
@@ -60,15 +60,31 @@ class NotSubscribed:
 SubscribeResult = Subscribed | NotSubscribed
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def normalise_url(text: str) -> str | None:
     """An http(s) URL from what the user typed, or None when it is not one."""
     candidate = text.strip().strip("<>")
     if _BARE_HOST.match(candidate):
         candidate = "https://" + candidate
     parts = urlsplit(candidate)
-    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+    scheme = parts.scheme.lower()
+    if scheme not in {"http", "https"} or not parts.hostname:
         return None
-    return candidate
+    # One feed, one spelling: scheme and host are case-blind, a default port and a
+    # fragment say nothing to the server (RFC 3986 6.2.2-6.2.3). Path and query stay
+    # as typed: servers may tell their case and trailing slashes apart.
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    netloc = host if port in {None, _DEFAULT_PORTS[scheme]} else f"{host}:{port}"
+    if "@" in parts.netloc:
+        netloc = f"{parts.netloc.rsplit('@', 1)[0]}@{netloc}"
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
 async def subscribe(
