@@ -17,11 +17,16 @@ Notes on the shape:
   (``bot.feeds.identity.article_keys``) of what each feed queued there lately, so the
   same article reaching the chat through a second feed is sent once. Rows older
   than the dedupe window are deleted as new ones are written.
+- Migration 4 rewrites the filters stored before ``AND``/``OR``/``NOT`` and
+  parentheses existed so that they match what they matched before
+  (``bot.filters.legacy.upgrade``, called from SQL as ``upgrade_filter``).
 """
 
 from __future__ import annotations
 
 import aiosqlite
+
+from bot.filters.legacy import upgrade
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the initial schema
@@ -113,6 +118,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX chat_articles_time ON chat_articles (queued_at);
     CREATE INDEX chat_articles_feed ON chat_articles (feed_id);
     """,
+    # 4: filters written before AND/OR/NOT and parentheses keep their meaning
+    """
+    UPDATE chats SET filter_expr = upgrade_filter(filter_expr) WHERE filter_expr <> '';
+    UPDATE subscriptions SET filter_expr = upgrade_filter(filter_expr) WHERE filter_expr <> '';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -135,6 +145,7 @@ async def migrate(db: aiosqlite.Connection) -> int:
         raise RuntimeError(
             f"database schema version {version} is newer than this program ({SCHEMA_VERSION})"
         )
+    await db.create_function("upgrade_filter", 1, upgrade, deterministic=True)
     for number in range(version + 1, SCHEMA_VERSION + 1):
         script = MIGRATIONS[number - 1]
         try:
