@@ -319,7 +319,34 @@ class _Clauses:
         return True
 
 
-_Check = _Leaf | _Negation | _Every | _Some | _Clauses
+class _Terms:
+    """Juxtaposed terms only, the shape of every filter stored before operators: the rule of
+    `_Clauses` on the matchers directly, without a call per term."""
+
+    __slots__ = ("must", "must_not", "plain")
+
+    def __init__(self, must: list[_Leaf], must_not: list[_Leaf], plain: list[_Leaf]) -> None:
+        self.must = tuple((leaf.matcher, leaf.label) for leaf in must)
+        self.must_not = tuple(leaf.matcher for leaf in must_not)
+        self.plain = tuple((leaf.matcher, leaf.label) for leaf in plain)
+
+    def holds(self, prepared: PreparedFields, found: list[str]) -> bool:
+        hit = prepared.hit
+        for matcher, _ in self.must:
+            if not hit(matcher):
+                return False
+        for matcher in self.must_not:
+            if hit(matcher):
+                return False
+        plain = [label for matcher, label in self.plain if hit(matcher)]
+        if self.plain and not plain:
+            return False
+        found.extend(label for _, label in self.must)
+        found.extend(plain)
+        return True
+
+
+_Check = _Leaf | _Negation | _Every | _Some | _Clauses | _Terms
 
 
 class _Compiler:
@@ -328,7 +355,7 @@ class _Compiler:
     def __init__(self, text: str) -> None:
         self.text = text
 
-    def clauses(self, clauses: Clauses, field: str | None) -> _Clauses:
+    def clauses(self, clauses: Clauses, field: str | None) -> _Clauses | _Terms:
         must: list[_Check] = []
         must_not: list[_Check] = []
         plain: list[_Check] = []
@@ -340,6 +367,8 @@ class _Compiler:
                 (must if node.op is Op.MUST else must_not).append(unsigned)
             else:
                 plain.append(self.node(node, field))
+        if all(isinstance(check, _Leaf) for check in (*must, *must_not, *plain)):
+            return _Terms(*(_leaves(checks) for checks in (must, must_not, plain)))
         return _Clauses(must, must_not, plain)
 
     def node(self, node: Node, field: str | None) -> _Check:
@@ -354,6 +383,10 @@ class _Compiler:
             return _Negation(self.node(node.operand, field))
         operands = [self.node(operand, field) for operand in node.operands]
         return _Every(operands) if isinstance(node, And) else _Some(operands)
+
+
+def _leaves(checks: list[_Check]) -> list[_Leaf]:
+    return [check for check in checks if isinstance(check, _Leaf)]
 
 
 class CompiledFilter:
