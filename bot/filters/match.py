@@ -121,15 +121,14 @@ class PreparedFields:
             "tag": tag,
             None: everything,
         }
-        self._memo: dict[tuple[object, str | None], bool] = {}
+        self._memo: dict[str, bool] = {}
 
     def hit(self, matcher: _Matcher) -> bool:
         """Whether the matcher's term occurs in its field, computed once per entry."""
-        key = (matcher.key, matcher.field)
-        found = self._memo.get(key)
+        found = self._memo.get(matcher.memo_key)
         if found is None:
             found = matcher.search(self.texts[matcher.field])
-            self._memo[key] = found
+            self._memo[matcher.memo_key] = found
         return found
 
 
@@ -149,19 +148,21 @@ def prepare(fields: FilterFields | PreparedFields) -> PreparedFields:
 class _Matcher:
     """One term compiled to a search over one folded field."""
 
-    __slots__ = ("field", "key", "search")
+    __slots__ = ("field", "memo_key", "search")
 
     def __init__(self, term: Term, field: str | None, text: str) -> None:
         self.field = field
         self.search: Callable[[str], bool]
-        self.key: object
         if term.kind is Kind.REGEX:
-            self.key, self.search = _compile_regex(term, text)
+            key, self.search = _compile_regex(term, text)
         else:
-            self.key, self.search = _compile_literal(term, text)
+            key, self.search = _compile_literal(term, text)
+        self.memo_key = f"{key}\x00{field or ''}"
+        """Equal for the same search in the same field, whichever filter holds it; a string,
+        whose hash Python keeps (a tuple's is computed again at every lookup)."""
 
 
-def _compile_literal(term: Term, text: str) -> tuple[object, Callable[[str], bool]]:
+def _compile_literal(term: Term, text: str) -> tuple[str, Callable[[str], bool]]:
     """A literal term, folded; a term that folds to nothing is the user's error."""
     needle = fold(term.text)
     if not needle:
@@ -189,14 +190,15 @@ class _WordStart:
 
 
 @functools.lru_cache(maxsize=4096)
-def _literal_search(needle: str) -> tuple[object, Callable[[str], bool]]:
-    """Substring test, then a word-start check when the needle starts a word."""
+def _literal_search(needle: str) -> tuple[str, Callable[[str], bool]]:
+    """Substring test, then a word-start check when the needle starts a word; with the
+    search's memo key."""
     if not is_word_char(needle[0]):
-        return needle, lambda text: needle in text
-    return ("word", needle), _WordStart(needle)
+        return f"s\x00{needle}", lambda text: needle in text
+    return f"w\x00{needle}", _WordStart(needle)
 
 
-def _compile_regex(term: Term, text: str) -> tuple[object, Callable[[str], bool]]:
+def _compile_regex(term: Term, text: str) -> tuple[str, Callable[[str], bool]]:
     """A user regex, compiled by RE2 with a memory cap; errors point at the term."""
     options = re2.Options()
     options.max_mem = _REGEX_MAX_MEM
@@ -214,7 +216,7 @@ def _compile_regex(term: Term, text: str) -> tuple[object, Callable[[str], bool]
     def search(text: str) -> bool:
         return compiled.search(text) is not None
 
-    return ("regex", source), search
+    return f"r\x00{source}", search
 
 
 def _regex_problem(exc: re2.error) -> tuple[str, str]:
@@ -239,11 +241,11 @@ class _Leaf:
         self.label = term.label
         self.negated = negated
 
-    def holds(self, prepared: PreparedFields, found: list[str]) -> bool:
+    def holds(self, prepared: PreparedFields, found: list[str] | None) -> bool:
         hit = prepared.hit(self.matcher)
         if self.negated:
             return not hit
-        if hit:
+        if hit and found is not None:
             found.append(self.label)
         return hit
 
@@ -256,8 +258,8 @@ class _Negation:
     def __init__(self, operand: _Check) -> None:
         self.operand = operand
 
-    def holds(self, prepared: PreparedFields, found: list[str]) -> bool:
-        return not self.operand.holds(prepared, [])
+    def holds(self, prepared: PreparedFields, found: list[str] | None) -> bool:
+        return not self.operand.holds(prepared, None)
 
 
 class _Every:
@@ -268,24 +270,28 @@ class _Every:
     def __init__(self, operands: list[_Check]) -> None:
         self.operands = operands
 
-    def holds(self, prepared: PreparedFields, found: list[str]) -> bool:
-        mine: list[str] = []
+    def holds(self, prepared: PreparedFields, found: list[str] | None) -> bool:
+        mine: list[str] | None = None if found is None else []
         for operand in self.operands:
             if not operand.holds(prepared, mine):
                 return False
-        found.extend(mine)
+        if found is not None and mine:
+            found.extend(mine)
         return True
 
 
 class _Some:
-    """``a OR b``: every operand is looked at, so that each one found is reported."""
+    """``a OR b``: every operand is looked at, so that each one found is reported, unless
+    nothing is to be reported (under NOT)."""
 
     __slots__ = ("operands",)
 
     def __init__(self, operands: list[_Check]) -> None:
         self.operands = operands
 
-    def holds(self, prepared: PreparedFields, found: list[str]) -> bool:
+    def holds(self, prepared: PreparedFields, found: list[str] | None) -> bool:
+        if found is None:
+            return any(operand.holds(prepared, None) for operand in self.operands)
         hit = False
         for operand in self.operands:
             mine: list[str] = []
@@ -305,17 +311,18 @@ class _Clauses:
         self.must_not = must_not
         self.plain = _Some(plain) if plain else None
 
-    def holds(self, prepared: PreparedFields, found: list[str]) -> bool:
-        mine: list[str] = []
+    def holds(self, prepared: PreparedFields, found: list[str] | None) -> bool:
+        mine: list[str] | None = None if found is None else []
         for check in self.must:
             if not check.holds(prepared, mine):
                 return False
         for check in self.must_not:
-            if check.holds(prepared, []):
+            if check.holds(prepared, None):
                 return False
         if self.plain is not None and not self.plain.holds(prepared, mine):
             return False
-        found.extend(mine)
+        if found is not None and mine:
+            found.extend(mine)
         return True
 
 
@@ -330,7 +337,7 @@ class _Terms:
         self.must_not = tuple(leaf.matcher for leaf in must_not)
         self.plain = tuple((leaf.matcher, leaf.label) for leaf in plain)
 
-    def holds(self, prepared: PreparedFields, found: list[str]) -> bool:
+    def holds(self, prepared: PreparedFields, found: list[str] | None) -> bool:
         hit = prepared.hit
         for matcher, _ in self.must:
             if not hit(matcher):
@@ -338,6 +345,8 @@ class _Terms:
         for matcher in self.must_not:
             if hit(matcher):
                 return False
+        if found is None:
+            return not self.plain or any(hit(matcher) for matcher, _ in self.plain)
         plain = [label for matcher, label in self.plain if hit(matcher)]
         if self.plain and not plain:
             return False
