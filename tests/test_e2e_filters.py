@@ -255,9 +255,9 @@ async def test_chat_filter_wording_names_subscription_filters(
     )
     await harness.command(CHAT, "/lang zh")
     kept = await harness.command(CHAT, "/filter all off")
-    assert kept.text == "已清除整个聊天的过滤器；#1 仍有各自的过滤器"
+    assert kept.text == "已清除整个聊天的过滤器；#1 仍有自己的过滤器"
     listed = await harness.command(CHAT, "/filter all")
-    assert listed.text == "整个聊天没有过滤器；#1 有各自的过滤器（/filter 1 可查看）"
+    assert listed.text == "整个聊天没有过滤器；#1 有自己的过滤器（/filter 1 可查看）"
     shown = await harness.command(CHAT, "/filter all 乌克兰 OR Ukraine")
     assert shown.text == "✅ 整个聊天的新过滤器：\n必须有：乌克兰 或 Ukraine"
 

@@ -273,14 +273,14 @@ ZH: dict[str, Template] = {
     "filter_show_chat": "整个聊天的过滤器：<code>{expr}</code>\n{words}",
     "filter_show_sub": "#{number} 的过滤器：<code>{expr}</code>\n{words}",
     "filter_cleared_chat": "已清除整个聊天的过滤器：所有内容都会推送",
-    "filter_cleared_chat_subs": "已清除整个聊天的过滤器；{subs} 仍有各自的过滤器",
+    "filter_cleared_chat_subs": "已清除整个聊天的过滤器；{subs} 仍有自己的过滤器",
     "filter_cleared_sub": "已清除 #{number} 的过滤器：所有内容都会推送",
     "filter_cleared_sub_chat": (
         "已清除 #{number} 的过滤器；整个聊天的过滤器仍然有效（/filter all 可查看）"
     ),
     "filter_none_chat": "整个聊天没有过滤器：所有内容都会推送",
     "filter_none_chat_subs": (
-        "整个聊天没有过滤器；{subs} 有各自的过滤器（/filter {first} 可查看）"
+        "整个聊天没有过滤器；{subs} 有自己的过滤器（/filter {first} 可查看）"
     ),
     "filter_none_sub": "#{number} 没有过滤器：所有内容都会推送",
     "filter_none_sub_chat": (
