@@ -78,7 +78,7 @@ def stored_filters(*expressions: str) -> list[CompiledFilter]:
         if not expr:
             continue
         try:
-            compiled.append(compile_filter(expr))
+            compiled.append(compile_filter(expr, stored=True))
         except FilterSyntaxError as exc:
             log.warning("stored_filter_skipped expr=%r error=%s", expr, exc)
     return compiled

@@ -24,11 +24,16 @@ Notes on the shape:
 - ``subscriptions.interval_seconds`` (migration 5): the interval a chat asked for with
   ``/set ID interval``, NULL for the default; a feed is checked at the shortest one its
   running subscriptions asked for (``requested_interval`` in ``FEED_SELECT``).
+- Migration 6 rewrites the filters stored before ``AND``/``OR``/``NOT`` and
+  parentheses existed so that they match what they matched before
+  (``bot.filters.legacy.upgrade``, called from SQL as ``upgrade_filter``).
 """
 
 from __future__ import annotations
 
 import aiosqlite
+
+from bot.filters.legacy import upgrade
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the initial schema
@@ -136,6 +141,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE subscriptions ADD COLUMN interval_seconds INTEGER;
     """,
+    # 6: filters written before AND/OR/NOT and parentheses keep their meaning
+    """
+    UPDATE chats SET filter_expr = upgrade_filter(filter_expr) WHERE filter_expr <> '';
+    UPDATE subscriptions SET filter_expr = upgrade_filter(filter_expr) WHERE filter_expr <> '';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -158,6 +168,7 @@ async def migrate(db: aiosqlite.Connection) -> int:
         raise RuntimeError(
             f"database schema version {version} is newer than this program ({SCHEMA_VERSION})"
         )
+    await db.create_function("upgrade_filter", 1, upgrade, deterministic=True)
     for number in range(version + 1, SCHEMA_VERSION + 1):
         script = MIGRATIONS[number - 1]
         try:
