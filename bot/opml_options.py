@@ -22,6 +22,8 @@ On ``<outline>`` (all written on every export, so that a restore is exact):
 ``newsrelay:album``       ``true`` or ``false`` (up to ten pictures as an album)
 ``newsrelay:linkPreview`` ``true`` or ``false``
 ``newsrelay:summary``     ``full``, ``short`` or ``none``
+``newsrelay:interval``    the check interval it asked for (``/set ID interval``),
+                          seconds, or ``default``
 ========================  =====================================================
 
 On ``<opml>``: ``newsrelay:chatFilter``, the chat-wide filter, written only when the
@@ -31,7 +33,9 @@ Reading takes the values as untrusted input. A filter goes through
 ``compile_filter``, the parser and guards ``/filter`` uses (length, term count,
 RE2 with a memory cap), and is kept in its canonical form. A flag is ``true`` or
 ``false`` (``1`` and ``0`` too: XML Schema's ``boolean``), a summary one of
-its three words; case and surrounding spaces do not matter. A value refused is
+its three words, an interval ``default`` or a duration as ``/set ID interval``
+reads it (``3600``, ``30m``, ``2h``; the importing bot's bounds are checked by
+``bot.services.backup``); case and surrounding spaces do not matter. A value refused is
 listed with why (``Refusal``) and the others still apply; an attribute that is
 absent leaves that setting as it is; attributes of our namespace that this
 version does not know (a newer one's) are ignored, as are other namespaces'.
@@ -46,6 +50,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bot.durations import parse_duration
 from bot.filters import FilterSyntaxError, compile_filter
 from bot.models import DisplayOptions, Subscription, SummaryMode
 from bot.opml import OpmlDocument, Outline, write_opml
@@ -60,6 +65,8 @@ PICTURES = "pictures"
 ALBUM = "album"
 LINK_PREVIEW = "linkPreview"
 SUMMARY = "summary"
+INTERVAL = "interval"
+DEFAULT_INTERVAL = "default"
 CHAT_FILTER = "chatFilter"
 
 _TRUE = frozenset({"true", "1"})
@@ -91,6 +98,8 @@ class Refusal:
     """Why the filter parser refused it, for a filter."""
     expected: tuple[str, ...] = ()
     """The words the attribute takes, for a value that is none of them."""
+    bounds: tuple[int, int] | None = None
+    """The shortest and longest interval allowed, seconds, for one outside them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +113,8 @@ class SavedSettings:
     album: bool | None = None
     link_preview: bool | None = None
     summary: SummaryMode | None = None
+    interval: int | None = None
+    """Seconds; 0 for "the default" (the subscription asks for none)."""
     refused: tuple[Refusal, ...] = ()
 
     @property
@@ -118,6 +129,7 @@ class SavedSettings:
                 self.album,
                 self.link_preview,
                 self.summary,
+                self.interval,
             )
         )
 
@@ -171,6 +183,16 @@ def _summary(attribute: str, value: str) -> SummaryMode | Refusal:
         return Refusal(attribute, value, expected=SUMMARY_WORDS)
 
 
+def _interval(attribute: str, value: str) -> int | Refusal:
+    word = value.strip().lower()
+    if word == DEFAULT_INTERVAL:
+        return 0
+    seconds = parse_duration(word)
+    if seconds is None or seconds < 1:
+        return Refusal(attribute, value)
+    return seconds
+
+
 def outline_settings(outline: Outline) -> SavedSettings:
     """What ``outline``'s attributes in our namespace say; nothing for another app's outline."""
     ours = _ours(outline.extensions)
@@ -193,6 +215,7 @@ def outline_settings(outline: Outline) -> SavedSettings:
         album=given(ALBUM, _flag),
         link_preview=given(LINK_PREVIEW, _flag),
         summary=given(SUMMARY, _summary),
+        interval=given(INTERVAL, _interval),
     )
     return dataclasses.replace(settings, refused=tuple(refused))
 
@@ -222,6 +245,7 @@ def backup_outline(sub: Subscription) -> Outline:
         (ALBUM, _word(options.album)),
         (LINK_PREVIEW, _word(options.link_preview)),
         (SUMMARY, options.summary.value),
+        (INTERVAL, str(sub.interval_seconds) if sub.interval_seconds else DEFAULT_INTERVAL),
     )
     return Outline(sub.url, sub.title, extensions=tuple((qualified_name(k), v) for k, v in values))
 

@@ -53,12 +53,16 @@ def _serve(feeds: FeedServer, path: str, title: str) -> str:
 
 
 async def test_import_then_export_round_trip(tmp_path: Path, feed_server: FeedServer) -> None:
-    """Import subscribes the good feeds (a failure: exit 1, one line); export lists them."""
+    """Import subscribes the feeds without fetching them (a bad URL: exit 1, one line);
+    export lists them; nothing is queued until the running bot reads the feeds."""
     config = _config(tmp_path)
     good = [_serve(feed_server, "/a.xml", "Alpha"), _serve(feed_server, "/b.xml", "北京新闻")]
-    feed_server.status("/gone.xml", 404)
     opml = tmp_path / "in.opml"
-    outlines = [Outline(good[0]), Outline(feed_server.url("/gone.xml")), Outline(good[1])]
+    outlines = [
+        Outline(good[0], "Alpha"),
+        Outline("ftp://files.example/x"),
+        Outline(good[1], "北京新闻"),
+    ]
     opml.write_bytes(write_opml("mine", outlines, created=0))
 
     code, out, err = await _newsrelay(
@@ -67,8 +71,9 @@ async def test_import_then_export_round_trip(tmp_path: Path, feed_server: FeedSe
     assert code == 1
     assert "added  #1 Alpha" in out
     assert "added  #2 北京新闻" in out
-    assert "failed" in out
+    assert "failed  ftp://files.example/x: only http:// and https://" in out
     assert err.strip() == "newsrelay: 1 of 3 feeds failed"
+    assert feed_server.requests == []  # the first read is the running bot's
 
     code, out, err = await _newsrelay(
         "import-opml", str(opml), "--chat", str(CHAT), "-c", str(config), cwd=tmp_path
@@ -84,7 +89,7 @@ async def test_import_then_export_round_trip(tmp_path: Path, feed_server: FeedSe
     code, out, _ = await _newsrelay("stats", "-c", str(config), cwd=tmp_path)
     assert code == 0
     assert "subscriptions: 2" in out
-    assert "pending: 2" in out  # backlog_on_subscribe: the running bot sends these
+    assert "pending: 0" in out
 
 
 async def test_errors_are_one_line_with_exit_1(tmp_path: Path) -> None:
@@ -132,6 +137,7 @@ async def _seed_chat(config: Path, urls: list[str], titles: list[str]) -> list[t
         first, second, third = await store.list_subscriptions(CHAT)
         await store.set_subscription_filter(first.id, '乌克兰 "peace talks" -/广告\\d+/')
         await store.set_subscription_paused(second.id, True, now=0)
+        await store.set_subscription_interval(second.id, 5400)
         await store.set_subscription_options(
             third.id, DisplayOptions(pictures=False, album=True, summary=SummaryMode.NONE)
         )
@@ -144,7 +150,7 @@ async def _settings(store: Store, chat_id: int) -> list[tuple[object, ...]]:
     chat = await store.get_chat(chat_id)
     assert chat is not None
     return [chat.filter_expr] + [
-        (s.number, s.url, s.title, s.filter_expr, s.paused, s.options)
+        (s.number, s.url, s.title, s.filter_expr, s.paused, s.options, s.interval_seconds)
         for s in await store.list_subscriptions(chat_id)
     ]
 
@@ -195,7 +201,7 @@ async def test_refused_values_are_listed_and_exit_1(
         "import-opml", str(opml), "--chat", str(CHAT), "-c", str(config), cwd=tmp_path
     )
     assert code == 1
-    assert "refused  #1 Alpha: newsrelay:paused: “yes” is not one of true, false" in out
-    assert "refused  #1 Alpha: newsrelay:summary: “longer” is not one of full, short, none" in out
+    assert "refused  #1 A: newsrelay:paused: “yes” is not one of true, false" in out
+    assert "refused  #1 A: newsrelay:summary: “longer” is not one of full, short, none" in out
     assert "restored  settings of 1 subscription (0 paused)" in out
     assert err.strip() == "newsrelay: 2 values of the file were not restored"

@@ -49,7 +49,10 @@ async def _upload(api: FakeBotAPI, chat_id: int, data: bytes) -> list[SentMessag
 
 def _state(subscriptions: list[Subscription]) -> list[tuple[object, ...]]:
     """What a backup must carry over, per subscription (ids and feed rows differ by chat)."""
-    return [(s.number, s.url, s.title, s.filter_expr, s.paused, s.options) for s in subscriptions]
+    return [
+        (s.number, s.url, s.title, s.filter_expr, s.paused, s.options, s.interval_seconds)
+        for s in subscriptions
+    ]
 
 
 async def _set_options(harness: BotHarness, chat_id: int, number: int, presses: list[str]) -> None:
@@ -84,6 +87,7 @@ async def test_export_then_import_into_a_fresh_chat_restores_everything(
     await harness.command(A, "/filter 2 标题:新闻，俄罗斯、北约 -体育")
     await harness.command(A, '/filter all -"sponsored content" -/^\\[AD\\]/')
     await harness.command(A, "/pause 2")
+    await harness.command(A, "/set 3 interval 2h")
     await _set_options(harness, A, 1, ["pictures", "summary"])  # pictures off, summary full
     await _set_options(harness, A, 3, ["album", "preview", "summary", "summary"])  # … none
     before = _state(await store.list_subscriptions(A))
@@ -158,7 +162,7 @@ BAD_FILE = f"""<?xml version="1.0" encoding="UTF-8"?>
          nr:paused="true" nr:pictures="false"/>
 <outline text="Two" xmlUrl="URL2" nr:filter="/(a)\\1/ /((a{{30}}){{30}}){{30}}/"
          nr:album="tr&#9;ue" nr:colour="red"/>
-<outline text="Three" xmlUrl="URL3" nr:linkPreview="maybe" nr:filter="ok"/>
+<outline text="Three" xmlUrl="URL3" nr:linkPreview="maybe" nr:filter="ok" nr:interval="8d"/>
 <outline text="Four &amp; more" type="rss"/>
 </body>
 </opml>
@@ -182,12 +186,17 @@ async def test_hostile_values_are_refused_with_a_line_each_in_the_chats_language
     assert "3 new, 0 already here, 0 failed" in english
     assert "line 9 (Four & more): left out, it has no feed address (xmlUrl)" in english
     expected_en = [
-        "Chat filter (newsrelay:chatFilter) not restored: unclosed quote at character 1",
-        "#1 Feed 1: newsrelay:filter not restored: the filter is longer than 1000 characters",
+        "Chat filter (newsrelay:chatFilter) not restored: a bad filter at character 1: "
+        "this quote is never closed",
+        "#1 Feed 1: newsrelay:filter not restored: a bad filter at character 1001: "
+        "a filter may have at most 1000 characters",
         "#1 Feed 1: newsrelay:summary not restored: “long” is not one of full, short, none",
-        "#2 Feed 2: newsrelay:filter not restored: an invalid or unsupported regex at character 1",
+        "#2 Feed 2: newsrelay:filter not restored: a bad filter at character 1: bad regex: "
+        "“\\1” is not a supported escape",
         "#2 Feed 2: newsrelay:album not restored: “tr ue” is not one of true, false",
         "#3 Feed 3: newsrelay:linkPreview not restored: “maybe” is not one of true, false",
+        "#3 Feed 3: newsrelay:interval not restored: 691200 seconds is not between 1 min "
+        "and 7 days",
     ]
     for line in expected_en:
         assert line in english, line
@@ -197,9 +206,16 @@ async def test_hostile_values_are_refused_with_a_line_each_in_the_chats_language
 
     assert "新增 3 个，已有 0 个，失败 0 个" in chinese
     assert "第 9 行（Four & more）：没有订阅源地址（xmlUrl），已略过" in chinese
-    assert "未恢复全聊天过滤器（newsrelay:chatFilter）：第 1 个字符处的引号没有闭合" in chinese
-    assert "#1 Feed 1：未恢复 newsrelay:filter：过滤器超过 1000 个字符" in chinese
+    assert (
+        "未恢复全聊天过滤器（newsrelay:chatFilter）：过滤器第 1 个字符处有误：引号没有闭合"
+        in chinese
+    )
+    assert (
+        "#1 Feed 1：未恢复 newsrelay:filter：过滤器第 1001 个字符处有误：过滤器最多 1000 个字符"
+        in (chinese)
+    )
     assert "“long”不是 full、short、none 之一" in chinese
+    assert "未恢复 newsrelay:interval：691200 秒不在 1 分钟到 7 天之间" in chinese
     assert "已按文件恢复 2 个订阅的设置（过滤器、暂停状态、显示选项），其中 1 个已暂停" in chinese
     words = re.sub(r"newsrelay:\w+|Feed \d|Four & more|xmlUrl|full|short|none", "", chinese)
     words = re.sub(r"“[^”]*”|true|false|XML|OPML", "", words)
@@ -214,7 +230,11 @@ async def test_hostile_values_are_refused_with_a_line_each_in_the_chats_language
         "short",
     )
     assert (two.filter_expr, two.options.album) == ("", False)
-    assert (three.filter_expr, three.options.link_preview) == ("ok", True)
+    assert (three.filter_expr, three.options.link_preview, three.interval_seconds) == (
+        "ok",
+        True,
+        None,
+    )
     chat = await store.get_chat(A)
     assert chat is not None
     assert chat.filter_expr == ""

@@ -60,7 +60,7 @@ async def test_ten_thousand_character_titles_get_proper_answers(
         "/list": "#1 Evil",
         "/set 1": "Display options of #1 Evil",
         "/filter 1 +evil": "Latest entries of Evil",
-        "/filter 1": "Filter of #1",
+        "/filter 1": "Filter for #1",
         "/pause 1": "Paused Evil",
         "/resume 1": "Resumed Evil",
         "/unsub": "Which subscription",
@@ -71,7 +71,7 @@ async def test_ten_thousand_character_titles_get_proper_answers(
         assert "…" in answer or text == "/unsub", (text, answer)
     preview = _proper(bot_api.sent_to(CHAT)[3])
     assert preview.count("✓ ") == 3
-    assert all(utf16_len(line) <= TITLE_UNITS + 2 for line in preview.splitlines()[2:])
+    assert all(utf16_len(line) <= TITLE_UNITS + 2 for line in preview.splitlines()[3:])
     menu = bot_api.sent_to(CHAT)[-1]
     assert menu.reply_markup is not None
     [[button]] = menu.reply_markup["inline_keyboard"]

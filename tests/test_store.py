@@ -25,6 +25,7 @@ from bot.models import (
 )
 from bot.store import (
     SCHEMA_VERSION,
+    FailingFeed,
     Store,
     SubscriptionExists,
     UnknownChatError,
@@ -33,6 +34,7 @@ from bot.store import (
     encode_message,
     encode_options,
 )
+from bot.store.schema import MIGRATIONS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 T0 = 1_700_000_000.0
@@ -104,6 +106,32 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
         raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(RuntimeError, match="newer"):
         await Store.open(path)
+
+
+async def test_filters_stored_before_operators_keep_their_meaning(tmp_path: Path) -> None:
+    """Migration 6 respells an older file's filters: its `OR` and `(a` were words."""
+    path = tmp_path / "bot.db"
+    with contextlib.closing(sqlite3.connect(path)) as raw:
+        for script in MIGRATIONS[:3]:
+            raw.executescript(script)
+        raw.executescript(
+            """
+            INSERT INTO chats (id, filter_expr) VALUES (1, '(a OR b)'), (2, '');
+            INSERT INTO feeds (id, url, interval_seconds, next_fetch_at, created_at)
+                VALUES (1, 'https://a.example/feed', 300, 0, 0);
+            INSERT INTO subscriptions (chat_id, feed_id, number, filter_expr)
+                VALUES (1, 1, 1, '乌克兰 OR 俄罗斯 re:Invent'), (2, 1, 1, '');
+            PRAGMA user_version = 3;
+            """
+        )
+    store = await Store.open(path)
+    try:
+        chats = [await store.get_chat(chat_id) for chat_id in (1, 2)]
+        assert [chat.filter_expr if chat else None for chat in chats] == ['\\(a "OR" b\\)', ""]
+        subs = [*await store.list_subscriptions(1), *await store.list_subscriptions(2)]
+        assert [sub.filter_expr for sub in subs] == ['乌克兰 "OR" 俄罗斯 re\\:Invent', ""]
+    finally:
+        await store.close()
 
 
 async def test_state_survives_close_and_reopen(tmp_path: Path) -> None:
@@ -506,7 +534,9 @@ async def test_fetch_results_and_failing_feeds_in_stats(store: Store) -> None:
     assert feed is not None
     assert (feed.error_count, feed.last_error, feed.next_fetch_at) == (2, "HTTP 503", T0 + 60)
     stats = await store.stats()
-    assert stats.failing_feeds == (("https://a.example/feed", 2, "HTTP 503"),)
+    assert stats.failing_feeds == (
+        FailingFeed("https://a.example/feed", 2, "HTTP 503", T0 + 60, failing_since=T0),
+    )
     assert (stats.chats, stats.active_chats, stats.subscriptions) == (1, 1, 1)
     listed = await store.list_subscriptions(1)
     assert listed[0].last_error == "HTTP 503"

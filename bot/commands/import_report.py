@@ -15,7 +15,7 @@ from bot.i18n.failures import fetch_failure_text
 from bot.i18n.refusals import refusal_text
 from bot.opml import NoteKind, OutlineNote
 from bot.opml_options import written_name
-from bot.services.backup import ImportOutcome
+from bot.services.backup import Restored
 
 MAX_NOTES_SHOWN = 10
 MAX_REFUSALS_SHOWN = 20
@@ -43,7 +43,7 @@ def note_lines(lang: str, notes: Sequence[OutlineNote]) -> list[str]:
     return lines
 
 
-def restore_lines(lang: str, outcome: ImportOutcome) -> list[str]:
+def restore_lines(lang: str, outcome: Restored) -> list[str]:
     """What the file's settings did: chat filter, how many restored, refused values, resumes."""
     lines = []
     if outcome.chat_filter:

@@ -31,6 +31,7 @@ from bot.commands.common import (
     services_of,
     thread_of,
 )
+from bot.commands.display_options import MAX_ASKED_INTERVAL
 from bot.commands.import_report import note_lines, restore_lines
 from bot.commands.subscriptions import result_line
 from bot.i18n import t
@@ -134,7 +135,9 @@ async def _import(update: Update, context: Context, args: list[str], document: D
     if not opml.outlines:
         raise CommandError("\n".join([t(target.lang, "import_empty"), *notes]))
     await reply(update, context, t(target.lang, "import_start", count=len(opml.outlines)))
-    outcome = await import_document(services, target.chat_id, target.thread_id, opml)
+    outcome = await import_document(
+        services, target.chat_id, target.thread_id, opml, max_interval=MAX_ASKED_INTERVAL
+    )
     results = outcome.results
     failed = sum(isinstance(result, NotSubscribed) for result in results)
     existing = sum(isinstance(result, Subscribed) and result.existed for result in results)
@@ -144,7 +147,7 @@ async def _import(update: Update, context: Context, args: list[str], document: D
         head.append(t(target.lang, "import_truncated", count=len(opml.outlines)))
     # What went wrong or was restored comes before the per-feed lines, which a long
     # import may have cut (``reply`` sends at most three messages).
-    head += notes + restore_lines(target.lang, outcome)
+    head += notes + restore_lines(target.lang, outcome.restored)
     lines = [result_line(target.lang, result) for result in results]
     await reply_lines(update, context, head + lines)
     await release_backlog(services, results)

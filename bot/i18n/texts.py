@@ -37,9 +37,10 @@ EN: dict[str, Template] = {
         "and restore what an /export saved\n"
         "/lang en|zh — reply language of this chat\n"
         "/help — this text\n\n"
-        "Filters: <code>word</code> any may match, <code>+word</code> required, "
+        "Filters: <code>乌克兰 NATO</code> either word, <code>+word</code> required, "
         '<code>-word</code> excluded, <code>"a phrase"</code>, <code>title:word</code>, '
-        "<code>/regex/</code>."
+        "<code>/regex/</code>, and <code>AND</code>, <code>OR</code>, <code>NOT</code> "
+        "with parentheses: <code>(乌克兰 OR Ukraine) AND NOT 体育</code>."
     ),
     "sub_usage": "Usage: /sub URL [URL…]",
     "sub_ok": "✅ Subscribed to <b>{title}</b> as #{number}",
@@ -76,15 +77,67 @@ EN: dict[str, Template] = {
     "list_paused": "   ⏸ paused",
     "list_error": "   ⚠️ {error}",
     "filter_usage": "Usage: /filter ID|all [EXPR|off]",
-    "filter_set": "Filter of {target} set: {words}",
-    "filter_cleared": "Filter of {target} cleared: every entry is delivered",
-    "filter_none": "{target} has no filter: every entry is delivered",
-    "filter_show": "Filter of {target}: <code>{expr}</code>\n{words}",
-    "filter_bad": "❌ Bad filter: {reason}",
+    "filter_set_chat": "✅ New filter for the whole chat:\n{words}",
+    "filter_set_sub": "✅ New filter for #{number}:\n{words}",
+    "filter_show_chat": "Filter for the whole chat: <code>{expr}</code>\n{words}",
+    "filter_show_sub": "Filter for #{number}: <code>{expr}</code>\n{words}",
+    "filter_cleared_chat": "Filter for the whole chat cleared: every entry is delivered",
+    "filter_cleared_chat_subs": Plural(
+        "Filter for the whole chat cleared; {subs} keeps its own filter",
+        "Filter for the whole chat cleared; {subs} keep their own filters",
+    ),
+    "filter_cleared_sub": "Filter for #{number} cleared: every entry is delivered",
+    "filter_cleared_sub_chat": (
+        "Filter for #{number} cleared; the whole chat's filter still applies (/filter all shows it)"
+    ),
+    "filter_none_chat": "The whole chat has no filter: every entry is delivered",
+    "filter_none_chat_subs": Plural(
+        "The whole chat has no filter; {subs} has its own (/filter {first} shows it)",
+        "The whole chat has no filter; {subs} have their own (/filter {first} shows one)",
+    ),
+    "filter_none_sub": "#{number} has no filter: every entry is delivered",
+    "filter_none_sub_chat": (
+        "#{number} has no filter of its own; the whole chat's filter applies (/filter all shows it)"
+    ),
+    "filter_bad": "❌ Bad filter at character {position}: {reason}",
     "filter_preview_head": "Latest entries of <b>{title}</b>:",
     "filter_preview_failed": "(could not preview: {reason})",
-    "target_chat": "the whole chat",
-    "target_sub": "#{number}",
+    "list_join": ", ",
+    "filter_error_unclosed_quote": "this quote is never closed",
+    "filter_error_unclosed_regex": "this /regex/ has no closing slash",
+    "filter_error_missing_term": "nothing follows “{after}”",
+    "filter_error_empty_regex": "empty /regex/",
+    "filter_error_empty_phrase": "empty quotes",
+    "filter_error_text_after_regex": "a space must follow the closing / of a regex",
+    "filter_error_empty_term": "this term has nothing to match (only invisible characters)",
+    "filter_error_bad_character": "a character no text may hold",
+    "filter_error_regex_too_long": "a regex may have at most {limit} characters",
+    "filter_error_too_long": "a filter may have at most {limit} characters",
+    "filter_error_too_many_terms": "a filter may have at most {limit} terms",
+    "filter_error_too_deep": "parentheses and NOT nested more than {limit} deep",
+    "filter_error_unknown_field": (
+        "unknown field “{field}”; the fields are title, content, author and tag "
+        "(quote the term to search for it as written)"
+    ),
+    "filter_error_unclosed_paren": "this parenthesis is never closed",
+    "filter_error_unopened_paren": "this closing parenthesis has no opening one",
+    "filter_error_empty_group": "empty parentheses",
+    "filter_error_dangling_operator": "{operator} needs a term on each side",
+    "filter_error_dangling_not": "{operator} needs a term after it",
+    "filter_error_bad_regex": "bad regex: {problem}",
+    "filter_regex_missing_paren": "a “(” is never closed",
+    "filter_regex_unexpected_paren": "a “)” has no opening “(”",
+    "filter_regex_missing_bracket": "a “[” is never closed",
+    "filter_regex_repetition_size": "the count {fragment} is not allowed (at most 1000)",
+    "filter_regex_repetition_operator": "“{fragment}” has nothing to repeat",
+    "filter_regex_bad_class": "“{fragment}” is not a valid character class",
+    "filter_regex_bad_escape": "“{fragment}” is not a supported escape",
+    "filter_regex_trailing_backslash": "it ends in a lone “\\”",
+    "filter_regex_unsupported_group": (
+        "“{fragment}”: lookarounds, backreferences and such groups are not supported"
+    ),
+    "filter_regex_too_large": "the pattern is too large",
+    "filter_regex_other": "the pattern is not valid",
     "set_head": "Display options of #{number} <b>{title}</b>",
     "set_pictures": "Pictures: {state}",
     "set_album": "Albums: {state}",
@@ -95,7 +148,18 @@ EN: dict[str, Template] = {
     "summary_full": "full",
     "summary_short": "short",
     "summary_none": "none",
-    "set_usage": "Usage: /set ID",
+    "set_usage": "Usage: /set ID, or /set ID interval 30m (or default)",
+    "set_every": "Checked every {every}; /set {number} interval 30m changes it",
+    "set_interval_ok": (
+        "🕑 #{number} <b>{title}</b> is checked every {every} from now on"
+        " (less often only when the feed itself asks for it)"
+    ),
+    "set_interval_default": (
+        "🕑 #{number} <b>{title}</b> is checked at the default interval again ({every})"
+    ),
+    "set_interval_bad": "⚠️ Not an interval: {what}. Examples: 30m, 2h, 1d, or default",
+    "set_interval_low": "⚠️ The shortest interval on this bot is {every}",
+    "set_interval_high": "⚠️ The longest interval you can ask for is {every}",
     "pause_usage": "Usage: /pause ID|all",
     "pause_ok": "⏸ Paused <b>{title}</b> (#{number}); /resume {number} restarts it",
     "pause_already": "#{number} <b>{title}</b> is already paused",
@@ -173,24 +237,12 @@ EN: dict[str, Template] = {
     "restore_chat_refused": "⚠️ Chat filter (<code>{attribute}</code>) not restored: {reason}",
     "restore_bad_value": "“{value}” is not one of {expected}",
     "restore_separator": ", ",
+    "restore_interval_bad": "“{value}” is not an interval such as 3600, 30m, 2h or default",
+    "restore_interval_bounds": "{value} seconds is not between {low} and {high}",
     "restore_more": Plural(
         "… {count} more value not restored", "… {count} more values not restored"
     ),
-    "filter_error": "the filter cannot be read at character {position}",
-    "filter_error_too_long": "the filter is longer than {limit} characters",
-    "filter_error_bad_character": "invalid character at character {position}",
-    "filter_error_too_many_terms": "more than {limit} terms",
-    "filter_error_missing_term": "a sign with no term after it at character {position}",
-    "filter_error_unclosed_quote": "unclosed quote at character {position}",
-    "filter_error_empty_phrase": "empty quotes at character {position}",
-    "filter_error_unclosed_regex": "a regex without its closing / at character {position}",
-    "filter_error_empty_regex": "empty regex at character {position}",
-    "filter_error_regex_too_long": "a regex longer than {limit} characters at character {position}",
-    "filter_error_text_after_regex": (
-        "a space must follow the closing / of the regex at character {position}"
-    ),
-    "filter_error_empty_term": "a term with nothing to match at character {position}",
-    "filter_error_bad_regex": "an invalid or unsupported regex at character {position}",
+    "restore_filter_bad": "a bad filter at character {position}: {reason}",
     "admins_only": "Only chat administrators may change subscriptions here",
     "not_your_chat": (
         "You may change only your own private chat's subscriptions, "
@@ -201,6 +253,22 @@ EN: dict[str, Template] = {
     "not_allowed": "This bot is not available in this chat",
     "bad_target": "❌ {ref}: no such chat, or the bot is not in it",
     "error": "Something went wrong; the problem was logged",
+    "flood_summary": Plural(
+        "📚 {title}: 1 more new entry arrived at once and is not sent on its own. All entries:",
+        "📚 {title}: {count} more new entries arrived at once and are not sent one by one."
+        " All entries:",
+    ),
+    "feed_failing": (
+        "⚠️ {title} could not be read for {duration}: {reason}. "
+        "The bot keeps trying and will tell you when it works again."
+    ),
+    "feed_recovered": "✅ {title} can be read again; new entries arrive as before.",
+    "feed_gone": (
+        "🗑 {title} is gone for good (the server answered 410 Gone): "
+        "subscription #{number} was removed."
+    ),
+    "duration_hours": Plural("{count} hour", "{count} hours"),
+    "duration_days": Plural("{count} day", "{count} days"),
     "slow_down": "Too many commands at once; please wait a few seconds before the next one",
 }
 
@@ -221,8 +289,11 @@ ZH: dict[str, Template] = {
         "并恢复 /export 保存的设置\n"
         "/lang en|zh — 本聊天的回复语言\n"
         "/help — 本说明\n\n"
-        "过滤：<code>词</code> 任一匹配，<code>+词</code> 必须包含，<code>-词</code> 排除，"
-        '<code>"短语"</code>，<code>title:词</code>，<code>/正则/</code>。'
+        "过滤：<code>乌克兰 NATO</code> 任一匹配，<code>+词</code> 必须包含，"
+        "<code>-词</code> 排除，"
+        '<code>"短语"</code>，<code>标题:词</code>，<code>/正则/</code>，'
+        "以及 <code>AND</code>、<code>OR</code>、<code>NOT</code> 和括号："
+        "<code>(乌克兰 OR Ukraine) AND NOT 体育</code>。"
     ),
     "sub_usage": "用法：/sub 网址 [网址…]",
     "sub_ok": "✅ 已订阅 <b>{title}</b>，编号 #{number}",
@@ -259,15 +330,60 @@ ZH: dict[str, Template] = {
     "list_paused": "   ⏸ 已暂停",
     "list_error": "   ⚠️ {error}",
     "filter_usage": "用法：/filter 编号|all [表达式|off]",
-    "filter_set": "{target} 的过滤器已设置：{words}",
-    "filter_cleared": "{target} 的过滤器已清除：所有内容都会推送",
-    "filter_none": "{target} 没有过滤器：所有内容都会推送",
-    "filter_show": "{target} 的过滤器：<code>{expr}</code>\n{words}",
-    "filter_bad": "❌ 过滤器有误：{reason}",
+    "filter_set_chat": "✅ 整个聊天的新过滤器：\n{words}",
+    "filter_set_sub": "✅ #{number} 的新过滤器：\n{words}",
+    "filter_show_chat": "整个聊天的过滤器：<code>{expr}</code>\n{words}",
+    "filter_show_sub": "#{number} 的过滤器：<code>{expr}</code>\n{words}",
+    "filter_cleared_chat": "已清除整个聊天的过滤器：所有内容都会推送",
+    "filter_cleared_chat_subs": "已清除整个聊天的过滤器；{subs} 仍有自己的过滤器",
+    "filter_cleared_sub": "已清除 #{number} 的过滤器：所有内容都会推送",
+    "filter_cleared_sub_chat": (
+        "已清除 #{number} 的过滤器；整个聊天的过滤器仍然有效（/filter all 可查看）"
+    ),
+    "filter_none_chat": "整个聊天没有过滤器：所有内容都会推送",
+    "filter_none_chat_subs": (
+        "整个聊天没有过滤器；{subs} 有自己的过滤器（/filter {first} 可查看）"
+    ),
+    "filter_none_sub": "#{number} 没有过滤器：所有内容都会推送",
+    "filter_none_sub_chat": (
+        "#{number} 没有自己的过滤器；整个聊天的过滤器对它有效（/filter all 可查看）"
+    ),
+    "filter_bad": "❌ 过滤器第 {position} 个字符处有误：{reason}",
     "filter_preview_head": "<b>{title}</b> 的最新内容：",
     "filter_preview_failed": "（无法预览：{reason}）",
-    "target_chat": "整个聊天",
-    "target_sub": "#{number}",
+    "list_join": "、",
+    "filter_error_unclosed_quote": "引号没有闭合",
+    "filter_error_unclosed_regex": "正则表达式缺少结尾的 /",
+    "filter_error_missing_term": "“{after}”后面缺少关键词",
+    "filter_error_empty_regex": "正则表达式是空的",
+    "filter_error_empty_phrase": "引号里是空的",
+    "filter_error_text_after_regex": "正则表达式结尾的 / 后面要有空格",
+    "filter_error_empty_term": "这个关键词里没有可匹配的字符（只有不可见字符）",
+    "filter_error_bad_character": "含有无效字符",
+    "filter_error_regex_too_long": "正则表达式最多 {limit} 个字符",
+    "filter_error_too_long": "过滤器最多 {limit} 个字符",
+    "filter_error_too_many_terms": "过滤器最多 {limit} 个关键词",
+    "filter_error_too_deep": "括号和 NOT 的嵌套超过 {limit} 层",
+    "filter_error_unknown_field": (
+        "没有“{field}”这个字段；可用字段为 标题、正文、作者、标签（要按原样搜索这个词，请加引号）"
+    ),
+    "filter_error_unclosed_paren": "这个括号没有闭合",
+    "filter_error_unopened_paren": "这个右括号没有对应的左括号",
+    "filter_error_empty_group": "括号里是空的",
+    "filter_error_dangling_operator": "{operator} 两边都要有关键词",
+    "filter_error_dangling_not": "{operator} 后面要有关键词",
+    "filter_error_bad_regex": "正则表达式有误：{problem}",
+    "filter_regex_missing_paren": "“(” 没有闭合",
+    "filter_regex_unexpected_paren": "“)” 没有对应的 “(”",
+    "filter_regex_missing_bracket": "“[” 没有闭合",
+    "filter_regex_repetition_size": "重复次数 {fragment} 无效（最多 1000）",
+    "filter_regex_repetition_operator": "“{fragment}” 前面没有可重复的内容",
+    "filter_regex_bad_class": "“{fragment}” 不是有效的字符类",
+    "filter_regex_bad_escape": "不支持转义 “{fragment}”",
+    "filter_regex_trailing_backslash": "以单独的 “\\” 结尾",
+    "filter_regex_unsupported_group": "“{fragment}”：不支持环视、反向引用这类写法",
+    "filter_regex_too_large": "正则表达式太大",
+    "filter_regex_other": "正则表达式无效",
     "set_head": "#{number} <b>{title}</b> 的显示选项",
     "set_pictures": "图片：{state}",
     "set_album": "多图相册：{state}",
@@ -278,7 +394,15 @@ ZH: dict[str, Template] = {
     "summary_full": "全文",
     "summary_short": "简短",
     "summary_none": "无",
-    "set_usage": "用法：/set 编号",
+    "set_usage": "用法：/set 编号，或 /set 编号 interval 30m（或 default）",
+    "set_every": "每 {every}检查一次；/set {number} interval 30m 可修改",
+    "set_interval_ok": (
+        "🕑 #{number} <b>{title}</b> 今后每 {every}检查一次（仅当订阅源自身要求时才会更少）"
+    ),
+    "set_interval_default": "🕑 #{number} <b>{title}</b> 已恢复默认检查间隔（{every}）",
+    "set_interval_bad": "⚠️ 不是有效的间隔：{what}。例如：30m、2h、1d、30分钟，或 default",
+    "set_interval_low": "⚠️ 本机器人允许的最短间隔为 {every}",
+    "set_interval_high": "⚠️ 可设置的最长间隔为 {every}",
     "pause_usage": "用法：/pause 编号|all",
     "pause_ok": "⏸ 已暂停 <b>{title}</b>（#{number}）；/resume {number} 可恢复",
     "pause_already": "#{number} <b>{title}</b> 已经暂停",
@@ -333,20 +457,10 @@ ZH: dict[str, Template] = {
     "restore_chat_refused": "⚠️ 未恢复全聊天过滤器（<code>{attribute}</code>）：{reason}",
     "restore_bad_value": "“{value}”不是 {expected} 之一",
     "restore_separator": "、",
+    "restore_interval_bad": "“{value}”不是有效的间隔（例如 3600、30m、2h 或 default）",
+    "restore_interval_bounds": "{value} 秒不在 {low}到 {high}之间",
     "restore_more": "…… 另有 {count} 个值未恢复",
-    "filter_error": "过滤器第 {position} 个字符处无法识别",
-    "filter_error_too_long": "过滤器超过 {limit} 个字符",
-    "filter_error_bad_character": "第 {position} 个字符无效",
-    "filter_error_too_many_terms": "关键词超过 {limit} 个",
-    "filter_error_missing_term": "第 {position} 个字符处的符号后面缺少关键词",
-    "filter_error_unclosed_quote": "第 {position} 个字符处的引号没有闭合",
-    "filter_error_empty_phrase": "第 {position} 个字符处的引号内为空",
-    "filter_error_unclosed_regex": "第 {position} 个字符处的正则表达式缺少结尾的 /",
-    "filter_error_empty_regex": "第 {position} 个字符处的正则表达式为空",
-    "filter_error_regex_too_long": "第 {position} 个字符处的正则表达式超过 {limit} 个字符",
-    "filter_error_text_after_regex": "第 {position} 个字符处：正则表达式结尾的 / 后面要有空格",
-    "filter_error_empty_term": "第 {position} 个字符处的关键词没有可匹配的内容",
-    "filter_error_bad_regex": "第 {position} 个字符处的正则表达式无效或不受支持",
+    "restore_filter_bad": "过滤器第 {position} 个字符处有误：{reason}",
     "admins_only": "只有群组管理员可以在这里修改订阅",
     "not_your_chat": "你只能修改自己私聊的订阅，或你管理的群组和频道的订阅",
     "button_stale": "这个按钮已失效，请重新发送命令",
@@ -354,6 +468,14 @@ ZH: dict[str, Template] = {
     "not_allowed": "本聊天不能使用这个机器人",
     "bad_target": "❌ {ref}：找不到这个聊天，或机器人不在其中",
     "error": "出了点问题，已记录",
+    "flood_summary": "📚「{title}」一次新增了太多条目，另有 {count} 条不逐条推送。全部条目：",
+    "feed_failing": (
+        "⚠️「{title}」已有 {duration}无法读取：{reason}。机器人会继续尝试，恢复后会通知你。"
+    ),
+    "feed_recovered": "✅「{title}」已恢复，新条目会照常推送。",
+    "feed_gone": "🗑「{title}」已永久停止（服务器返回 410 Gone），订阅 #{number} 已移除。",
+    "duration_hours": "{count} 小时",
+    "duration_days": "{count} 天",
     "slow_down": "命令太多太快了，请稍等几秒再发",
 }
 

@@ -10,11 +10,13 @@ the caller words it in its reader's language.
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
+from bot.cadence import after_subscribe
 from bot.feeds.failure import FetchError, FetchErrorKind
 from bot.feeds.load import load_feed
 from bot.models import Subscription
@@ -23,6 +25,7 @@ from bot.services import Services
 from bot.store import SubscriptionExists
 
 _BARE_HOST = re.compile(r"^[\w.-]+\.[a-z]{2,}(?::\d+)?(?:/\S*)?$", re.IGNORECASE)
+_JITTER = random.Random()  # noqa: S311 - spreading checks, not a secret
 BACKLOG_HOLD_SECONDS = 60.0
 """The backlog waits for the /sub confirmation; if that never comes (a crash), this long."""
 
@@ -60,15 +63,31 @@ Prepare = Callable[[str, Subscription], Awaitable[Subscription]]
 returns the subscription as it is then (an import restores its settings here)."""
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def normalise_url(text: str) -> str | None:
     """An http(s) URL from what the user typed, or None when it is not one."""
     candidate = text.strip().strip("<>")
     if _BARE_HOST.match(candidate):
         candidate = "https://" + candidate
     parts = urlsplit(candidate)
-    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+    scheme = parts.scheme.lower()
+    if scheme not in {"http", "https"} or not parts.hostname:
         return None
-    return candidate
+    # One feed, one spelling: scheme and host are case-blind, a default port and a
+    # fragment say nothing to the server (RFC 3986 6.2.2-6.2.3). Path and query stay
+    # as typed: servers may tell their case and trailing slashes apart.
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    netloc = host if port in {None, _DEFAULT_PORTS[scheme]} else f"{host}:{port}"
+    if "@" in parts.netloc:
+        netloc = f"{parts.netloc.rsplit('@', 1)[0]}@{netloc}"
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
 async def subscribe(
@@ -105,11 +124,14 @@ async def subscribe(
     # first marked seen, or its backlog misses an entry no refresh will offer again.
     async with services.feed_locks[feed_url]:
         now = services.clock()
+        interval = settings.polling.effective_interval
         feed, created = await store.get_or_create_feed(
             feed_url,
             title=parsed.title,
-            interval_seconds=settings.polling.effective_interval,
+            interval_seconds=interval,
             now=now,
+            # Jitter: feeds subscribed together (an /import) are not checked together.
+            next_fetch_at=after_subscribe(now, interval, _JITTER),
         )
         try:
             subscription = await store.add_subscription(chat_id, feed.id, thread_id=thread_id)

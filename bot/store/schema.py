@@ -17,11 +17,23 @@ Notes on the shape:
   (``bot.feeds.identity.article_keys``) of what each feed queued there lately, so the
   same article reaching the chat through a second feed is sent once. Rows older
   than the dedupe window are deleted as new ones are written.
+- ``feeds.failing_since``/``failure_notified`` (migration 4): the run of failures the
+  subscribers may have been told about; ``hint_seconds``, ``skip_hours``, ``last_new_at``,
+  ``new_gap_seconds``, ``new_samples``: the feed's rhythm (``bot.models.Rhythm``);
+  ``boilerplate``: what its entries repeat, so a partial parse renders like a full one.
+- ``subscriptions.interval_seconds`` (migration 5): the interval a chat asked for with
+  ``/set ID interval``, NULL for the default; a feed is checked at the shortest one its
+  running subscriptions asked for (``requested_interval`` in ``FEED_SELECT``).
+- Migration 6 rewrites the filters stored before ``AND``/``OR``/``NOT`` and
+  parentheses existed so that they match what they matched before
+  (``bot.filters.legacy.upgrade``, called from SQL as ``upgrade_filter``).
 """
 
 from __future__ import annotations
 
 import aiosqlite
+
+from bot.filters.legacy import upgrade
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the initial schema
@@ -113,6 +125,27 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX chat_articles_time ON chat_articles (queued_at);
     CREATE INDEX chat_articles_feed ON chat_articles (feed_id);
     """,
+    # 4: a feed's health (failure notices) and rhythm (hints, learned cadence, boilerplate)
+    """
+    ALTER TABLE feeds ADD COLUMN failing_since REAL;
+    ALTER TABLE feeds ADD COLUMN failure_notified INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN hint_seconds INTEGER;
+    ALTER TABLE feeds ADD COLUMN skip_hours INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN last_new_at REAL;
+    ALTER TABLE feeds ADD COLUMN new_gap_seconds REAL;
+    ALTER TABLE feeds ADD COLUMN new_samples INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN boilerplate TEXT;
+    UPDATE feeds SET failing_since = last_checked_at WHERE error_count > 0;
+    """,
+    # 5: the interval a subscription asked for (/set ID interval)
+    """
+    ALTER TABLE subscriptions ADD COLUMN interval_seconds INTEGER;
+    """,
+    # 6: filters written before AND/OR/NOT and parentheses keep their meaning
+    """
+    UPDATE chats SET filter_expr = upgrade_filter(filter_expr) WHERE filter_expr <> '';
+    UPDATE subscriptions SET filter_expr = upgrade_filter(filter_expr) WHERE filter_expr <> '';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -135,6 +168,7 @@ async def migrate(db: aiosqlite.Connection) -> int:
         raise RuntimeError(
             f"database schema version {version} is newer than this program ({SCHEMA_VERSION})"
         )
+    await db.create_function("upgrade_filter", 1, upgrade, deterministic=True)
     for number in range(version + 1, SCHEMA_VERSION + 1):
         script = MIGRATIONS[number - 1]
         try:

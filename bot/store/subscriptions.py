@@ -116,6 +116,28 @@ class SubscriptionsMixin(StoreBase):
             (encode_options(options), subscription_id),
         )
 
+    async def set_subscription_interval(
+        self, subscription_id: int, seconds: int | None, *, due_by: float | None = None
+    ) -> None:
+        """Record the interval a subscription asks for (None: the default), seconds.
+
+        With ``due_by`` (Unix seconds) its feed is checked no later than that, so a
+        shorter interval takes effect now rather than after the check already planned.
+        """
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE subscriptions SET interval_seconds = ? WHERE id = ?",
+                (seconds, subscription_id),
+            )
+            if due_by is not None:
+                await db.execute(
+                    """
+                    UPDATE feeds SET next_fetch_at = MIN(next_fetch_at, ?)
+                    WHERE id = (SELECT feed_id FROM subscriptions WHERE id = ?)
+                    """,
+                    (due_by, subscription_id),
+                )
+
     async def set_subscription_paused(
         self, subscription_id: int, paused: bool, *, now: float | None = None
     ) -> None:
