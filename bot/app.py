@@ -19,7 +19,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock
 from bot.commands import BOT_COMMANDS, register
-from bot.commands.common import language, reply, services_of, thread_of
+from bot.commands.common import language, reply, sender_of, services_of, thread_of
 from bot.config import Settings
 from bot.delivery import Deliverer
 from bot.feeds.fetch import Fetcher
@@ -321,7 +321,8 @@ class Relay:
             stored.language if stored else None, user.language_code if user else None
         )
         text = t(lang, "slow_down")
-        await self._replier.send(Reply(message.chat_id, text, thread_of(message)))
+        reply = Reply(message.chat_id, text, thread_of(message), sender=sender_of(update))
+        await self._replier.send(reply)
 
     async def stop(self) -> None:
         """Stop in reverse order; sends under way get a short grace period."""

@@ -74,9 +74,21 @@ async def reply(
         notice = t(await language(services, update), "reply_cut", count=left_out)
         parts[-1:] = ["\n".join([*parts[-1:], notice])]
     thread = thread_of(message)
+    sender = sender_of(update)
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        await replier.send(Reply(message.chat_id, part, thread, markup if last else None))
+        # Only the first part is the sender's ask; the rest continue it.
+        asked_by = sender if index == 0 else None
+        await replier.send(
+            Reply(message.chat_id, part, thread, markup if last else None, sender=asked_by)
+        )
+
+
+def sender_of(update: Update) -> int | None:
+    """Who sent an update: the chat a message spoke for (an anonymous admin, a channel
+    post), else its user."""
+    actor = actor_of(update)
+    return actor.sender_chat_id if actor.sender_chat_id is not None else actor.user_id
 
 
 async def reply_lines(update: Update, context: Context, lines: list[str]) -> None:
