@@ -13,7 +13,9 @@ client may send any prefix at all. Hence:
   wrong" when it failed (the error is then logged by the application's error
   handler); an unanswered press leaves the user's client spinning.
 - ``pressed_subscription`` resolves the subscription id in the data and checks it
-  against the chat the button was pressed in (``rights.pressed_refusal``).
+  against the chat the button was pressed in (``rights.pressed_refusal``); an id of
+  another chat's subscription is answered exactly as an unknown id, so presses
+  cannot probe which ids exist.
 - ``stale_button`` answers any press no other handler recognises.
 - ``edit`` changes the pressed message; "message is not modified" is no failure.
 

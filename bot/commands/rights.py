@@ -13,7 +13,8 @@ only chat administrators may change subscriptions"), in ``refusal``:
 
 Every path applies it to the chat whose state would change: a command to its own
 chat or to the chat it names (``@channel``, ``-100…``), and a button press to the
-chat that owns the subscription in its callback data (``pressed_refusal``). The
+chat that owns the subscription in its callback data (``pressed_refusal``, which
+answers a press on another chat's data exactly as one on data naming nothing). The
 command line is outside: whoever runs it owns the database.
 """
 
@@ -84,24 +85,26 @@ async def pressed_refusal(
     user_id: int,
     allowed_chats: Collection[int],
 ) -> str | None:
-    """None when a press in ``pressed_in`` by ``user_id`` may change a subscription of
-    chat ``owner_id``, else the reply key saying why not (see ``refusal``).
+    """None when a press in ``pressed_in`` by ``user_id`` may change chat ``owner_id``
+    (the chat of the subscription or list its data names), else the reply key saying
+    why not (see ``refusal``).
 
-    Callback data is whatever the client sends, so the subscription it names is
-    checked against the chat the button was pressed in: it must belong to that
-    chat, or the press must come from the presser's own private chat, where
-    ``/unsub @channel`` and ``/set @channel 3`` put the keyboards of a group or
-    channel they administer; then that chat is checked as a named target is.
-    Any other press is refused as ``not_your_chat``, so a forged id never reaches
-    another chat's subscription, nor shows its title.
+    Callback data is whatever the client sends, so the chat it names is checked
+    against the chat the button was pressed in: it must be that chat, or the press
+    must come from the presser's own private chat, where ``/unsub @channel`` and
+    ``/set @channel 3`` put the keyboards of a group or channel they administer;
+    then that chat is checked as a named target is. Any other press, and any refused
+    press on another chat's data, is answered ``button_stale``, exactly as data that
+    names nothing: a forged id never reaches another chat, nor tells whether it exists.
     """
     actor = Actor(user_id)
     if owner_id == pressed_in.id:
         return await refusal(context, pressed_in, actor, allowed_chats)
     if pressed_in.type != ChatType.PRIVATE or pressed_in.id != user_id:
-        return "not_your_chat"
+        return "button_stale"
     try:
         owner = await context.bot.get_chat(owner_id)
     except TelegramError:
-        return "not_your_chat"
-    return await refusal(context, owner, actor, allowed_chats)
+        return "button_stale"
+    refused = await refusal(context, owner, actor, allowed_chats)
+    return None if refused is None else "button_stale"
