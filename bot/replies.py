@@ -75,6 +75,11 @@ class Replier:
         """Replies waiting for a later slot, by (group or channel, sender)."""
 
     @property
+    def clock(self) -> Clock:
+        """The clock replies wait on (for callers that pace their own replies)."""
+        return self._clock
+
+    @property
     def pending(self) -> int:
         """Replies booked for a later slot and not yet answered by Telegram."""
         return len(self._waiting)

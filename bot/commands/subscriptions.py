@@ -18,11 +18,14 @@ from bot.commands.common import (
     reply_lines,
     resolve_target,
     services_of,
+    thread_of,
 )
+from bot.commands.progress import Progress
 from bot.i18n import plain, t
 from bot.i18n.failures import fetch_failure_text, stored_error_text
 from bot.i18n.values import TITLE_UNITS, shown
 from bot.models import Subscription
+from bot.services import Services
 from bot.services.subscriptions import (
     LimitReached,
     NotSubscribed,
@@ -31,7 +34,8 @@ from bot.services.subscriptions import (
     subscribe_all,
 )
 
-MAX_URLS_PER_COMMAND = 20
+PROGRESS_FROM = 5
+"""A /sub of this many addresses or more shows its progress in one edited message."""
 
 
 def reason_text(lang: str, result: NotSubscribed) -> str:
@@ -49,22 +53,61 @@ def result_line(lang: str, result: SubscribeResult) -> str:
     return t(lang, key, title=result.title, number=result.subscription.number)
 
 
+def report_lines(lang: str, results: list[SubscribeResult]) -> list[str]:
+    """One line per URL, in order; the URLs the chat's limit left out share one line."""
+    over = [
+        r for r in results if isinstance(r, NotSubscribed) and isinstance(r.reason, LimitReached)
+    ]
+    lines = [result_line(lang, result) for result in results if result not in over]
+    if over:
+        limit = over[0].reason.limit if isinstance(over[0].reason, LimitReached) else 0
+        lines.append(t(lang, "sub_over_limit", count=len(over), limit=limit))
+    return lines
+
+
 @command
 async def sub(update: Update, context: Context) -> None:
-    """Subscribe the chat to each URL given."""
+    """Subscribe the chat to each URL given, as many as its limit allows.
+
+    The feeds are read a few at a time (``subscribe_all``); from ``PROGRESS_FROM``
+    URLs on, one message counts them as they are done (``bot.commands.progress``).
+    """
     args = command_args(context)
     target = await resolve_target(update, context, args)
     if not args:
         raise CommandError(t(target.lang, "sub_usage"))
     services = services_of(context)
-    lines = []
-    if len(args) > MAX_URLS_PER_COMMAND:
-        lines.append(t(target.lang, "sub_too_many", limit=MAX_URLS_PER_COMMAND, count=len(args)))
-    urls = args[:MAX_URLS_PER_COMMAND]
-    results = await subscribe_all(services, target.chat_id, target.thread_id, urls)
-    lines += [result_line(target.lang, result) for result in results]
-    await reply_lines(update, context, lines)
+    urls = list(dict.fromkeys(args))  # the same address twice is one subscription
+    progress = _progress(update, services, target.lang, len(urls))
+    try:
+        results = await subscribe_all(
+            services,
+            target.chat_id,
+            target.thread_id,
+            urls,
+            on_result=progress.advance if progress is not None else None,
+        )
+    finally:
+        if progress is not None:
+            await progress.stop()
+    if progress is not None:
+        await progress.finish(t(target.lang, "sub_progress_done", count=len(urls)))
+    await reply_lines(update, context, report_lines(target.lang, results))
     await release_backlog(services, results)
+
+
+def _progress(update: Update, services: Services, lang: str, total: int) -> Progress | None:
+    """A started progress message in the command's chat for ``total`` URLs, if worth one."""
+    message = update.effective_message
+    if total < PROGRESS_FROM or message is None or services.replier is None:
+        return None
+
+    def text(done: int, count: int) -> str:
+        return t(lang, "sub_progress", done=done, count=count)
+
+    progress = Progress(services.replier, message.chat_id, thread_of(message), total, text)
+    progress.start()
+    return progress
 
 
 @command

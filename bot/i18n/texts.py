@@ -45,7 +45,17 @@ EN: dict[str, Template] = {
     "sub_exists": "Already subscribed to <b>{title}</b> as #{number}",
     "sub_failed": "❌ {url}: {reason}",
     "sub_limit": "this chat already has the maximum of {limit} subscriptions",
-    "sub_too_many": "Only the first {limit} of {count} addresses were taken; send the rest again",
+    "sub_over_limit": Plural(
+        "❌ {count} more address was not taken: this chat has reached its maximum "
+        "of {limit} subscriptions",
+        "❌ {count} more addresses were not taken: this chat has reached its maximum "
+        "of {limit} subscriptions",
+    ),
+    "sub_progress": "⏳ Reading the feeds: {done}/{count}…",
+    "sub_progress_done": Plural(
+        "✅ The address was read; the result follows",
+        "✅ All {count} addresses were read; the results follow",
+    ),
     "fetch_failed": "could not read the feed",
     "fetch_invalid_url": "not a web address (it must start with http:// or https://)",
     "fetch_bad_scheme": "only http:// and https:// addresses are supported",
@@ -182,7 +192,9 @@ ZH: dict[str, Template] = {
     "sub_exists": "已经订阅过 <b>{title}</b>，编号 #{number}",
     "sub_failed": "❌ {url}：{reason}",
     "sub_limit": "本聊天的订阅已达上限 {limit} 个",
-    "sub_too_many": "一次最多处理 {limit} 个网址（收到 {count} 个），其余请再发一次",
+    "sub_over_limit": "❌ 另有 {count} 个网址未能订阅：本聊天的订阅已达上限 {limit} 个",
+    "sub_progress": "⏳ 正在读取订阅源：{done}/{count}……",
+    "sub_progress_done": "✅ {count} 个网址已全部读取，结果见下一条消息",
     "fetch_failed": "无法读取订阅源",
     "fetch_invalid_url": "不是网址（须以 http:// 或 https:// 开头）",
     "fetch_bad_scheme": "只支持 http:// 和 https:// 网址",
