@@ -13,6 +13,7 @@ from telegram.ext import (
 
 from bot.commands.basic import help_command, start
 from bot.commands.buttons import stale_button
+from bot.commands.chatter import plain_text, subscribe_button, unknown_command
 from bot.commands.display_options import set_button, set_command
 from bot.commands.filtering import filter_command
 from bot.commands.language import lang
@@ -20,6 +21,7 @@ from bot.commands.opml_commands import IMPORT_CAPTION, export, import_caption, i
 from bot.commands.pausing import pause, resume
 from bot.commands.stats import stats
 from bot.commands.subscriptions import list_subscriptions, sub, unsub, unsub_button
+from bot.commands.unsub_all import unsub_all_button
 
 BOT_COMMANDS = (
     BotCommand("sub", "subscribe to a feed"),
@@ -66,7 +68,12 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             import_caption,
         )
     )
+    # What no handler above took: unknown commands and other text (bot.commands.chatter).
+    application.add_handler(MessageHandler(new_posts & filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(new_posts & filters.TEXT, plain_text))
     application.add_handler(CallbackQueryHandler(unsub_button, pattern=r"^unsub:"))
+    application.add_handler(CallbackQueryHandler(unsub_all_button, pattern=r"^unsuball:"))
+    application.add_handler(CallbackQueryHandler(subscribe_button, pattern=r"^subscribe:"))
     application.add_handler(CallbackQueryHandler(set_button, pattern=r"^set:"))
     # Last: any other press (unknown prefix, old keyboard, forged data) is answered as stale.
     application.add_handler(CallbackQueryHandler(stale_button))

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import CallbackQuery, Update
@@ -53,6 +53,11 @@ class ButtonRefused(Exception):  # noqa: N818 -- a refusal, not an error
         self.key = key
 
 
+@dataclass(slots=True)
+class _Answered:
+    done: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Press:
     """One button press whose data had the expected shape."""
@@ -63,6 +68,14 @@ class Press:
     fields: list[str]
     """The data after the prefix, split at ``:``; exactly as many as the handler expects."""
     lang: str
+    answered: _Answered = field(default_factory=_Answered)
+
+    async def answer_now(self, notice: str | None = None) -> None:
+        """Answer the press at once, before a long action (Telegram wants an answer within
+        seconds); the handler's own notice is then not sent."""
+        if not self.answered.done:
+            self.answered.done = True
+            await _answer(self.query, notice)
 
 
 PressHandler = Callable[[Press], Awaitable[str | None]]
@@ -75,7 +88,7 @@ def button(prefix: str | None, fields: int = 0) -> Callable[[PressHandler], Hand
     ``prefix`` None takes any data. The handler returns the notice to answer with
     (plain text, or None for none) or raises ``ButtonRefused``; data of another
     shape is refused as stale without calling it. The query is answered once in
-    every case.
+    every case: at the end, or earlier when the handler calls ``Press.answer_now``.
     """
 
     def wrap(func: PressHandler) -> Handler:
@@ -84,18 +97,19 @@ def button(prefix: str | None, fields: int = 0) -> Callable[[PressHandler], Hand
             query = update.callback_query
             if query is None:
                 return
-            lang, notice = "en", None
+            lang, notice, answered = "en", None, _Answered()
             try:
                 lang = await language(services_of(context), update)
                 parts = _fields(query.data, prefix, fields)
-                notice = await func(Press(update, context, query, parts, lang))
+                notice = await func(Press(update, context, query, parts, lang, answered))
             except ButtonRefused as refused:
                 notice = plain(lang, refused.key)
             except Exception:
                 notice = plain(lang, "error")
                 raise
             finally:
-                await _answer(query, notice)
+                if not answered.done:
+                    await _answer(query, notice)
 
         return handler
 

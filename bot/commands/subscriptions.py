@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from telegram import Update
@@ -10,6 +11,7 @@ from bot.commands.buttons import Press, button, edit, pressed_subscription
 from bot.commands.common import (
     CommandError,
     Context,
+    Target,
     command,
     command_args,
     find_subscription,
@@ -21,6 +23,7 @@ from bot.commands.common import (
     thread_of,
 )
 from bot.commands.progress import Progress
+from bot.commands.unsub_all import ask_unsub_all
 from bot.i18n import plain, t
 from bot.i18n.failures import fetch_failure_text, stored_error_text
 from bot.i18n.values import TITLE_UNITS, shown
@@ -67,15 +70,23 @@ def report_lines(lang: str, results: list[SubscribeResult]) -> list[str]:
 
 @command
 async def sub(update: Update, context: Context) -> None:
-    """Subscribe the chat to each URL given, as many as its limit allows.
-
-    The feeds are read a few at a time (``subscribe_all``); from ``PROGRESS_FROM``
-    URLs on, one message counts them as they are done (``bot.commands.progress``).
-    """
+    """Subscribe the chat to each URL given, as many as its limit allows."""
     args = command_args(context)
     target = await resolve_target(update, context, args)
     if not args:
         raise CommandError(t(target.lang, "sub_usage"))
+    await subscribe_and_report(update, context, target, args)
+
+
+async def subscribe_and_report(
+    update: Update, context: Context, target: Target, args: Sequence[str]
+) -> None:
+    """Subscribe ``target`` to each URL in ``args``, as many as its limit allows, and report
+    in the chat ``update`` came from (the rights were checked by the caller).
+
+    The feeds are read a few at a time (``subscribe_all``); from ``PROGRESS_FROM``
+    URLs on, one message counts them as they are done (``bot.commands.progress``).
+    """
     services = services_of(context)
     urls = list(dict.fromkeys(args))  # the same address twice is one subscription
     progress = _progress(update, services, target.lang, len(urls))
@@ -112,7 +123,7 @@ def _progress(update: Update, services: Services, lang: str, total: int) -> Prog
 
 @command
 async def unsub(update: Update, context: Context) -> None:
-    """Unsubscribe by number, URL or ``all``; with no argument, offer a keyboard."""
+    """Unsubscribe by number or URL; ``all`` asks first; with no argument, offer a keyboard."""
     args = command_args(context)
     target = await resolve_target(update, context, args)
     store = services_of(context).store
@@ -124,8 +135,7 @@ async def unsub(update: Update, context: Context) -> None:
         await reply(update, context, t(target.lang, "unsub_pick"), keyboard(buttons))
         return
     if args[0].lower() == "all":
-        count = await store.remove_all_subscriptions(target.chat_id)
-        await reply(update, context, t(target.lang, "unsub_all", count=count))
+        await ask_unsub_all(update, context, target)
         return
     found = await find_subscription(services_of(context), target.chat_id, args[0], target.lang)
     await store.remove_subscription(found.id)
