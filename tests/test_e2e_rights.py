@@ -78,8 +78,9 @@ async def test_named_private_chat_of_another_user_is_refused(
     assert harness.relay is not None
     before = _dump(harness)
     documents = [m for m in bot_api.sent if m.document_name]
+    reply = await harness.command(BOB, "/list @alice", user_id=BOB)
+    assert (reply.text or "").startswith("You may see only your own private chat")
     for text in (
-        "/list @alice",
         "/unsub @alice 1",
         "/unsub @alice all",
         "/export @alice",

@@ -17,10 +17,11 @@ from bot.commands.chatter import plain_text, subscribe_button, unknown_command
 from bot.commands.display_options import set_button, set_command
 from bot.commands.filtering import filter_command
 from bot.commands.language import lang
+from bot.commands.listing import list_button, list_subscriptions
 from bot.commands.opml_commands import IMPORT_CAPTION, export, import_caption, import_command
 from bot.commands.pausing import pause, resume
 from bot.commands.stats import stats
-from bot.commands.subscriptions import list_subscriptions, sub, unsub, unsub_button
+from bot.commands.subscriptions import sub, unsub, unsub_button
 from bot.commands.unsub_all import unsub_all_button
 
 BOT_COMMANDS = (
@@ -75,5 +76,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(unsub_all_button, pattern=r"^unsuball:"))
     application.add_handler(CallbackQueryHandler(subscribe_button, pattern=r"^subscribe:"))
     application.add_handler(CallbackQueryHandler(set_button, pattern=r"^set:"))
+    application.add_handler(CallbackQueryHandler(list_button, pattern=r"^list:"))
     # Last: any other press (unknown prefix, old keyboard, forged data) is answered as stale.
     application.add_handler(CallbackQueryHandler(stale_button))

@@ -11,6 +11,12 @@ only chat administrators may change subscriptions"), in ``refusal``:
    by a user whom Telegram (getChatMember) calls its creator or an administrator.
    A status Telegram cannot tell us grants nothing.
 
+Reading a chat's subscriptions (/list) changes nothing, and whoever receives a
+chat's deliveries sees them anyway, so ``read_refusal`` asks less: with
+``allowed_chats`` set the chat must be on it; a command read in the chat it was sent
+in is allowed to anyone there; a named chat (``/list @channel`` from a private chat)
+only to its own user (a private chat) or to a member of the group or channel.
+
 Every path applies it to the chat whose state would change: a command to its own
 chat or to the chat it names (``@channel``, ``-100…``), and a button press to the
 chat that owns the subscription in its callback data (``pressed_refusal``, which
@@ -78,12 +84,48 @@ async def refusal(
     return None if member.status in _ADMIN_STATUSES else "admins_only"
 
 
+_MEMBER_STATUSES = {*_ADMIN_STATUSES, ChatMemberStatus.MEMBER}
+
+
+async def read_refusal(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat: Chat | ChatFullInfo,
+    actor: Actor,
+    allowed_chats: Collection[int],
+    *,
+    here: bool,
+) -> str | None:
+    """None when ``actor`` may read ``chat``'s subscriptions, else the reply key saying why not.
+
+    ``here``: the actor asks from inside ``chat`` (anyone there may read). Keys:
+    ``not_allowed``, ``not_your_chat_read`` (another user's private chat),
+    ``members_only_read`` (not a member of the group or channel, or Telegram could
+    not say). Never raises for Telegram's answers.
+    """
+    if allowed_chats and chat.id not in allowed_chats:
+        return "not_allowed"
+    if here or actor.sender_chat_id == chat.id:
+        return None
+    if chat.type == ChatType.PRIVATE:
+        return None if actor.user_id == chat.id else "not_your_chat_read"
+    if actor.user_id is None:
+        return "members_only_read"
+    try:
+        member = await context.bot.get_chat_member(chat.id, actor.user_id)
+    except TelegramError:
+        return "members_only_read"
+    is_member = member.status in _MEMBER_STATUSES or bool(getattr(member, "is_member", False))
+    return None if is_member else "members_only_read"
+
+
 async def pressed_refusal(
     context: ContextTypes.DEFAULT_TYPE,
     pressed_in: Chat,
     owner_id: int,
     user_id: int,
     allowed_chats: Collection[int],
+    *,
+    reading: bool = False,
 ) -> str | None:
     """None when a press in ``pressed_in`` by ``user_id`` may change chat ``owner_id``
     (the chat of the subscription or list its data names), else the reply key saying
@@ -96,9 +138,12 @@ async def pressed_refusal(
     then that chat is checked as a named target is. Any other press, and any refused
     press on another chat's data, is answered ``button_stale``, exactly as data that
     names nothing: a forged id never reaches another chat, nor tells whether it exists.
+    ``reading``: the press only shows the chat's subscriptions (``read_refusal``).
     """
     actor = Actor(user_id)
     if owner_id == pressed_in.id:
+        if reading:
+            return await read_refusal(context, pressed_in, actor, allowed_chats, here=True)
         return await refusal(context, pressed_in, actor, allowed_chats)
     if pressed_in.type != ChatType.PRIVATE or pressed_in.id != user_id:
         return "button_stale"
@@ -106,5 +151,8 @@ async def pressed_refusal(
         owner = await context.bot.get_chat(owner_id)
     except TelegramError:
         return "button_stale"
-    refused = await refusal(context, owner, actor, allowed_chats)
+    if reading:
+        refused = await read_refusal(context, owner, actor, allowed_chats, here=False)
+    else:
+        refused = await refusal(context, owner, actor, allowed_chats)
     return None if refused is None else "button_stale"

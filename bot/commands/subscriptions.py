@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 
 from telegram import Update
 
@@ -25,9 +24,7 @@ from bot.commands.common import (
 from bot.commands.progress import Progress
 from bot.commands.unsub_all import ask_unsub_all
 from bot.i18n import plain, t
-from bot.i18n.failures import fetch_failure_text, stored_error_text
-from bot.i18n.values import TITLE_UNITS, shown
-from bot.models import Subscription
+from bot.i18n.failures import fetch_failure_text
 from bot.services import Services
 from bot.services.subscriptions import (
     LimitReached,
@@ -154,35 +151,3 @@ async def unsub_button(press: Press) -> str | None:
     text = t(press.lang, "unsub_ok", title=found.title or found.url, number=found.number)
     await edit(press.query.edit_message_text(text, parse_mode="HTML"))
     return None
-
-
-def list_line(sub: Subscription) -> str:
-    """``#3 Title``, the title shown bounded and linking the feed's URL."""
-    title = escape(shown(sub.title or sub.url, TITLE_UNITS), quote=False)
-    return f'#{sub.number} <a href="{escape(sub.url)}">{title}</a>'
-
-
-@command
-async def list_subscriptions(update: Update, context: Context) -> None:
-    """Every subscription with its number, title, URL, filter, paused state and last error."""
-    args = command_args(context)
-    target = await resolve_target(update, context, args)
-    store = services_of(context).store
-    subscriptions = await store.list_subscriptions(target.chat_id)
-    if not subscriptions:
-        await reply(update, context, t(target.lang, "list_empty"))
-        return
-    lines = [t(target.lang, "list_head", count=len(subscriptions))]
-    chat = await store.get_chat(target.chat_id)
-    if chat is not None and chat.filter_expr:
-        lines.append(t(target.lang, "list_chat_filter", expr=chat.filter_expr))
-    for s in subscriptions:
-        lines.append(list_line(s))
-        if s.filter_expr:
-            lines.append(t(target.lang, "list_filter", expr=s.filter_expr))
-        if s.paused:
-            lines.append(t(target.lang, "list_paused"))
-        if s.last_error:
-            error = stored_error_text(target.lang, s.last_error)
-            lines.append(t(target.lang, "list_error", error=error))
-    await reply_lines(update, context, lines)

@@ -88,6 +88,9 @@ EN: dict[str, Template] = {
     "unknown_sub": "No subscription {what} in this chat; /list shows them",
     "list_empty": "No subscriptions yet. Send /sub URL to add one.",
     "list_head": "<b>Subscriptions ({count})</b>",
+    "list_page": "· page {page} of {pages}",
+    "list_item": "#{number} <b>{title}</b>",
+    "list_url": "   {url}",
     "list_chat_filter": "Chat filter: <code>{expr}</code>",
     "list_filter": "   filter: <code>{expr}</code>",
     "list_paused": "   ⏸ paused",
@@ -168,6 +171,11 @@ EN: dict[str, Template] = {
         "You may change only your own private chat's subscriptions, "
         "or those of a group or channel you administer"
     ),
+    "not_your_chat_read": (
+        "You may see only your own private chat's subscriptions, "
+        "or those of a group or channel you are in"
+    ),
+    "members_only_read": "Only members of that chat may see its subscriptions",
     "button_stale": "This button no longer works; send the command again",
     "offer_one": "Subscribe this chat to {url}?",
     "offer_many": Plural(
@@ -240,6 +248,9 @@ ZH: dict[str, Template] = {
     "unknown_sub": "本聊天没有订阅 {what}；/list 可查看全部",
     "list_empty": "还没有订阅。发送 /sub 网址 来添加。",
     "list_head": "<b>订阅（{count}）</b>",
+    "list_page": "· 第 {page}/{pages} 页",
+    "list_item": "#{number} <b>{title}</b>",
+    "list_url": "   {url}",
     "list_chat_filter": "全聊天过滤器：<code>{expr}</code>",
     "list_filter": "   过滤器：<code>{expr}</code>",
     "list_paused": "   ⏸ 已暂停",
@@ -301,6 +312,8 @@ ZH: dict[str, Template] = {
     "import_truncated": "只读取了前 {count} 个订阅源（本聊天的上限）",
     "admins_only": "只有群组管理员可以在这里修改订阅",
     "not_your_chat": "你只能修改自己私聊的订阅，或你管理的群组和频道的订阅",
+    "not_your_chat_read": "你只能查看自己私聊的订阅，或你所在的群组和频道的订阅",
+    "members_only_read": "只有该聊天的成员可以查看它的订阅",
     "button_stale": "这个按钮已失效，请重新发送命令",
     "offer_one": "要为本聊天订阅 {url} 吗？",
     "offer_many": "要为本聊天订阅这 {count} 个网址吗？",
