@@ -67,7 +67,7 @@ async def test_group_members_may_read_the_list_but_not_change_it(
     listing = await harness.command(GROUP, "/list", user_id=MEMBER)
     assert (listing.text or "").startswith("Subscriptions (1)\n#1 Feed 0")
     refused = await harness.command(GROUP, "/unsub 1", user_id=MEMBER)
-    assert refused.text == "Only chat administrators may change subscriptions here"
+    assert refused.text == "Only chat administrators may change subscriptions and settings here"
     listing = await harness.command(MEMBER, f"/list {GROUP}", user_id=MEMBER)
     assert (listing.text or "").startswith("Subscriptions (1)\n#1 Feed 0")
     refused = await harness.command(STRANGER, f"/list {GROUP}", user_id=STRANGER)

@@ -82,7 +82,7 @@ async def test_in_a_group_only_an_admin_can_confirm(
     assert question.text == "要删除全部 3 个订阅及其过滤器吗？"
     yes = _buttons(question)["是，全部删除"]
     refused = await harness.press(GROUP, question.message_id, yes, user_id=MEMBER)
-    assert refused == "只有群组管理员可以在这里修改订阅"
+    assert refused == "只有群组管理员可以在这里修改订阅和设置"
     assert await _count(harness, GROUP) == 3
     assert await harness.press(GROUP, question.message_id, yes, user_id=ADMIN) == ""
     assert bot_api.edits[-1].text == "已取消 3 个订阅"

@@ -22,6 +22,7 @@ from bot.commands.opml_commands import IMPORT_CAPTION, export, import_caption, i
 from bot.commands.pausing import pause, resume
 from bot.commands.stats import stats
 from bot.commands.subscriptions import sub, unsub, unsub_button
+from bot.commands.timezone import tz
 from bot.commands.unsub_all import unsub_all_button
 
 BOT_COMMANDS = (
@@ -51,6 +52,7 @@ COMMAND_HANDLERS = (
     ("pause", pause),
     ("resume", resume),
     ("lang", lang),
+    ("tz", tz),
     ("stats", stats),
     ("export", export),
     ("import", import_command),

@@ -15,6 +15,8 @@ shows a real page and nothing else. Pages are cut afresh on every press.
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.commands.buttons import ButtonRefused, Press, button
@@ -34,6 +36,7 @@ from bot.i18n.failures import stored_error_text
 from bot.models import Subscription
 from bot.replies import Reply
 from bot.services import Services
+from bot.zones import local_time, zone
 
 PAGE_ITEMS = 20
 PAGE_UNITS = 3500
@@ -42,15 +45,20 @@ PAGE_ENTITIES = 90
 """Entities (bold, code…) a page may hold: Telegram honours about 100."""
 
 
-def subscription_lines(lang: str, sub: Subscription) -> list[str]:
-    """One subscription: ``#3 Title``, its URL on the next line, then filter, pause, error."""
+def subscription_lines(
+    lang: str, sub: Subscription, paused_at: float | None = None, where: tzinfo = UTC
+) -> list[str]:
+    """One subscription: ``#3 Title``, its URL on the next line, then filter, pause (since
+    ``paused_at``, shown in ``where``), error."""
     lines = [
         t(lang, "list_item", number=sub.number, title=sub.title or sub.url),
         t(lang, "list_url", url=sub.url),
     ]
     if sub.filter_expr:
         lines.append(t(lang, "list_filter", expr=sub.filter_expr))
-    if sub.paused:
+    if sub.paused and paused_at is not None:
+        lines.append(t(lang, "list_paused_since", time=local_time(paused_at, where)))
+    elif sub.paused:
         lines.append(t(lang, "list_paused"))
     if sub.last_error:
         lines.append(t(lang, "list_error", error=stored_error_text(lang, sub.last_error)))
@@ -82,15 +90,23 @@ async def list_page(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """Page ``page`` (1-based, clamped to the pages there are) of the chat's list, and its
     buttons (None when one page holds it all)."""
-    subscriptions = await services.store.list_subscriptions(chat_id)
+    store = services.store
+    subscriptions = await store.list_subscriptions(chat_id)
     if not subscriptions:
         return t(lang, "list_empty"), None
-    pages = paginate([subscription_lines(lang, sub) for sub in subscriptions])
+    chat = await store.get_chat(chat_id)
+    where = zone(chat.timezone if chat is not None else None)
+    blocks = [
+        subscription_lines(
+            lang, sub, await store.paused_since(sub.id) if sub.paused else None, where
+        )
+        for sub in subscriptions
+    ]
+    pages = paginate(blocks)
     page = min(max(page, 1), len(pages))
     lines = [t(lang, "list_head", count=len(subscriptions))]
     if len(pages) > 1:
         lines[0] += " " + t(lang, "list_page", page=page, pages=len(pages))
-    chat = await services.store.get_chat(chat_id)
     if chat is not None and chat.filter_expr:
         lines.append(t(lang, "list_chat_filter", expr=chat.filter_expr))
     for block in pages[page - 1]:

@@ -94,6 +94,7 @@ EN: dict[str, Template] = {
     "list_chat_filter": "Chat filter: <code>{expr}</code>",
     "list_filter": "   filter: <code>{expr}</code>",
     "list_paused": "   ⏸ paused",
+    "list_paused_since": "   ⏸ paused since {time}",
     "list_error": "   ⚠️ {error}",
     "filter_usage": "Usage: /filter ID|all [EXPR|off]",
     "filter_set": "Filter of {target} set: {words}",
@@ -145,6 +146,15 @@ EN: dict[str, Template] = {
     "nothing_to_resume": "No paused subscriptions in this chat",
     "lang_usage": "Usage: /lang en|zh (now: {current})",
     "lang_set": "Replies in this chat are now in English",
+    "tz_current": (
+        "Times in this chat are shown in {zone} (now {time}); "
+        "change it with /tz Area/City, e.g. <code>/tz Asia/Shanghai</code>"
+    ),
+    "tz_set": "Times in this chat are now shown in {zone} (now {time})",
+    "tz_bad": (
+        "❌ {name} is no time zone; use an Area/City name such as "
+        "<code>/tz Asia/Shanghai</code> or <code>/tz Europe/Berlin</code>"
+    ),
     "stats_admins_only": "Only the bot's administrators may see /stats",
     "stats": (
         "<b>newsrelay</b>\nfeeds: {feeds}\nsubscriptions: {subscriptions}\n"
@@ -166,7 +176,7 @@ EN: dict[str, Template] = {
         "Only the first feed was read (this chat's limit)",
         "Only the first {count} feeds were read (this chat's limit)",
     ),
-    "admins_only": "Only chat administrators may change subscriptions here",
+    "admins_only": "Only chat administrators may change subscriptions and settings here",
     "not_your_chat": (
         "You may change only your own private chat's subscriptions, "
         "or those of a group or channel you administer"
@@ -254,6 +264,7 @@ ZH: dict[str, Template] = {
     "list_chat_filter": "全聊天过滤器：<code>{expr}</code>",
     "list_filter": "   过滤器：<code>{expr}</code>",
     "list_paused": "   ⏸ 已暂停",
+    "list_paused_since": "   ⏸ 自 {time} 起暂停",
     "list_error": "   ⚠️ {error}",
     "filter_usage": "用法：/filter 编号|all [表达式|off]",
     "filter_set": "{target} 的过滤器已设置：{words}",
@@ -294,6 +305,15 @@ ZH: dict[str, Template] = {
     "nothing_to_resume": "本聊天没有已暂停的订阅",
     "lang_usage": "用法：/lang en|zh（当前：{current}）",
     "lang_set": "本聊天的回复语言已设为中文",
+    "tz_current": (
+        "本聊天的时间按 {zone} 显示（现在是 {time}）；"
+        "用 /tz 地区/城市 更改，例如 <code>/tz Asia/Shanghai</code>"
+    ),
+    "tz_set": "本聊天的时间现在按 {zone} 显示（现在是 {time}）",
+    "tz_bad": (
+        "❌ {name} 不是时区；请用“地区/城市”格式，例如 "
+        "<code>/tz Asia/Shanghai</code> 或 <code>/tz Europe/Berlin</code>"
+    ),
     "stats_admins_only": "只有机器人的管理员可以查看 /stats",
     "stats": (
         "<b>newsrelay</b>\n订阅源：{feeds}\n订阅：{subscriptions}\n"
@@ -310,7 +330,7 @@ ZH: dict[str, Template] = {
     "import_start": "正在导入 {count} 个订阅源…",
     "import_done": "<b>导入完成</b>：新增 {new} 个，已有 {existing} 个，失败 {failed} 个",
     "import_truncated": "只读取了前 {count} 个订阅源（本聊天的上限）",
-    "admins_only": "只有群组管理员可以在这里修改订阅",
+    "admins_only": "只有群组管理员可以在这里修改订阅和设置",
     "not_your_chat": "你只能修改自己私聊的订阅，或你管理的群组和频道的订阅",
     "not_your_chat_read": "你只能查看自己私聊的订阅，或你所在的群组和频道的订阅",
     "members_only_read": "只有该聊天的成员可以查看它的订阅",

@@ -18,7 +18,8 @@ from bot.feeds.identity import all_keys
 from bot.models import Entry, ParsedFeed, Subscription
 from bot.pipeline.plan import CROSS_FEED_WINDOW_SECONDS, chronological, plan_deliveries
 from bot.render import detect_boilerplate
-from bot.store import Store
+from bot.store import Chat, Store
+from bot.zones import zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +80,20 @@ class _Selection:
     hold_until: float | None = None
 
 
+async def audience_chats(store: Store, subscriptions: Sequence[Subscription]) -> dict[int, Chat]:
+    """The stored chat of each chat among the subscriptions (unknown chats are left out)."""
+    chats: dict[int, Chat] = {}
+    for chat_id in sorted({sub.chat_id for sub in subscriptions}):
+        chat = await store.get_chat(chat_id)
+        if chat is not None:
+            chats[chat_id] = chat
+    return chats
+
+
 async def chat_filter_map(store: Store, subscriptions: Sequence[Subscription]) -> dict[int, str]:
     """The chat-wide filter expression of each chat among the subscriptions that has one."""
-    filters: dict[int, str] = {}
-    for chat_id in {sub.chat_id for sub in subscriptions}:
-        chat = await store.get_chat(chat_id)
-        if chat is not None and chat.filter_expr:
-            filters[chat_id] = chat.filter_expr
-    return filters
+    chats = await audience_chats(store, subscriptions)
+    return {chat_id: chat.filter_expr for chat_id, chat in chats.items() if chat.filter_expr}
 
 
 async def _select(
@@ -151,10 +158,12 @@ async def queue_entries(
     if not title and selection.subscriptions:
         # Every subscription here follows this one feed: its stored title or URL names it.
         title = selection.subscriptions[0].title or selection.subscriptions[0].url
+    chats = await audience_chats(store, selection.subscriptions)
     items = plan_deliveries(
         selection.entries,
         selection.subscriptions,
-        await chat_filter_map(store, selection.subscriptions),
+        {chat_id: chat.filter_expr for chat_id, chat in chats.items() if chat.filter_expr},
+        chat_zones={chat_id: zone(chat.timezone) for chat_id, chat in chats.items()},
         feed_id=feed_id,
         feed_title=title,
         seen=selection.seen,

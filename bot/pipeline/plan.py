@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from bot.feeds.identity import article_keys
 from bot.filters import CompiledFilter, FilterFields, FilterSyntaxError, compile_filter, match_all
@@ -89,6 +89,7 @@ def plan_deliveries(
     subscriptions: Sequence[Subscription],
     chat_filters: Mapping[int, str],
     *,
+    chat_zones: Mapping[int, tzinfo] | None = None,
     feed_id: int,
     feed_title: str,
     seen: Collection[str] = frozenset(),
@@ -99,12 +100,13 @@ def plan_deliveries(
     """Dedupe, filter and render: the pure middle of the chain.
 
     Takes the entries oldest first, the audience's subscriptions, each chat's
-    chat-wide filter expression and the keys already seen. Returns one delivery
+    chat-wide filter expression and time zone (``chat_zones``, UTC where missing) and
+    the keys already seen. Returns one delivery
     per entry and subscription, in entry order, where: the entry is not in
     ``seen`` (unless ``backlog``, which is made of seen entries); the subscription
     is not paused; the chat-wide filter and the subscription's filter both pass
     (see ``stored_filters`` for a stored filter that no longer compiles). Each
-    entry is rendered once per display options and matched terms; an entry the
+    entry is rendered once per display options, matched terms and time zone; an entry the
     renderer fails on is sent as its title and link. Each delivery carries the
     entry's article keys (``site_link``, the feed's home page, names the site of
     an entry without a link), by which the store drops the same article already
@@ -116,7 +118,8 @@ def plan_deliveries(
         if not sub.paused
     ]
     items: list[PlannedDelivery] = []
-    rendered: dict[tuple[str, DisplayOptions, tuple[str, ...]], OutgoingMessage] = {}
+    zones = chat_zones or {}
+    rendered: dict[tuple[str, DisplayOptions, tuple[str, ...], tzinfo], OutgoingMessage] = {}
     for entry in entries:
         if entry.key in seen and not backlog:
             continue
@@ -129,10 +132,13 @@ def plan_deliveries(
                 if not result.passed:
                     continue
                 alert_terms = result.matched
-            cache_key = (entry.key, sub.options, alert_terms)
+            tz = zones.get(sub.chat_id, UTC)
+            cache_key = (entry.key, sub.options, alert_terms, tz)
             message = rendered.get(cache_key)
             if message is None:
-                message = _render_or_plain(entry, feed_title, sub.options, alert_terms, boilerplate)
+                message = _render_or_plain(
+                    entry, feed_title, sub.options, alert_terms, boilerplate, tz=tz
+                )
                 rendered[cache_key] = message
             items.append(
                 PlannedDelivery(
@@ -155,8 +161,11 @@ def _render_or_plain(
     options: DisplayOptions,
     alert_terms: tuple[str, ...],
     boilerplate: Boilerplate | None,
+    *,
+    tz: tzinfo = UTC,
 ) -> OutgoingMessage:
-    """The rendered entry; if the renderer fails on it, its title and link as plain text.
+    """The rendered entry (times in ``tz``); if the renderer fails on it, its title and link
+    as plain text.
 
     One entry's unforeseen HTML must not stop its feed: the entry is still delivered,
     and the failure is logged with its traceback so the renderer can be fixed.
@@ -166,7 +175,7 @@ def _render_or_plain(
             entry,
             feed_title=feed_title,
             options=options,
-            tz=UTC,
+            tz=tz,
             alert_terms=alert_terms,
             boilerplate=boilerplate,
         )

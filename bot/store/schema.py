@@ -17,6 +17,8 @@ Notes on the shape:
   (``bot.feeds.identity.article_keys``) of what each feed queued there lately, so the
   same article reaching the chat through a second feed is sent once. Rows older
   than the dedupe window are deleted as new ones are written.
+- ``chats.timezone`` (migration 4) is an IANA name (``Asia/Shanghai``) set by /tz; NULL
+  shows times in UTC.
 """
 
 from __future__ import annotations
@@ -112,6 +114,10 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX chat_articles_time ON chat_articles (queued_at);
     CREATE INDEX chat_articles_feed ON chat_articles (feed_id);
+    """,
+    # 4: the time zone a chat's times are shown in (/tz)
+    """
+    ALTER TABLE chats ADD COLUMN timezone TEXT;
     """,
 )
 
