@@ -18,8 +18,9 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock
-from bot.commands import BOT_COMMANDS, register
+from bot.commands import register
 from bot.commands.common import language, reply, sender_of, services_of, thread_of
+from bot.commands.menu import publish_menus
 from bot.config import Settings
 from bot.delivery import Deliverer
 from bot.feeds.fetch import Fetcher
@@ -265,8 +266,7 @@ class Relay:
             on_tick=health.poll_ticked,
             on_refreshed=self._refreshed,
         )
-        with contextlib.suppress(TelegramError):
-            await application.bot.set_my_commands(BOT_COMMANDS)
+        await publish_menus(application.bot, settings.telegram.admins)
         await application.start()
         await receive_updates(application, settings.telegram.webhook, self._poll_errors.failed)
         self._delivery_task = asyncio.create_task(deliverer.run())

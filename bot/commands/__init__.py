@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from telegram import BotCommand
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -24,22 +23,6 @@ from bot.commands.stats import stats
 from bot.commands.subscriptions import sub, unsub, unsub_button
 from bot.commands.timezone import tz
 from bot.commands.unsub_all import unsub_all_button
-
-BOT_COMMANDS = (
-    BotCommand("sub", "subscribe to a feed"),
-    BotCommand("unsub", "unsubscribe"),
-    BotCommand("list", "subscriptions"),
-    BotCommand("filter", "keyword filter"),
-    BotCommand("set", "display options"),
-    BotCommand("pause", "stop deliveries, keep the subscription"),
-    BotCommand("resume", "restart deliveries"),
-    BotCommand("export", "subscriptions as OPML"),
-    BotCommand("import", "subscribe to the feeds of an OPML file"),
-    BotCommand("lang", "reply language (en, zh)"),
-    BotCommand("stats", "bot numbers (bot admins only)"),
-    BotCommand("help", "how to use the bot"),
-)
-
 
 COMMAND_HANDLERS = (
     ("start", start),

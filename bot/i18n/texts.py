@@ -35,11 +35,34 @@ EN: dict[str, Template] = {
         "/export — subscriptions as an OPML file\n"
         "/import — as the caption of (or in reply to) an OPML file: subscribe to its feeds\n"
         "/lang en|zh — reply language of this chat\n"
+        "/tz Area/City — time zone of the times shown, e.g. <code>/tz Asia/Shanghai</code>\n"
         "/help — this text\n\n"
         "Filters: <code>word</code> any may match, <code>+word</code> required, "
         '<code>-word</code> excluded, <code>"a phrase"</code>, <code>title:word</code>, '
         "<code>/regex/</code>."
     ),
+    "help_member": (
+        "<b>newsrelay</b> relays news feeds (RSS, Atom, JSON Feed) to this chat, "
+        "each new entry once.\n\n"
+        "/list — this chat's subscriptions\n"
+        "/tz — the time zone of the times shown\n"
+        "/help — this text\n\n"
+        "Only the group's administrators can change its subscriptions and settings."
+    ),
+    "help_admin": "For the bot's administrators:\n/stats — the bot's numbers",
+    "menu_sub": "subscribe to feeds",
+    "menu_unsub": "unsubscribe",
+    "menu_list": "subscriptions",
+    "menu_filter": "keyword filter",
+    "menu_set": "display options",
+    "menu_pause": "stop deliveries, keep the subscription",
+    "menu_resume": "restart deliveries",
+    "menu_export": "subscriptions as OPML",
+    "menu_import": "subscribe to the feeds of an OPML file",
+    "menu_lang": "reply language (en, zh)",
+    "menu_tz": "time zone of the times shown",
+    "menu_help": "how to use the bot",
+    "menu_stats": "the bot's numbers (bot admins only)",
     "sub_usage": "Usage: /sub URL [URL…]",
     "sub_ok": "✅ Subscribed to <b>{title}</b> as #{number}",
     "sub_exists": "Already subscribed to <b>{title}</b> as #{number}",
@@ -217,10 +240,33 @@ ZH: dict[str, Template] = {
         "/export — 以 OPML 文件导出订阅\n"
         "/import — 作为 OPML 文件的说明文字（或回复该文件）发送：订阅其中的订阅源\n"
         "/lang en|zh — 本聊天的回复语言\n"
+        "/tz 地区/城市 — 显示时间所用的时区，例如 <code>/tz Asia/Shanghai</code>\n"
         "/help — 本说明\n\n"
         "过滤：<code>词</code> 任一匹配，<code>+词</code> 必须包含，<code>-词</code> 排除，"
         '<code>"短语"</code>，<code>title:词</code>，<code>/正则/</code>。'
     ),
+    "help_member": (
+        "<b>newsrelay</b> 把新闻订阅源（RSS、Atom、JSON Feed）的每条新内容推送到本聊天，"
+        "每条只推送一次。\n\n"
+        "/list — 本聊天的订阅\n"
+        "/tz — 显示时间所用的时区\n"
+        "/help — 本说明\n\n"
+        "只有群组管理员可以修改本群的订阅和设置。"
+    ),
+    "help_admin": "机器人管理员专用：\n/stats — 机器人的统计数据",
+    "menu_sub": "订阅",
+    "menu_unsub": "取消订阅",
+    "menu_list": "订阅列表",
+    "menu_filter": "关键词过滤",
+    "menu_set": "显示选项",
+    "menu_pause": "暂停推送，保留订阅",
+    "menu_resume": "恢复推送",
+    "menu_export": "以 OPML 导出订阅",
+    "menu_import": "订阅 OPML 文件中的订阅源",
+    "menu_lang": "回复语言（en、zh）",
+    "menu_tz": "显示时间所用的时区",
+    "menu_help": "使用说明",
+    "menu_stats": "机器人的统计数据（仅限机器人管理员）",
     "sub_usage": "用法：/sub 网址 [网址…]",
     "sub_ok": "✅ 已订阅 <b>{title}</b>，编号 #{number}",
     "sub_exists": "已经订阅过 <b>{title}</b>，编号 #{number}",
