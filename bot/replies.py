@@ -124,16 +124,23 @@ class Replier:
         background task. None when the chat's slots are booked too far ahead or
         Telegram refused (logged; a 429 blocks the chat for its ``retry_after``).
         """
-        wait = self._slots.reserve(reply.chat_id, max_wait=MAX_REPLY_WAIT)
-        if wait is None:
+        if not await self._wait_for_slot(reply.chat_id):
             return None
-        await self._clock.sleep(wait)
         try:
             with self._slots.sending():
                 return await self._call(reply)
         except TelegramError as exc:
             self._refused(reply, exc)
             return None
+
+    async def _wait_for_slot(self, chat_id: int) -> bool:
+        """Book the chat's next slot and wait for it here; False (nothing booked) when it
+        lies more than ``MAX_REPLY_WAIT`` seconds away."""
+        wait = self._slots.reserve(chat_id, max_wait=MAX_REPLY_WAIT)
+        if wait is None:
+            return False
+        await self._clock.sleep(wait)
+        return True
 
     async def _later(self, reply: Reply, wait: float) -> None:
         """Send at the booked slot, and again after each 429, a bounded number of times."""
@@ -205,10 +212,8 @@ class Replier:
         Rare and user-requested (/export), so it waits in the handler; False when
         the chat's slots are booked too far ahead or Telegram refused the file.
         """
-        wait = self._slots.reserve(reply.chat_id, max_wait=MAX_REPLY_WAIT)
-        if wait is None:
+        if not await self._wait_for_slot(reply.chat_id):
             return False
-        await self._clock.sleep(wait)
         try:
             with self._slots.sending():
                 await self._bot.send_document(

@@ -34,10 +34,11 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, MaybeInaccessibleMessage, Update
 from telegram.error import TelegramError
 
 from bot.commands.common import Context, callback_parts, language, services_of, whole_number
+from bot.commands.pending import Pending, pending_book
 from bot.commands.rights import pressed_refusal
 from bot.i18n import plain
 from bot.i18n.values import NOTICE_UNITS, shown
@@ -146,16 +147,51 @@ async def pressed_subscription(press: Press, raw_id: str) -> Subscription:
     message = press.query.message
     if found is None or message is None:
         raise ButtonRefused("button_stale")
+    await check_press(press, message, found.chat_id)
+    return found
+
+
+async def check_press(
+    press: Press, message: MaybeInaccessibleMessage, owner_id: int, *, reading: bool = False
+) -> None:
+    """Raise ButtonRefused with ``rights.pressed_refusal``'s key unless the presser may
+    change (with ``reading``: see) chat ``owner_id`` by a press on ``message``."""
     refused = await pressed_refusal(
         press.context,
         message.chat,
-        found.chat_id,
+        owner_id,
         press.query.from_user.id,
-        services.settings.access.allowed_chats,
+        services_of(press.context).settings.access.allowed_chats,
+        reading=reading,
     )
     if refused is not None:
         raise ButtonRefused(refused)
-    return found
+
+
+async def pressed_pending(
+    press: Press, token: str, action: str, stale: str
+) -> tuple[Pending, MaybeInaccessibleMessage]:
+    """The pending ``action`` that ``token`` names, spent, if the presser may do it here;
+    and the pressed message.
+
+    The token must name an open ``action`` shown in the chat pressed in
+    (``bot.commands.pending``), and the presser must pass the rights rule for the
+    chat it changes (``rights.pressed_refusal``). Raises ButtonRefused: ``stale`` for
+    any token that fails the first test (unknown, forged, expired, spent, another
+    chat's, or spent by a press checked meanwhile), else the rights rule's key; a
+    refused press spends nothing.
+    """
+    message = press.query.message
+    services = services_of(press.context)
+    book = pending_book(press.context)
+    now = services.clock()
+    found = book.peek(token, action, message.chat.id, now) if message is not None else None
+    if message is None or found is None:
+        raise ButtonRefused(stale)
+    await check_press(press, message, found.chat_id)
+    if book.take(token, action, message.chat.id, now) is None:
+        raise ButtonRefused(stale)
+    return found, message
 
 
 async def edit(change: Awaitable[object]) -> None:

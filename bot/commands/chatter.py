@@ -19,10 +19,9 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 
-from bot.commands.buttons import ButtonRefused, Press, button
+from bot.commands.buttons import Press, button, pressed_pending
 from bot.commands.common import Context, Target, command, language, reply, services_of
 from bot.commands.pending import Pending, pending_book
-from bot.commands.rights import pressed_refusal
 from bot.commands.subscriptions import subscribe_and_report
 from bot.i18n import plain, t
 from bot.i18n.values import LABEL_UNITS, shown
@@ -116,26 +115,8 @@ async def subscribe_button(press: Press) -> str | None:
     Refused as stale (exactly as forged data) when the token names nothing, expired,
     was spent, or was shown in another chat; refused by the rights rule otherwise.
     """
-    message = press.query.message
+    offer, message = await pressed_pending(press, press.fields[0], "subscribe", "button_stale")
     services = services_of(press.context)
-    book = pending_book(press.context)
-    now = services.clock()
-    token = press.fields[0]
-    found = book.peek(token, "subscribe", message.chat.id, now) if message is not None else None
-    if message is None or found is None:
-        raise ButtonRefused("button_stale")
-    refused = await pressed_refusal(
-        press.context,
-        message.chat,
-        found.chat_id,
-        press.query.from_user.id,
-        services.settings.access.allowed_chats,
-    )
-    if refused is not None:
-        raise ButtonRefused(refused)
-    offer = book.take(token, "subscribe", message.chat.id, now)
-    if offer is None:  # another press spent it while this one was checked
-        raise ButtonRefused("button_stale")
     await press.answer_now()
     chat = message.chat  # offers are made in private chats, for the chat itself
     await services.store.ensure_chat(chat.id, kind=chat.type, title=chat.full_name or "")

@@ -19,7 +19,7 @@ from datetime import UTC, tzinfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.commands.buttons import ButtonRefused, Press, button
+from bot.commands.buttons import ButtonRefused, Press, button, check_press
 from bot.commands.common import (
     Context,
     command,
@@ -29,7 +29,6 @@ from bot.commands.common import (
     services_of,
     whole_number,
 )
-from bot.commands.rights import pressed_refusal
 from bot.commands.splitting import entity_count, text_units
 from bot.i18n import t
 from bot.i18n.failures import stored_error_text
@@ -149,16 +148,7 @@ async def list_button(press: Press) -> str | None:
         raise ButtonRefused("button_stale")
     chat_id = -chat_number if raw_chat.startswith("-") else chat_number
     services = services_of(press.context)
-    refused = await pressed_refusal(
-        press.context,
-        message.chat,
-        chat_id,
-        press.query.from_user.id,
-        services.settings.access.allowed_chats,
-        reading=True,
-    )
-    if refused is not None:
-        raise ButtonRefused(refused)
+    await check_press(press, message, chat_id, reading=True)
     text, markup = await list_page(services, chat_id, press.lang, page)
     if services.replier is not None:
         edit = Reply(message.chat.id, text, edit_of=message.message_id, markup=markup)

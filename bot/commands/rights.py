@@ -26,10 +26,10 @@ command line is outside: whoever runs it owns the database.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from telegram import Chat, ChatFullInfo, Update
+from telegram import Chat, ChatFullInfo, ChatMember, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -69,19 +69,7 @@ async def refusal(
     channel, or Telegram could not say). Asks Telegram (getChatMember) only for
     groups and channels; never raises for Telegram's answers.
     """
-    if allowed_chats and chat.id not in allowed_chats:
-        return "not_allowed"
-    if chat.type == ChatType.PRIVATE:
-        return None if actor.user_id == chat.id else "not_your_chat"
-    if actor.sender_chat_id == chat.id:
-        return None
-    if actor.user_id is None:
-        return "admins_only"
-    try:
-        member = await context.bot.get_chat_member(chat.id, actor.user_id)
-    except TelegramError:
-        return "admins_only"
-    return None if member.status in _ADMIN_STATUSES else "admins_only"
+    return await _rule(context, chat, actor, allowed_chats, _CHANGE)
 
 
 _MEMBER_STATUSES = {*_ADMIN_STATUSES, ChatMemberStatus.MEMBER}
@@ -102,20 +90,51 @@ async def read_refusal(
     ``members_only_read`` (not a member of the group or channel, or Telegram could
     not say). Never raises for Telegram's answers.
     """
+    if here and not (allowed_chats and chat.id not in allowed_chats):
+        return None  # anyone in the chat may read it there
+    return await _rule(context, chat, actor, allowed_chats, _READ)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """What a group or channel member must be, and the reply keys of a refusal."""
+
+    passes: Callable[[ChatMember], bool]
+    not_yours: str
+    """Another user's private chat."""
+    not_in: str
+    """A group or channel the actor is not (enough) part of."""
+
+
+_CHANGE = _Rule(lambda member: member.status in _ADMIN_STATUSES, "not_your_chat", "admins_only")
+_READ = _Rule(
+    lambda member: member.status in _MEMBER_STATUSES or bool(getattr(member, "is_member", False)),
+    "not_your_chat_read",
+    "members_only_read",
+)
+
+
+async def _rule(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat: Chat | ChatFullInfo,
+    actor: Actor,
+    allowed_chats: Collection[int],
+    rule: _Rule,
+) -> str | None:
+    """The rule of the module docstring for ``chat``; None or the refusal's reply key."""
     if allowed_chats and chat.id not in allowed_chats:
         return "not_allowed"
-    if here or actor.sender_chat_id == chat.id:
-        return None
     if chat.type == ChatType.PRIVATE:
-        return None if actor.user_id == chat.id else "not_your_chat_read"
+        return None if actor.user_id == chat.id else rule.not_yours
+    if actor.sender_chat_id == chat.id:
+        return None
     if actor.user_id is None:
-        return "members_only_read"
+        return rule.not_in
     try:
         member = await context.bot.get_chat_member(chat.id, actor.user_id)
     except TelegramError:
-        return "members_only_read"
-    is_member = member.status in _MEMBER_STATUSES or bool(getattr(member, "is_member", False))
-    return None if is_member else "members_only_read"
+        return rule.not_in
+    return None if rule.passes(member) else rule.not_in
 
 
 async def pressed_refusal(

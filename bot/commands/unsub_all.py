@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.commands.buttons import ButtonRefused, Press, button
+from bot.commands.buttons import ButtonRefused, Press, button, pressed_pending
 from bot.commands.common import CommandError, Context, Target, reply, services_of
 from bot.commands.pending import Pending, pending_book
-from bot.commands.rights import pressed_refusal
 from bot.i18n import plain, t
 from bot.i18n.values import LABEL_UNITS, shown
 from bot.replies import Reply
@@ -58,26 +57,10 @@ async def ask_unsub_all(update: Update, context: Context, target: Target) -> Non
 async def unsub_all_button(press: Press) -> str | None:
     """A press on the question: remove everything (``yes``) or nothing (``no``), once."""
     token, choice = press.fields
-    message = press.query.message
+    if choice not in {"yes", "no"}:
+        raise ButtonRefused("confirm_stale")
+    question, message = await pressed_pending(press, token, "unsub_all", "confirm_stale")
     services = services_of(press.context)
-    book = pending_book(press.context)
-    now = services.clock()
-    if choice not in {"yes", "no"} or message is None:
-        raise ButtonRefused("confirm_stale")
-    question = book.peek(token, "unsub_all", message.chat.id, now)
-    if question is None:
-        raise ButtonRefused("confirm_stale")
-    refused = await pressed_refusal(
-        press.context,
-        message.chat,
-        question.chat_id,
-        press.query.from_user.id,
-        services.settings.access.allowed_chats,
-    )
-    if refused is not None:
-        raise ButtonRefused(refused)
-    if book.take(token, "unsub_all", message.chat.id, now) is None:
-        raise ButtonRefused("confirm_stale")  # another press answered it meanwhile
     if choice == "yes":
         count = await services.store.remove_all_subscriptions(question.chat_id)
         text = t(press.lang, "unsub_all", count=count)
