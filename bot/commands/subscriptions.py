@@ -1,4 +1,4 @@
-"""/sub, /unsub and /list."""
+"""/sub and /unsub (/unsub all asks first: ``bot.commands.unsub_all``)."""
 
 from __future__ import annotations
 
@@ -53,15 +53,18 @@ def result_line(lang: str, result: SubscribeResult) -> str:
     return t(lang, key, title=result.title, number=result.subscription.number)
 
 
+def _over_limit(result: SubscribeResult) -> LimitReached | None:
+    if isinstance(result, NotSubscribed) and isinstance(result.reason, LimitReached):
+        return result.reason
+    return None
+
+
 def report_lines(lang: str, results: list[SubscribeResult]) -> list[str]:
     """One line per URL, in order; the URLs the chat's limit left out share one line."""
-    over = [
-        r for r in results if isinstance(r, NotSubscribed) and isinstance(r.reason, LimitReached)
-    ]
-    lines = [result_line(lang, result) for result in results if result not in over]
+    lines = [result_line(lang, result) for result in results if _over_limit(result) is None]
+    over = [reason for result in results if (reason := _over_limit(result)) is not None]
     if over:
-        limit = over[0].reason.limit if isinstance(over[0].reason, LimitReached) else 0
-        lines.append(t(lang, "sub_over_limit", count=len(over), limit=limit))
+        lines.append(t(lang, "sub_over_limit", count=len(over), limit=over[0].limit))
     return lines
 
 
