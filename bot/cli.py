@@ -360,6 +360,8 @@ def _restore_lines(restored: Restored) -> list[str]:
     lines = []
     if restored.chat_filter:
         lines.append(f"chat filter  {restored.chat_filter}")
+    if restored.time_zone:
+        lines.append(f"time zone  {restored.time_zone}")
     if restored.restored:
         subscriptions = "subscription" if restored.restored == 1 else "subscriptions"
         lines.append(
@@ -424,6 +426,7 @@ def _export_opml(args: argparse.Namespace) -> int:
             f"newsrelay: {chat.title or args.chat}",
             subscriptions,
             chat_filter=chat.filter_expr,
+            time_zone=chat.timezone,
             created=time.time(),
         )
 

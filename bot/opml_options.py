@@ -26,8 +26,10 @@ On ``<outline>`` (all written on every export, so that a restore is exact):
                           seconds, or ``default``
 ========================  =====================================================
 
-On ``<opml>``: ``newsrelay:chatFilter``, the chat-wide filter, written only when the
-chat has one (an import sets a chat's filter from a file, never clears it).
+On ``<opml>``, each written only when the chat has it (an import sets a chat's
+setting from a file, never clears it): ``newsrelay:chatFilter``, the chat-wide
+filter, and ``newsrelay:timeZone``, the chat's ``/tz`` (an IANA name, checked
+against the database as ``/tz`` does).
 
 Reading takes the values as untrusted input. A filter goes through
 ``compile_filter``, the parser and guards ``/filter`` uses (length, term count,
@@ -55,6 +57,7 @@ from bot.filters import FilterSyntaxError, compile_filter
 from bot.models import DisplayOptions, Subscription, SummaryMode
 from bot.opml import OpmlDocument, Outline, write_opml
 from bot.xml_namespaces import Extensions
+from bot.zones import zone_name
 
 NAMESPACE = "https://newsrelay.invalid/opml/1"
 PREFIX = "newsrelay"
@@ -68,6 +71,7 @@ SUMMARY = "summary"
 INTERVAL = "interval"
 DEFAULT_INTERVAL = "default"
 CHAT_FILTER = "chatFilter"
+TIME_ZONE = "timeZone"
 
 _TRUE = frozenset({"true", "1"})
 _FALSE = frozenset({"false", "0"})
@@ -149,6 +153,8 @@ class ChatSettings:
 
     filter_expr: str | None = None
     """The chat-wide filter, canonical; None when the file gives none (or it was refused)."""
+    time_zone: str | None = None
+    """The IANA name of the chat's time zone; None when the file gives none (or refused)."""
     refused: tuple[Refusal, ...] = ()
 
 
@@ -221,14 +227,21 @@ def outline_settings(outline: Outline) -> SavedSettings:
 
 
 def chat_settings(document: OpmlDocument) -> ChatSettings:
-    """What the document's root says about the whole chat (its filter)."""
-    value = _ours(document.extensions).get(CHAT_FILTER)
-    if value is None:
-        return ChatSettings()
-    result = _filter(CHAT_FILTER, value)
-    if isinstance(result, Refusal):
-        return ChatSettings(refused=(result,))
-    return ChatSettings(filter_expr=result)
+    """What the document's root says about the whole chat (its filter and time zone)."""
+    ours = _ours(document.extensions)
+    refused: list[Refusal] = []
+    filter_expr = ours.get(CHAT_FILTER)
+    if filter_expr is not None:
+        result = _filter(CHAT_FILTER, filter_expr)
+        filter_expr = None if isinstance(result, Refusal) else result
+        refused += [result] if isinstance(result, Refusal) else []
+    time_zone = ours.get(TIME_ZONE)
+    if time_zone is not None:
+        name = zone_name(time_zone.strip())
+        if name is None:
+            refused.append(Refusal(TIME_ZONE, time_zone))
+        time_zone = name
+    return ChatSettings(filter_expr, time_zone, tuple(refused))
 
 
 def _word(flag: bool) -> str:
@@ -251,14 +264,20 @@ def backup_outline(sub: Subscription) -> Outline:
 
 
 def write_backup(
-    title: str, subscriptions: Sequence[Subscription], *, chat_filter: str, created: float
+    title: str,
+    subscriptions: Sequence[Subscription],
+    *,
+    chat_filter: str,
+    time_zone: str | None,
+    created: float,
 ) -> bytes:
     """An OPML 2.0 document of the subscriptions and their settings (UTF-8 bytes).
 
-    ``chat_filter`` is the chat-wide filter ("" for none, then not written);
-    ``created`` is Unix seconds.
+    ``chat_filter`` is the chat-wide filter ("" for none) and ``time_zone`` the chat's
+    IANA zone (None for UTC): each is written only when set. ``created`` is Unix seconds.
     """
-    root = ((qualified_name(CHAT_FILTER), chat_filter),) if chat_filter else ()
+    chat = ((CHAT_FILTER, chat_filter), (TIME_ZONE, time_zone or ""))
+    root = tuple((qualified_name(name), value) for name, value in chat if value)
     return write_opml(
         title,
         [backup_outline(sub) for sub in subscriptions],

@@ -131,6 +131,7 @@ async def _seed_chat(config: Path, urls: list[str], titles: list[str]) -> list[t
     try:
         await store.ensure_chat(CHAT, kind="private")
         await store.set_chat_filter(CHAT, '-"广告" +/新闻|news/')
+        await store.set_chat_timezone(CHAT, "Europe/Berlin")
         for url, title in zip(urls, titles, strict=True):
             feed, _ = await store.get_or_create_feed(url, title=title, interval_seconds=300, now=0)
             await store.add_subscription(CHAT, feed.id)
@@ -149,7 +150,7 @@ async def _seed_chat(config: Path, urls: list[str], titles: list[str]) -> list[t
 async def _settings(store: Store, chat_id: int) -> list[tuple[object, ...]]:
     chat = await store.get_chat(chat_id)
     assert chat is not None
-    return [chat.filter_expr] + [
+    return [chat.filter_expr, chat.timezone] + [
         (s.number, s.url, s.title, s.filter_expr, s.paused, s.options, s.interval_seconds)
         for s in await store.list_subscriptions(chat_id)
     ]
@@ -178,6 +179,7 @@ async def test_export_then_import_restores_settings_into_a_fresh_database(
     assert code == 0, err
     assert "restored  settings of 3 subscriptions (1 paused)" in out
     assert f"chat filter  {before[0]}" in out
+    assert "time zone  Europe/Berlin" in out
     store = await Store.open(second / "state" / "bot.db")
     try:
         assert await _settings(store, 77) == before

@@ -88,6 +88,7 @@ async def test_export_then_import_into_a_fresh_chat_restores_everything(
     await harness.command(A, '/filter all -"sponsored content" -/^\\[AD\\]/')
     await harness.command(A, "/pause 2")
     await harness.command(A, "/set 3 interval 2h")
+    await harness.command(A, "/tz Asia/Shanghai")
     await _set_options(harness, A, 1, ["pictures", "summary"])  # pictures off, summary full
     await _set_options(harness, A, 3, ["album", "preview", "summary", "summary"])  # … none
     before = _state(await store.list_subscriptions(A))
@@ -108,10 +109,14 @@ async def test_export_then_import_into_a_fresh_chat_restores_everything(
     assert chat_a is not None
     assert chat_b is not None
     assert chat_b.filter_expr == chat_a.filter_expr != ""
-    listed_a = (await harness.command(A, "/list")).text
-    listed_b = (await harness.command(B, "/list")).text
+    assert chat_b.timezone == chat_a.timezone == "Asia/Shanghai"
+    assert "Time zone restored: Asia/Shanghai" in text
+    # A pause runs from when it was made: in B, from the import (what /resume backlog uses).
+    since = re.compile(r"paused since [\d: -]+ CST")
+    listed_a = since.sub("paused since …", (await harness.command(A, "/list")).text or "")
+    listed_b = since.sub("paused since …", (await harness.command(B, "/list")).text or "")
     assert listed_a == listed_b
-    assert "⏸ paused" in (listed_b or "")
+    assert "⏸ paused since …" in listed_b
     for number in (1, 2, 3):
         shown_a = await harness.command(A, f"/set {number}")
         shown_b = await harness.command(B, f"/set {number}")
@@ -156,7 +161,7 @@ async def test_the_backlog_of_an_import_follows_the_restored_settings(
 
 
 BAD_FILE = f"""<?xml version="1.0" encoding="UTF-8"?>
-<opml version="2.0" xmlns:nr="{NAMESPACE}" nr:chatFilter="&quot;open">
+<opml version="2.0" xmlns:nr="{NAMESPACE}" nr:chatFilter="&quot;open" nr:timeZone="+8">
 <body>
 <outline text="One" xmlUrl="URL1" nr:filter="{"x" * 100_000}" nr:summary="long"
          nr:paused="true" nr:pictures="false"/>
@@ -186,7 +191,7 @@ async def test_hostile_values_are_refused_with_a_line_each_in_the_chats_language
     assert "3 new, 0 already here, 0 failed" in english
     assert "line 9 (Four & more): left out, it has no feed address (xmlUrl)" in english
     expected_en = [
-        "Chat filter (newsrelay:chatFilter) not restored: a bad filter at character 1: "
+        "Chat setting newsrelay:chatFilter not restored: a bad filter at character 1: "
         "this quote is never closed",
         "#1 Feed 1: newsrelay:filter not restored: a bad filter at character 1001: "
         "a filter may have at most 1000 characters",
@@ -195,6 +200,8 @@ async def test_hostile_values_are_refused_with_a_line_each_in_the_chats_language
         "“\\1” is not a supported escape",
         "#2 Feed 2: newsrelay:album not restored: “tr ue” is not one of true, false",
         "#3 Feed 3: newsrelay:linkPreview not restored: “maybe” is not one of true, false",
+        "Chat setting newsrelay:timeZone not restored: “+8” is not a time zone name such as "
+        "Asia/Shanghai",
         "#3 Feed 3: newsrelay:interval not restored: 691200 seconds is not between 1 min "
         "and 7 days",
     ]
@@ -207,18 +214,20 @@ async def test_hostile_values_are_refused_with_a_line_each_in_the_chats_language
     assert "新增 3 个，已有 0 个，失败 0 个" in chinese
     assert "第 9 行（Four & more）：没有订阅源地址（xmlUrl），已略过" in chinese
     assert (
-        "未恢复全聊天过滤器（newsrelay:chatFilter）：过滤器第 1 个字符处有误：引号没有闭合"
-        in chinese
+        "未恢复本聊天的设置 newsrelay:chatFilter：过滤器第 1 个字符处有误：引号没有闭合" in chinese
     )
     assert (
         "#1 Feed 1：未恢复 newsrelay:filter：过滤器第 1001 个字符处有误：过滤器最多 1000 个字符"
         in (chinese)
     )
     assert "“long”不是 full、short、none 之一" in chinese
+    assert (
+        "未恢复本聊天的设置 newsrelay:timeZone：“+8”不是时区名称（例如 Asia/Shanghai）" in chinese
+    )
     assert "未恢复 newsrelay:interval：691200 秒不在 1 分钟到 7 天之间" in chinese
     assert "已按文件恢复 2 个订阅的设置（过滤器、暂停状态、显示选项），其中 1 个已暂停" in chinese
     words = re.sub(r"newsrelay:\w+|Feed \d|Four & more|xmlUrl|full|short|none", "", chinese)
-    words = re.sub(r"“[^”]*”|true|false|XML|OPML", "", words)
+    words = re.sub(r"“[^”]*”|true|false|XML|OPML|Asia/Shanghai", "", words)
     assert not re.search("[A-Za-z]{2,}", words), words
 
     store = harness.relay.store

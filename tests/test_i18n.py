@@ -122,12 +122,26 @@ def test_stored_error(stored: str, en: str, zh: str) -> None:
         ("pause_all", 1, "⏸ Paused 1 subscription; /resume all restarts it"),
         ("resume_all", 3, "▶️ Resumed 3 subscriptions"),
         ("import_start", 1, "Importing 1 feed…"),
+        ("unsub_all_confirm", 1, "Remove the only subscription, with its filter?"),
+        ("unsub_all_confirm", 4, "Remove all 4 subscriptions, with their filters?"),
+        ("offer_many", 2, "Subscribe this chat to these 2 addresses?"),
+        ("sub_progress_done", 1, "✅ The address was read; the result follows"),
+        ("sub_progress_done", 7, "✅ All 7 addresses were read; the results follow"),
     ],
 )
 def test_plural_forms(key: str, count: int, en: str) -> None:
     """English picks its form by count; Chinese has one form."""
     assert t("en", key, count=count) == en
     assert str(count) in t("zh", key, count=count)
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_the_limit_line_reads_right_for_one_and_many(count: int) -> None:
+    """The line for addresses /sub could not take, in both languages, one and several."""
+    en = t("en", "sub_over_limit", count=count, limit=200)
+    assert en.startswith(f"❌ {count} more {'address was' if count == 1 else 'addresses were'}")
+    zh = t("zh", "sub_over_limit", count=count, limit=200)
+    assert zh == f"❌ 另有 {count} 个网址未能订阅：本聊天的订阅已达上限 200 个"
 
 
 def test_plural_templates_are_english_only() -> None:

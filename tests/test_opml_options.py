@@ -95,7 +95,9 @@ def test_every_setting_round_trips_through_an_export() -> None:
     subscriptions = _every_combination()
     assert len(subscriptions) == 48
     chat_filter = compile_filter('-"广告" +/新闻|news/').expression
-    data = write_backup("mine", subscriptions, chat_filter=chat_filter, created=0)
+    data = write_backup(
+        "mine", subscriptions, chat_filter=chat_filter, time_zone="Asia/Shanghai", created=0
+    )
     document = read_opml(data, max_outlines=100)
     assert document.notes == ()
     assert [(o.url, o.title) for o in document.outlines] == [
@@ -105,28 +107,32 @@ def test_every_setting_round_trips_through_an_export() -> None:
         saved = outline_settings(outline)
         assert saved == _settings(sub)
         assert saved.options(DisplayOptions()) == sub.options
-    assert chat_settings(document) == ChatSettings(filter_expr=chat_filter)
+    assert chat_settings(document) == ChatSettings(chat_filter, "Asia/Shanghai")
 
 
 @pytest.mark.parametrize("expr", FILTERS[1:])
 def test_a_restored_filter_is_the_one_filter_stores(expr: str) -> None:
     """The file carries the canonical form; reading it back gives exactly that form."""
     sub = _sub(1, expr, False, DisplayOptions())
-    outline = read_opml(write_backup("t", [sub], chat_filter="", created=0), max_outlines=5)
+    outline = read_opml(
+        write_backup("t", [sub], chat_filter="", time_zone=None, created=0), max_outlines=5
+    )
     assert outline_settings(outline.outlines[0]).filter_expr == sub.filter_expr
 
 
 def test_no_chat_filter_is_not_written_and_reads_as_nothing() -> None:
     """A chat without a chat-wide filter writes none; an import leaves the chat's own alone."""
-    data = write_backup("t", [_sub(1, "", False, DisplayOptions())], chat_filter="", created=0)
+    sub = _sub(1, "", False, DisplayOptions())
+    data = write_backup("t", [sub], chat_filter="", time_zone=None, created=0)
     assert b"chatFilter" not in data
+    assert b"timeZone" not in data
     assert chat_settings(read_opml(data, max_outlines=5)) == ChatSettings()
 
 
 def test_other_apps_read_the_export_as_a_plain_list() -> None:
     """listparser (what Python feed readers use) sees every feed and title, and no error."""
     subscriptions = _every_combination()[:5]
-    data = write_backup("mine", subscriptions, chat_filter="x", created=0)
+    data = write_backup("mine", subscriptions, chat_filter="x", time_zone="UTC", created=0)
     parsed = listparser.parse(data)
     assert not parsed.bozo, parsed.bozo_exception
     assert parsed.meta.title == "mine"

@@ -109,7 +109,7 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
 
 
 async def test_filters_stored_before_operators_keep_their_meaning(tmp_path: Path) -> None:
-    """Migration 6 respells an older file's filters: its `OR` and `(a` were words."""
+    """Migration 7 respells an older file's filters: its `OR` and `(a` were words."""
     path = tmp_path / "bot.db"
     with contextlib.closing(sqlite3.connect(path)) as raw:
         for script in MIGRATIONS[:3]:
@@ -463,6 +463,7 @@ async def test_migrate_chat_moves_everything_to_the_supergroup(store: Store) -> 
     feed_b, sub_b = await _followed_feed(store, chat_id=-5, url="https://b.example/")
     await store.set_chat_language(-5, "zh")
     await store.set_chat_filter(-5, "-ads")
+    await store.set_chat_timezone(-5, "Asia/Shanghai")
     await store.commit_entries(feed_a, seen=[], outbox=[_item(-5, sub_a, feed_a, "a1")], now=T0)
     await store.commit_entries(feed_b, seen=[], outbox=[_item(-5, sub_b, feed_b, "b1")], now=T0)
     # The supergroup already follows feed b as #1, queued with the same entry.
@@ -477,11 +478,12 @@ async def test_migrate_chat_moves_everything_to_the_supergroup(store: Store) -> 
     assert await store.get_chat(-5) is None
     chat = await store.get_chat(-1005)
     assert chat is not None
-    assert (chat.kind, chat.title, chat.language, chat.filter_expr) == (
+    assert (chat.kind, chat.title, chat.language, chat.filter_expr, chat.timezone) == (
         "supergroup",
         "Super",
         "zh",
         "-ads",
+        "Asia/Shanghai",
     )
     assert [(s.number, s.feed_id) for s in await store.list_subscriptions(-1005)] == [
         (1, feed_b),

@@ -48,6 +48,8 @@ def restore_lines(lang: str, outcome: Restored) -> list[str]:
     lines = []
     if outcome.chat_filter:
         lines.append(t(lang, "restore_chat_filter", expr=outcome.chat_filter))
+    if outcome.time_zone:
+        lines.append(t(lang, "restore_time_zone", zone=outcome.time_zone))
     if outcome.restored:
         lines.append(t(lang, "restore_done", count=outcome.restored, paused=outcome.paused))
     for refused in outcome.refused[:MAX_REFUSALS_SHOWN]:

@@ -69,9 +69,12 @@ async def export(update: Update, context: Context) -> None:
         raise CommandError(t(target.lang, "list_empty"))
     chat = await services.store.get_chat(target.chat_id)
     name = (chat.title if chat is not None else "") or str(target.chat_id)
-    chat_filter = chat.filter_expr if chat is not None else ""
     data = write_backup(
-        f"newsrelay: {name}", subscriptions, chat_filter=chat_filter, created=services.clock()
+        f"newsrelay: {name}",
+        subscriptions,
+        chat_filter=chat.filter_expr if chat is not None else "",
+        time_zone=chat.timezone if chat is not None else None,
+        created=services.clock(),
     )
     caption = t(target.lang, "export_caption", count=len(subscriptions), chat=name)
     await _send_document(update, context, data, f"newsrelay-{target.chat_id}.opml", caption)

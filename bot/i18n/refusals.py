@@ -14,7 +14,7 @@ from bot.i18n import plain
 from bot.i18n.filter_errors import filter_error_reason
 from bot.i18n.values import LABEL_UNITS, shown
 from bot.opml import OpmlError
-from bot.opml_options import INTERVAL, Refusal
+from bot.opml_options import INTERVAL, TIME_ZONE, Refusal
 
 
 def refusal_text(lang: str, refusal: Refusal) -> str:
@@ -32,6 +32,8 @@ def refusal_text(lang: str, refusal: Refusal) -> str:
         return plain(lang, "restore_interval_bounds", value=value, low=low, high=high)
     if refusal.attribute == INTERVAL:
         return plain(lang, "restore_interval_bad", value=value)
+    if refusal.attribute == TIME_ZONE:
+        return plain(lang, "restore_time_zone_bad", value=value)
     expected = plain(lang, "restore_separator").join(refusal.expected)
     return plain(lang, "restore_bad_value", value=value, expected=expected)
 

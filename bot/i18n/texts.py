@@ -36,18 +36,51 @@ EN: dict[str, Template] = {
         "/import — as the caption of (or in reply to) an OPML file: subscribe to its feeds "
         "and restore what an /export saved\n"
         "/lang en|zh — reply language of this chat\n"
+        "/tz Area/City — time zone of the times shown, e.g. <code>/tz Asia/Shanghai</code>\n"
         "/help — this text\n\n"
         "Filters: <code>乌克兰 NATO</code> either word, <code>+word</code> required, "
         '<code>-word</code> excluded, <code>"a phrase"</code>, <code>title:word</code>, '
         "<code>/regex/</code>, and <code>AND</code>, <code>OR</code>, <code>NOT</code> "
         "with parentheses: <code>(乌克兰 OR Ukraine) AND NOT 体育</code>."
     ),
+    "help_member": (
+        "<b>newsrelay</b> relays news feeds (RSS, Atom, JSON Feed) to this chat, "
+        "each new entry once.\n\n"
+        "/list — this chat's subscriptions\n"
+        "/tz — the time zone of the times shown\n"
+        "/help — this text\n\n"
+        "Only the group's administrators can change its subscriptions and settings."
+    ),
+    "help_admin": "For the bot's administrators:\n/stats — the bot's numbers",
+    "menu_sub": "subscribe to feeds",
+    "menu_unsub": "unsubscribe",
+    "menu_list": "subscriptions",
+    "menu_filter": "keyword filter",
+    "menu_set": "display options",
+    "menu_pause": "stop deliveries, keep the subscription",
+    "menu_resume": "restart deliveries",
+    "menu_export": "subscriptions as OPML",
+    "menu_import": "subscribe to the feeds of an OPML file",
+    "menu_lang": "reply language (en, zh)",
+    "menu_tz": "time zone of the times shown",
+    "menu_help": "how to use the bot",
+    "menu_stats": "the bot's numbers (bot admins only)",
     "sub_usage": "Usage: /sub URL [URL…]",
     "sub_ok": "✅ Subscribed to <b>{title}</b> as #{number}",
     "sub_exists": "Already subscribed to <b>{title}</b> as #{number}",
     "sub_failed": "❌ {url}: {reason}",
     "sub_limit": "this chat already has the maximum of {limit} subscriptions",
-    "sub_too_many": "Only the first {limit} of {count} addresses were taken; send the rest again",
+    "sub_over_limit": Plural(
+        "❌ {count} more address was not taken: this chat has reached its maximum "
+        "of {limit} subscriptions",
+        "❌ {count} more addresses were not taken: this chat has reached its maximum "
+        "of {limit} subscriptions",
+    ),
+    "sub_progress": "⏳ Reading the feeds: {done}/{count}…",
+    "sub_progress_done": Plural(
+        "✅ The address was read; the result follows",
+        "✅ All {count} addresses were read; the results follow",
+    ),
     "fetch_failed": "could not read the feed",
     "fetch_invalid_url": "not a web address (it must start with http:// or https://)",
     "fetch_bad_scheme": "only http:// and https:// addresses are supported",
@@ -69,12 +102,24 @@ EN: dict[str, Template] = {
     "unsub_pick": "Which subscription should go?",
     "unsub_ok": "Unsubscribed from <b>{title}</b> (#{number})",
     "unsub_all": Plural("Unsubscribed from {count} feed", "Unsubscribed from {count} feeds"),
+    "unsub_all_confirm": Plural(
+        "Remove the only subscription, with its filter?",
+        "Remove all {count} subscriptions, with their filters?",
+    ),
+    "unsub_all_yes": Plural("Yes, remove it", "Yes, remove all {count}"),
+    "unsub_all_no": "Cancel",
+    "unsub_all_cancelled": "Nothing was removed",
+    "confirm_stale": "This question is no longer open; send /unsub all again",
     "unknown_sub": "No subscription {what} in this chat; /list shows them",
     "list_empty": "No subscriptions yet. Send /sub URL to add one.",
     "list_head": "<b>Subscriptions ({count})</b>",
+    "list_page": "· page {page} of {pages}",
+    "list_item": "#{number} <b>{title}</b>",
+    "list_url": "   {url}",
     "list_chat_filter": "Chat filter: <code>{expr}</code>",
     "list_filter": "   filter: <code>{expr}</code>",
     "list_paused": "   ⏸ paused",
+    "list_paused_since": "   ⏸ paused since {time}",
     "list_error": "   ⚠️ {error}",
     "filter_usage": "Usage: /filter ID|all [EXPR|off]",
     "filter_set_chat": "✅ New filter for the whole chat:\n{words}",
@@ -189,6 +234,15 @@ EN: dict[str, Template] = {
     "nothing_to_resume": "No paused subscriptions in this chat",
     "lang_usage": "Usage: /lang en|zh (now: {current})",
     "lang_set": "Replies in this chat are now in English",
+    "tz_current": (
+        "Times in this chat are shown in {zone} (now {time}); "
+        "change it with /tz Area/City, e.g. <code>/tz Asia/Shanghai</code>"
+    ),
+    "tz_set": "Times in this chat are now shown in {zone} (now {time})",
+    "tz_bad": (
+        "❌ {name} is no time zone; use an Area/City name such as "
+        "<code>/tz Asia/Shanghai</code> or <code>/tz Europe/Berlin</code>"
+    ),
     "stats_admins_only": "Only the bot's administrators may see /stats",
     "stats": (
         "<b>newsrelay</b>\nfeeds: {feeds}\nsubscriptions: {subscriptions}\n"
@@ -231,10 +285,12 @@ EN: dict[str, Template] = {
         "{count} subscriptions ({paused} paused)",
     ),
     "restore_chat_filter": "⚙️ Chat filter restored: <code>{expr}</code>",
+    "restore_time_zone": "⚙️ Time zone restored: {zone}",
+    "restore_time_zone_bad": "“{value}” is not a time zone name such as Asia/Shanghai",
     "restore_refused": (
         "⚠️ #{number} <b>{title}</b>: <code>{attribute}</code> not restored: {reason}"
     ),
-    "restore_chat_refused": "⚠️ Chat filter (<code>{attribute}</code>) not restored: {reason}",
+    "restore_chat_refused": "⚠️ Chat setting <code>{attribute}</code> not restored: {reason}",
     "restore_bad_value": "“{value}” is not one of {expected}",
     "restore_separator": ", ",
     "restore_interval_bad": "“{value}” is not an interval such as 3600, 30m, 2h or default",
@@ -243,12 +299,25 @@ EN: dict[str, Template] = {
         "… {count} more value not restored", "… {count} more values not restored"
     ),
     "restore_filter_bad": "a bad filter at character {position}: {reason}",
-    "admins_only": "Only chat administrators may change subscriptions here",
+    "admins_only": "Only chat administrators may change subscriptions and settings here",
     "not_your_chat": (
         "You may change only your own private chat's subscriptions, "
         "or those of a group or channel you administer"
     ),
+    "not_your_chat_read": (
+        "You may see only your own private chat's subscriptions, "
+        "or those of a group or channel you are in"
+    ),
+    "members_only_read": "Only members of that chat may see its subscriptions",
     "button_stale": "This button no longer works; send the command again",
+    "offer_one": "Subscribe this chat to {url}?",
+    "offer_many": Plural(
+        "Subscribe this chat to this address?", "Subscribe this chat to these {count} addresses?"
+    ),
+    "offer_button": Plural("➕ Subscribe", "➕ Subscribe to all {count}"),
+    "hint_text": "Send me a feed's address to subscribe to it, or /help for the commands",
+    "hint_group": "In a group I answer commands only; /help lists them",
+    "hint_command": "There is no command {command}; /help lists the commands",
     "reply_cut": Plural("… {count} more line not shown", "… {count} more lines not shown"),
     "not_allowed": "This bot is not available in this chat",
     "bad_target": "❌ {ref}: no such chat, or the bot is not in it",
@@ -288,6 +357,7 @@ ZH: dict[str, Template] = {
         "/import — 作为 OPML 文件的说明文字（或回复该文件）发送：订阅其中的订阅源，"
         "并恢复 /export 保存的设置\n"
         "/lang en|zh — 本聊天的回复语言\n"
+        "/tz 地区/城市 — 显示时间所用的时区，例如 <code>/tz Asia/Shanghai</code>\n"
         "/help — 本说明\n\n"
         "过滤：<code>乌克兰 NATO</code> 任一匹配，<code>+词</code> 必须包含，"
         "<code>-词</code> 排除，"
@@ -295,12 +365,36 @@ ZH: dict[str, Template] = {
         "以及 <code>AND</code>、<code>OR</code>、<code>NOT</code> 和括号："
         "<code>(乌克兰 OR Ukraine) AND NOT 体育</code>。"
     ),
+    "help_member": (
+        "<b>newsrelay</b> 把新闻订阅源（RSS、Atom、JSON Feed）的每条新内容推送到本聊天，"
+        "每条只推送一次。\n\n"
+        "/list — 本聊天的订阅\n"
+        "/tz — 显示时间所用的时区\n"
+        "/help — 本说明\n\n"
+        "只有群组管理员可以修改本群的订阅和设置。"
+    ),
+    "help_admin": "机器人管理员专用：\n/stats — 机器人的统计数据",
+    "menu_sub": "订阅",
+    "menu_unsub": "取消订阅",
+    "menu_list": "订阅列表",
+    "menu_filter": "关键词过滤",
+    "menu_set": "显示选项",
+    "menu_pause": "暂停推送，保留订阅",
+    "menu_resume": "恢复推送",
+    "menu_export": "以 OPML 导出订阅",
+    "menu_import": "订阅 OPML 文件中的订阅源",
+    "menu_lang": "回复语言（en、zh）",
+    "menu_tz": "显示时间所用的时区",
+    "menu_help": "使用说明",
+    "menu_stats": "机器人的统计数据（仅限机器人管理员）",
     "sub_usage": "用法：/sub 网址 [网址…]",
     "sub_ok": "✅ 已订阅 <b>{title}</b>，编号 #{number}",
     "sub_exists": "已经订阅过 <b>{title}</b>，编号 #{number}",
     "sub_failed": "❌ {url}：{reason}",
     "sub_limit": "本聊天的订阅已达上限 {limit} 个",
-    "sub_too_many": "一次最多处理 {limit} 个网址（收到 {count} 个），其余请再发一次",
+    "sub_over_limit": "❌ 另有 {count} 个网址未能订阅：本聊天的订阅已达上限 {limit} 个",
+    "sub_progress": "⏳ 正在读取订阅源：{done}/{count}……",
+    "sub_progress_done": "✅ {count} 个网址已全部读取，结果见下一条消息",
     "fetch_failed": "无法读取订阅源",
     "fetch_invalid_url": "不是网址（须以 http:// 或 https:// 开头）",
     "fetch_bad_scheme": "只支持 http:// 和 https:// 网址",
@@ -322,12 +416,21 @@ ZH: dict[str, Template] = {
     "unsub_pick": "要取消哪个订阅？",
     "unsub_ok": "已取消订阅 <b>{title}</b>（#{number}）",
     "unsub_all": "已取消 {count} 个订阅",
+    "unsub_all_confirm": "要删除全部 {count} 个订阅及其过滤器吗？",
+    "unsub_all_yes": "是，全部删除",
+    "unsub_all_no": "取消",
+    "unsub_all_cancelled": "没有删除任何订阅",
+    "confirm_stale": "这个确认已失效，请重新发送 /unsub all",
     "unknown_sub": "本聊天没有订阅 {what}；/list 可查看全部",
     "list_empty": "还没有订阅。发送 /sub 网址 来添加。",
     "list_head": "<b>订阅（{count}）</b>",
+    "list_page": "· 第 {page}/{pages} 页",
+    "list_item": "#{number} <b>{title}</b>",
+    "list_url": "   {url}",
     "list_chat_filter": "全聊天过滤器：<code>{expr}</code>",
     "list_filter": "   过滤器：<code>{expr}</code>",
     "list_paused": "   ⏸ 已暂停",
+    "list_paused_since": "   ⏸ 自 {time} 起暂停",
     "list_error": "   ⚠️ {error}",
     "filter_usage": "用法：/filter 编号|all [表达式|off]",
     "filter_set_chat": "✅ 整个聊天的新过滤器：\n{words}",
@@ -421,6 +524,15 @@ ZH: dict[str, Template] = {
     "nothing_to_resume": "本聊天没有已暂停的订阅",
     "lang_usage": "用法：/lang en|zh（当前：{current}）",
     "lang_set": "本聊天的回复语言已设为中文",
+    "tz_current": (
+        "本聊天的时间按 {zone} 显示（现在是 {time}）；"
+        "用 /tz 地区/城市 更改，例如 <code>/tz Asia/Shanghai</code>"
+    ),
+    "tz_set": "本聊天的时间现在按 {zone} 显示（现在是 {time}）",
+    "tz_bad": (
+        "❌ {name} 不是时区；请用“地区/城市”格式，例如 "
+        "<code>/tz Asia/Shanghai</code> 或 <code>/tz Europe/Berlin</code>"
+    ),
     "stats_admins_only": "只有机器人的管理员可以查看 /stats",
     "stats": (
         "<b>newsrelay</b>\n订阅源：{feeds}\n订阅：{subscriptions}\n"
@@ -453,17 +565,27 @@ ZH: dict[str, Template] = {
         "⚙️ 已按文件恢复 {count} 个订阅的设置（过滤器、暂停状态、显示选项），其中 {paused} 个已暂停"
     ),
     "restore_chat_filter": "⚙️ 已恢复全聊天过滤器：<code>{expr}</code>",
+    "restore_time_zone": "⚙️ 已恢复时区：{zone}",
+    "restore_time_zone_bad": "“{value}”不是时区名称（例如 Asia/Shanghai）",
     "restore_refused": "⚠️ #{number} <b>{title}</b>：未恢复 <code>{attribute}</code>：{reason}",
-    "restore_chat_refused": "⚠️ 未恢复全聊天过滤器（<code>{attribute}</code>）：{reason}",
+    "restore_chat_refused": "⚠️ 未恢复本聊天的设置 <code>{attribute}</code>：{reason}",
     "restore_bad_value": "“{value}”不是 {expected} 之一",
     "restore_separator": "、",
     "restore_interval_bad": "“{value}”不是有效的间隔（例如 3600、30m、2h 或 default）",
     "restore_interval_bounds": "{value} 秒不在 {low}到 {high}之间",
     "restore_more": "…… 另有 {count} 个值未恢复",
     "restore_filter_bad": "过滤器第 {position} 个字符处有误：{reason}",
-    "admins_only": "只有群组管理员可以在这里修改订阅",
+    "admins_only": "只有群组管理员可以在这里修改订阅和设置",
     "not_your_chat": "你只能修改自己私聊的订阅，或你管理的群组和频道的订阅",
+    "not_your_chat_read": "你只能查看自己私聊的订阅，或你所在的群组和频道的订阅",
+    "members_only_read": "只有该聊天的成员可以查看它的订阅",
     "button_stale": "这个按钮已失效，请重新发送命令",
+    "offer_one": "要为本聊天订阅 {url} 吗？",
+    "offer_many": "要为本聊天订阅这 {count} 个网址吗？",
+    "offer_button": "➕ 订阅",
+    "hint_text": "发送订阅源的网址即可订阅；发送 /help 查看全部命令",
+    "hint_group": "在群组中我只回应命令；发送 /help 查看全部命令",
+    "hint_command": "没有 {command} 这个命令；发送 /help 查看全部命令",
     "reply_cut": "…… 另有 {count} 行未显示",
     "not_allowed": "本聊天不能使用这个机器人",
     "bad_target": "❌ {ref}：找不到这个聊天，或机器人不在其中",

@@ -57,6 +57,8 @@ class Restored:
     """Of those, how many are paused now."""
     chat_filter: str | None = None
     """The chat-wide filter set from the file, if it gave one that was taken."""
+    time_zone: str | None = None
+    """The chat's time zone set from the file, if it gave one that was taken."""
     refused: list[Refused] = field(default_factory=list)
     resumed: list[Resumed] = field(default_factory=list)
     """Subscriptions the chat had paused that the file says run, resumed."""
@@ -83,11 +85,16 @@ class Restorer:
         self._resume: list[Subscription] = []
 
     async def restore_chat(self) -> None:
-        """Set the chat-wide filter the file gives: before any subscription is made."""
+        """Set the chat-wide filter and time zone the file gives: before any subscription."""
+        store = self.services.store
         self.done.refused += [Refused(None, refusal) for refusal in self.chat.refused]
         if self.chat.filter_expr is not None:
-            await self.services.store.set_chat_filter(self.chat_id, self.chat.filter_expr)
+            await store.set_chat_filter(self.chat_id, self.chat.filter_expr)
             self.done.chat_filter = self.chat.filter_expr
+        if self.chat.time_zone is not None:
+            zone = None if self.chat.time_zone == "UTC" else self.chat.time_zone
+            await store.set_chat_timezone(self.chat_id, zone)
+            self.done.time_zone = self.chat.time_zone
 
     async def prepare(self, url: str, sub: Subscription) -> Subscription:
         """``subscribe_all``'s hook: a new subscription takes its settings before its backlog."""

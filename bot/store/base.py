@@ -77,6 +77,7 @@ def chat_from_row(row: aiosqlite.Row) -> Chat:
         language=row["language"],
         filter_expr=row["filter_expr"],
         deactivated_reason=row["deactivated_reason"],
+        timezone=row["timezone"],
     )
 
 

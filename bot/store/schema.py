@@ -24,9 +24,11 @@ Notes on the shape:
 - ``subscriptions.interval_seconds`` (migration 5): the interval a chat asked for with
   ``/set ID interval``, NULL for the default; a feed is checked at the shortest one its
   running subscriptions asked for (``requested_interval`` in ``FEED_SELECT``).
-- Migration 6 rewrites the filters stored before ``AND``/``OR``/``NOT`` and
+- Migration 7 rewrites the filters stored before ``AND``/``OR``/``NOT`` and
   parentheses existed so that they match what they matched before
   (``bot.filters.legacy.upgrade``, called from SQL as ``upgrade_filter``).
+- ``chats.timezone`` (migration 6) is an IANA name (``Asia/Shanghai``) set by /tz; NULL
+  shows times in UTC.
 """
 
 from __future__ import annotations
@@ -141,7 +143,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE subscriptions ADD COLUMN interval_seconds INTEGER;
     """,
-    # 6: filters written before AND/OR/NOT and parentheses keep their meaning
+    # 6: the time zone a chat's times are shown in (/tz)
+    """
+    ALTER TABLE chats ADD COLUMN timezone TEXT;
+    """,
+    # 7: filters written before AND/OR/NOT and parentheses keep their meaning
     """
     UPDATE chats SET filter_expr = upgrade_filter(filter_expr) WHERE filter_expr <> '';
     UPDATE subscriptions SET filter_expr = upgrade_filter(filter_expr) WHERE filter_expr <> '';
