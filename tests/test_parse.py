@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Callable
@@ -363,15 +362,14 @@ def _quadratic() -> bytes:
     ids=["billion-laughs", "quadratic", "billion-laughs-utf16"],
 )
 def test_entity_bombs_stay_small(body: bytes) -> None:
-    """Entity bombs (a billion laughs would be 3 GB, the quadratic one 200 MB) parse in little."""
+    """Entity bombs (a billion laughs would be 3 GB, the quadratic one 200 MB) parse in
+    little memory (tracemalloc's peak: deterministic, unlike a time limit)."""
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         feed = parse_feed(body, url=ORIGIN)
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - started < 2
     assert peak < 20 * 1024 * 1024
     assert len(feed.entries) == 1
     assert feed.entries[0].link.startswith("https://e.example/")
@@ -441,13 +439,10 @@ def test_is_html_page(body: bytes, content_type: str | None, expected: bool) -> 
     assert is_html_page(body, content_type) is expected
 
 
-def test_large_feeds_parse_fast() -> None:
-    """A 150 KB, 55-entry feed parses in well under a second, even on a busy machine."""
+def test_a_large_feed_parses_whole() -> None:
+    """A 150 KB, 55-entry feed gives all 55 entries (its speed: bench/render.py)."""
     body = corpus_feed("en_guardian_world.xml").read_bytes()
-    parse_feed(body, url=ORIGIN)
-    started = time.perf_counter()
     feed = parse_feed(body, url=ORIGIN)
-    assert time.perf_counter() - started < 0.5
     assert len(feed.entries) == 55
 
 
