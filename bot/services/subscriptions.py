@@ -19,9 +19,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bot.cadence import after_subscribe
 from bot.feeds.failure import FetchError, FetchErrorKind
-from bot.feeds.netguard import parse_ip_literal
 from bot.feeds.fetch import FetchResult
 from bot.feeds.load import load_feed
+from bot.feeds.netguard import parse_ip_literal
 from bot.models import ParsedFeed, Subscription
 from bot.pipeline import NewSubscriber, queue_entries
 from bot.services import Services
