@@ -14,7 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.feeds.parse import NotAFeed, defuse, is_html_page, parse_feed
+from bot.feeds.parse import (
+    MAX_ENTRIES,
+    NotAFeed,
+    defuse,
+    first_entries,
+    is_html_page,
+    parse_feed,
+)
 from bot.models import ParsedFeed
 from tests.corpus import DW_LIKE_ITEM, NOT_A_FEED_PAGE, corpus_feed, corpus_feed_names, corpus_files
 from tests.fakes import feedgen
@@ -471,3 +478,39 @@ def test_markup_noise_raises_only_not_a_feed(text: str) -> None:
     else:
         message = "not a feed: parsed"
     assert message.startswith("not a feed")
+
+
+def _many_items(count: int) -> bytes:
+    items = "".join(
+        f"<item><title>t{n}</title><link>https://e.example/{n}</link><guid>g{n}</guid></item>"
+        for n in range(count)
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Many</title>{items}'.encode()
+        + (b"</channel></rss>")
+    )
+
+
+def test_a_document_gives_at_most_its_first_max_entries() -> None:
+    """A hostile document of 20,000 tiny items is read as its first MAX_ENTRIES: feedparser
+    costs CPU per item on the loop every chat shares (a 9 MB one held the bot 57 s)."""
+    feed = parse_feed(_many_items(20_000), url=ORIGIN)
+    assert len(feed.entries) == MAX_ENTRIES
+    assert [feed.entries[0].title, feed.entries[-1].title] == ["t0", f"t{MAX_ENTRIES - 1}"]
+    whole = parse_feed(_many_items(MAX_ENTRIES), url=ORIGIN)
+    assert len(whole.entries) == MAX_ENTRIES
+
+
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        (b"<rss><channel><item>a</item><item>b</item><item>c</item></channel></rss>",
+         b"<rss><channel><item>a</item><item>b</item>"),
+        (b"<feed><entry>a</entry><atom:entry x='1'>b</atom:entry><entry/></feed>",
+         b"<feed><entry>a</entry><atom:entry x='1'>b</atom:entry>"),
+        (b"<rss><channel><items>x</items><item>a</item><item>b</item></channel></rss>",
+         b"<rss><channel><items>x</items><item>a</item><item>b</item></channel></rss>"),
+    ],
+)  # fmt: skip
+def test_first_entries_cuts_before_the_one_past_the_limit(body: bytes, kept: bytes) -> None:
+    assert first_entries(body, limit=2) == kept
