@@ -504,10 +504,10 @@ def test_a_document_gives_at_most_its_first_max_entries() -> None:
 @pytest.mark.parametrize(
     ("body", "kept"),
     [
-        (b"<rss><channel><item>a</item><item>b</item><item>c</item></channel></rss>",
-         b"<rss><channel><item>a</item><item>b</item>"),
-        (b"<feed><entry>a</entry><atom:entry x='1'>b</atom:entry><entry/></feed>",
-         b"<feed><entry>a</entry><atom:entry x='1'>b</atom:entry>"),
+        (b"<rss><channel><item>a</item><item>b</item><item>c</item>\n</channel></rss>",
+         b"<rss><channel><item>a</item><item>b</item>\n</channel></rss>"),
+        (b"<feed><entry>a</entry><atom:entry x='1'>b</atom:entry><entry>c</entry></feed>",
+         b"<feed><entry>a</entry><atom:entry x='1'>b</atom:entry></feed>"),
         (b"<rss><channel><items>x</items><item>a</item><item>b</item></channel></rss>",
          b"<rss><channel><items>x</items><item>a</item><item>b</item></channel></rss>"),
     ],
