@@ -19,10 +19,11 @@ to notice (up to its 5 s tick) is part of the cycle.
 Figures are CPU time (user + system) of this process, not wall time: the machine is
 shared. CPU per check comes from the unprofiled cycles, split into the event-loop thread,
 aiosqlite's worker thread and the rest; the warm-up's figure is the cost of a 304.
-cProfile runs in both threads on each thread's own CPU clock; own time is grouped into
-buckets, a standard-library helper or builtin counted in its caller's bucket. The
-profiler slows Python code more than C code, so the shares are a guide to where the
-time goes, not exact figures.
+cProfile runs in the event-loop thread on that thread's own CPU clock; its own time is
+grouped into buckets (a standard-library helper or builtin counted in its caller's
+bucket) and the shares scaled to the loop's unprofiled CPU; aiosqlite's thread does
+nothing but the store's SQL and round trips and counts wholly as store. The profiler
+slows Python code more than C code, so the shares are a guide, not exact figures.
 """
 
 from __future__ import annotations
@@ -248,18 +249,17 @@ def _cpu() -> float:
 
 async def run_cycles(
     db: Path, settings: Settings, feeds: int, cycles: int
-) -> tuple[list[dict[str, Any]], tuple[cProfile.Profile, cProfile.Profile] | None]:
+) -> tuple[list[dict[str, Any]], pstats.Stats | None]:
     """The warm-up cycle, ``cycles`` unprofiled and ``cycles`` profiled: figures per cycle,
-    and the profiles of the event-loop thread and of aiosqlite's thread."""
+    and the profile of the event-loop thread."""
     clock = JumpClock()
     store = await Store.open(str(db))
     fetcher = Fetcher(settings.fetch)
     cycle = Cycle(feeds)
     poller = make_poller(store, fetcher, settings, clock, cycle.heard)
-    # aiosqlite's private hook: runs a function in its worker thread (the profiler is per thread)
+    # aiosqlite's private hook: runs a function in its worker thread (to read its CPU clock)
     worker: Callable[..., Awaitable[Any]] = store._db._execute
-    loop_profile = cProfile.Profile(time.thread_time)
-    worker_profile = cProfile.Profile(time.thread_time)
+    profile = cProfile.Profile(time.thread_time)
     figures: list[dict[str, Any]] = []
     poller.start()
     try:
@@ -273,12 +273,9 @@ async def run_cycles(
             cpu, loop_cpu, worker_cpu = _cpu(), time.thread_time(), await worker(time.thread_time)
             wall = time.perf_counter()
             if profiled:
-                await worker(worker_profile.enable)
-                loop_profile.enable()
+                profile.enable()
             await cycle.complete.wait()
-            if profiled:
-                loop_profile.disable()
-                await worker(worker_profile.disable)
+            profile.disable()
             worker_cpu = await worker(time.thread_time) - worker_cpu
             loop_cpu, cpu = time.thread_time() - loop_cpu, _cpu() - cpu
             figures.append(
@@ -299,7 +296,7 @@ async def run_cycles(
         await store.close()
     if not cycles:
         return figures, None
-    return figures, (loop_profile, worker_profile)
+    return figures, pstats.Stats(profile)
 
 
 def _bucket_of(function: tuple[str, int, str]) -> str | None:
@@ -311,32 +308,25 @@ def _bucket_of(function: tuple[str, int, str]) -> str | None:
 
 
 def buckets(stats: pstats.Stats) -> Counter[str]:
-    """Own time (seconds) per bucket; unnamed functions are charged to their callers."""
+    """Own time (seconds) per bucket; a function no bucket names passes its time on to its
+    callers, in proportion to the time spent in it from each (recursion included)."""
     table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
-    owners: dict[Any, dict[str, float]] = {}
-
-    def owner(function: Any, depth: int) -> dict[str, float]:
-        if function in owners:
-            return owners[function]
-        named = _bucket_of(function)
-        callers = table[function][4] if function in table else {}
-        weights = {caller: timing[2] or timing[3] for caller, timing in callers.items()}
-        total = sum(weights.values())
-        if named or depth > 12 or not total:
-            owners[function] = {named or "other": 1.0}
-            return owners[function]
-        owners[function] = {"other": 1.0}  # a recursion back here is "other"
-        shares: Counter[str] = Counter()
-        for caller, weight in weights.items():
-            for bucket, share in owner(caller, depth + 1).items():
-                shares[bucket] += share * weight / total
-        owners[function] = dict(shares)
-        return owners[function]
-
     result: Counter[str] = Counter()
-    for function, (_, _, own, _, _) in table.items():
-        for bucket, share in owner(function, 0).items():
-            result[bucket] += own * share
+    unnamed = {function: own for function, (_, _, own, _, _) in table.items()}
+    for _ in range(64):  # the time caught in recursion between unnamed functions shrinks fast
+        passed: Counter[Any] = Counter()
+        for function, own in unnamed.items():
+            named = _bucket_of(function)
+            callers = table[function][4] if function in table else {}
+            weights = {c: t[2] or t[3] for c, t in callers.items() if c != function}
+            total = sum(weights.values())
+            if named or not total:
+                result[named or "other"] += own
+                continue
+            for caller, weight in weights.items():
+                passed[caller] += own * weight / total
+        unnamed = passed
+    result["other"] += sum(unnamed.values())
     return result
 
 
@@ -350,10 +340,8 @@ def _label(function: tuple[str, int, str]) -> str:
     return f"{filename}:{line}({name})"
 
 
-def report(
-    figures: list[dict[str, Any]], profiles: tuple[cProfile.Profile, cProfile.Profile] | None
-) -> pstats.Stats | None:
-    """Print the cycles, CPU per check, the buckets and the top functions; the profiles merged."""
+def report(figures: list[dict[str, Any]], stats: pstats.Stats | None) -> None:
+    """Print the cycles, CPU per check, the buckets and the top functions."""
     for cycle in figures:
         print(
             f"  {cycle['kind']:<9} {cycle['checks']} checks of {cycle['feeds']} feeds  "
@@ -362,8 +350,8 @@ def report(
         )
     measured = [c for c in figures if c["kind"] == "measured"]
     checks = sum(c["checks"] for c in measured)
-    if not checks or profiles is None:
-        return None
+    if not checks or stats is None:
+        return
     per = {k: 1000 * sum(c[k] for c in measured) / checks for k in ("cpu", "loop", "worker")}
     other = per["cpu"] - per["loop"] - per["worker"]
     print(
@@ -372,17 +360,19 @@ def report(
         f"a 304 (warm-up): {1000 * figures[0]['cpu'] / max(1, figures[0]['checks']):.2f} ms"
     )
     profiled = sum(c["checks"] for c in figures if c["kind"] == "profiled")
-    spent: Counter[str] = Counter()
-    for profile, thread in zip(profiles, ("loop", "worker"), strict=True):
-        own_time = buckets(pstats.Stats(profile))
-        for bucket, own in own_time.items():  # the thread's profiled share of its real CPU
-            spent[bucket] += per[thread] * own / sum(own_time.values())
-    stats = pstats.Stats(profiles[0]).add(profiles[1])
     table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     total = sum(own for _, _, own, _, _ in table.values())
-    print(f"Profiled CPU per check: {1000 * total / profiled:.2f} ms (the profiler's overhead in)")
-    print("Own time by bucket, ms per check (each thread's profiled shares of its unprofiled CPU):")
+    spent = Counter({b: per["loop"] * own / total for b, own in buckets(stats).items()})
+    spent[BUCKETS[0][0]] += per["worker"]  # aiosqlite's thread: the store's SQL and round trips
+    spent["other threads"] += other
+    print(
+        f"Profiled CPU per check, event loop: {1000 * total / profiled:.2f} ms"
+        " (the profiler's overhead in)"
+    )
+    print("CPU by bucket, ms per check (the loop's profiled shares of its unprofiled CPU):")
     for bucket, ms in spent.most_common():
+        if ms < 0.005:
+            break
         print(f"  {ms:6.2f} ms {ms / sum(spent.values()):6.1%}  {bucket}")
     connects = sum(v[1] for f, v in table.items() if f[2] == CONNECT)
     trips = sum(v[1] for f, v in table.items() if f[2] == "set_result" and "aiosqlite" in f[0])
@@ -390,7 +380,7 @@ def report(
         f"Per check: {connects / profiled:.2f} TCP connects, "
         f"{trips / profiled:.1f} aiosqlite round trips"
     )
-    print("Top 10 functions by own time (ms per check, profiled):")
+    print("Top 10 functions by own time (event loop, ms per check, profiled):")
     for function, (_, calls_, own, _, _) in sorted(table.items(), key=lambda item: -item[1][2])[
         :10
     ]:
@@ -398,7 +388,6 @@ def report(
             f"  {1000 * own / profiled:6.3f} ms {own / total:6.1%}  calls/check "
             f"{calls_ / profiled:6.1f}  {_label(function)}"
         )
-    return stats
 
 
 def main() -> None:
@@ -407,7 +396,7 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--cycles", type=int, default=2, help="unprofiled, then as many profiled")
     parser.add_argument("--hosts", type=int, default=50)
-    parser.add_argument("--dump", type=Path, help="write the merged profile here (pstats)")
+    parser.add_argument("--dump", type=Path, help="write the event loop's profile here (pstats)")
     args = parser.parse_args()
     corpus = find_shared("feeds")
     if corpus is None:
@@ -450,7 +439,7 @@ def main() -> None:
                 await store.close()
 
         asyncio.run(seeded())
-        figures, profiles = asyncio.run(
+        figures, stats = asyncio.run(
             run_cycles(work / "bench.db", settings, args.feeds, args.cycles)
         )
     finally:
@@ -464,7 +453,7 @@ def main() -> None:
         f"{args.hosts} hosts, fetch.concurrency {settings.fetch.concurrency}; CPU time of this "
         f"process (user + system), shared machine; data in {work}"
     )
-    stats = report(figures, profiles)
+    report(figures, stats)
     if args.dump and stats is not None:
         stats.dump_stats(args.dump)
 
