@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fakes.feed_server",
     "tests.fakes.http_proxy",
     "tests.harness",
+    "tests.postgres",
 ]
