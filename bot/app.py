@@ -28,7 +28,7 @@ from bot.i18n import pick_language, t
 from bot.logs import event
 from bot.metrics import Metrics
 from bot.ops_http import OpsServer
-from bot.pipeline import RefreshResult
+from bot.pipeline import RefreshPolicy, RefreshResult
 from bot.ratelimit import Limits, SendSlots
 from bot.redact import secrets_of
 from bot.replies import Replier, Reply
@@ -256,11 +256,12 @@ class Relay:
         self._poller = Poller(
             store,
             fetcher,
-            clock=clock.time,
+            clock=clock,
             concurrency=settings.fetch.concurrency,
+            per_host=settings.fetch.per_host_concurrency,
             on_queued=deliverer.wake,
-            interval_seconds=settings.polling.effective_interval,
-            tick_seconds=self._tick,
+            policy=RefreshPolicy.from_settings(settings),
+            idle_seconds=self._tick,
             housekeeper=Housekeeper(store, clock=clock.time),
             on_tick=health.poll_ticked,
             on_refreshed=self._refreshed,

@@ -11,10 +11,12 @@ import argparse
 import asyncio
 import logging
 import os
+import random
 import signal
 import sys
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,6 @@ import yaml
 
 from bot import __version__
 from bot.app import Relay, StartupError, run_until_signalled
-from bot.clock import Clock
-from bot.commands.subscriptions import reason_text
 from bot.config import (
     ConfigError,
     Settings,
@@ -40,15 +40,13 @@ from bot.feeds.parse import NotAFeed, parse_feed
 from bot.i18n.failures import stored_error_text
 from bot.logs import configure_logging
 from bot.models import DisplayOptions, ParsedFeed, SummaryMode
-from bot.opml import OpmlError, Outline, read_opml, write_opml
+from bot.opml import CLI_MAX_OPML_BYTES, OpmlError, Outline, read_opml, write_opml
 from bot.pipeline import render_newest
-from bot.ratelimit import SendSlots
 from bot.redact import scrub
 from bot.render import format_for_terminal
 from bot.scheduler import FAILED_RETENTION_SECONDS
-from bot.services import Services
-from bot.services.subscriptions import NotSubscribed, release_backlog, subscribe_all
-from bot.store import Store
+from bot.services.bulk_import import Refused, import_outlines
+from bot.store import BulkOutcome, BulkState, FailingFeed, Store
 
 log = logging.getLogger(__name__)
 
@@ -243,10 +241,7 @@ def _stats(args: argparse.Namespace) -> int:
             f"feeds nobody follows: {stats.orphan_feeds} (deleted by the running bot)",
             f"failing feeds: {len(stats.failing_feeds)}",
         ]
-        lines += [
-            f"  {url} ({count}×): {stored_error_text('en', error)}"
-            for url, count, error in stats.failing_feeds
-        ]
+        lines += [failing_line(feed, now=time.time()) for feed in stats.failing_feeds]
         print(scrub("\n".join(lines)))
 
     asyncio.run(collect())
@@ -261,14 +256,18 @@ def _chat_kind(chat_id: int) -> str:
 
 
 def _import_opml(args: argparse.Namespace) -> int:
-    """Subscribe on the database directly; the running bot delivers the backlog it queues."""
+    """Subscribe on the database directly, fetching nothing: the running bot reads the feeds."""
     settings = load_settings(args.config)
     try:
         data = args.file.read_bytes()
     except OSError as exc:
         raise CliError(f"cannot read {args.file}: {exc.strerror}") from exc
     try:
-        opml = read_opml(data, max_outlines=settings.access.max_subscriptions_per_chat)
+        opml = read_opml(
+            data,
+            max_outlines=settings.access.max_subscriptions_per_chat,
+            max_bytes=CLI_MAX_OPML_BYTES,
+        )
     except OpmlError as exc:
         raise CliError(f"{args.file}: {exc}") from exc
     for note in opml.notes:  # what a lenient reading of the file repaired or left out
@@ -280,39 +279,76 @@ def _import_opml(args: argparse.Namespace) -> int:
     if allowed and args.chat not in allowed:
         raise CliError(f"chat {args.chat} is not in access.allowed_chats")
 
-    async def import_outlines() -> int:
+    async def run() -> list[BulkOutcome | Refused]:
         store = await Store.open(settings.database.path)
-        fetcher = Fetcher(settings.fetch)
-        services = Services(settings, store, fetcher, time.time, lambda: None, SendSlots(Clock()))
-        failed = 0
         try:
             await store.ensure_chat(args.chat, kind=_chat_kind(args.chat))
-            urls = [outline.url for outline in opml.outlines]
-            with progress(len(urls), "subscribing") as step:
-                results = await subscribe_all(
-                    services, args.chat, None, urls, on_result=lambda _result: step()
+            with progress(len(opml.outlines), "importing") as step:
+                return await import_outlines(
+                    store,
+                    settings,
+                    args.chat,
+                    opml.outlines,
+                    on_outline=step,
+                    now=time.time(),
+                    rng=random.Random(),  # noqa: S311 - spreading first checks, not a secret
                 )
-            for result in results:
-                if isinstance(result, NotSubscribed):
-                    failed += 1
-                    print(scrub(f"failed  {result.url}: {reason_text('en', result)}"))
-                    continue
-                state = "exists" if result.existed else "added"
-                number = result.subscription.number
-                print(scrub(f"{state}  #{number} {result.title}  {result.url}"))
-            # No confirmation to wait for here: the running bot may send the backlog now.
-            await release_backlog(services, results)
         finally:
-            await fetcher.aclose()
             await store.close()
-        return failed
 
-    failed = asyncio.run(import_outlines())
+    results = asyncio.run(run())
+    titles = {outline.url: outline.title for outline in opml.outlines}
+    lines, failed, added = [], 0, 0
+    for result in results:
+        if isinstance(result, Refused):
+            failed += 1
+            lines.append(f"failed  {result.url}: {result.reason}")
+        elif result.state is BulkState.LIMIT:
+            failed += 1
+            lines.append(f"failed  {result.url}: this chat's limit (max_subscriptions_per_chat)")
+        else:
+            added += result.state is BulkState.ADDED
+            number = f"#{result.number} " if result.number else ""
+            title = titles.get(result.url, "")
+            lines.append(f"{result.state.value}  {number}{title}  {result.url}".rstrip())
+    print(scrub("\n".join(lines)))
     if opml.truncated:
         print(f"only the first {len(opml.outlines)} feeds were read (max_subscriptions_per_chat)")
+    if added:
+        print(
+            f"{added} feeds added: the running bot reads them within one polling interval "
+            "and sends what they publish from then on"
+        )
     if failed:
-        raise CliError(f"{failed} of {len(opml.outlines)} feeds failed")
+        raise CliError(f"{failed} of {len(results)} feeds failed")
     return 0
+
+
+def failing_line(feed: FailingFeed, *, now: float) -> str:
+    """One failing feed for `newsrelay stats`: failures, since when, why, and the next check."""
+    since = f" since {_utc(feed.failing_since)}" if feed.failing_since is not None else ""
+    wait = feed.next_check_at - now
+    when = f"in {_span(wait)}" if wait > 0 else "due now"
+    return (
+        f"  {feed.url} ({feed.failures}× in a row{since}): "
+        f"{stored_error_text('en', feed.last_error)}; "
+        f"next check {_utc(feed.next_check_at)} ({when})"
+    )
+
+
+def _utc(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _span(seconds: float) -> str:
+    """A duration as a person reads it: 45 s, 12 min, 3.5 h, 2 d."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86_400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86_400:.1f} d"
 
 
 def _export_opml(args: argparse.Namespace) -> int:

@@ -177,17 +177,30 @@ class DatabaseSettings(_Section):
 class PollingSettings(_Section):
     interval_seconds: int = Field(default=300, ge=1)
     min_interval_seconds: int = Field(default=60, ge=1)
+    max_interval_seconds: int = Field(default=6 * 3600, ge=1)
+    """The longest a feed waits between two checks: a feed's own hints, a quiet feed's
+    learned rhythm and failure backoff all stop here."""
+    failure_notice_after_seconds: int = Field(default=12 * 3600, ge=0)
+    """A feed failing for this long (and at least three checks in a row) is reported
+    once to each subscribed chat; its recovery is reported too."""
 
     @property
     def effective_interval(self) -> int:
-        """The time between two fetches of a feed: the interval, never below the minimum."""
-        return max(self.interval_seconds, self.min_interval_seconds)
+        """The time between two fetches of a feed: the interval, within the bounds."""
+        return min(max(self.interval_seconds, self.min_interval_seconds), self.longest_interval)
+
+    @property
+    def longest_interval(self) -> int:
+        """The maximum, never below the minimum."""
+        return max(self.max_interval_seconds, self.min_interval_seconds)
 
 
 class FetchSettings(_Section):
     timeout_seconds: float = Field(default=20, gt=0)
     max_feed_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     concurrency: int = Field(default=32, ge=1)
+    per_host_concurrency: int = Field(default=4, ge=1)
+    """Feeds fetched at the same time from one host (many feeds often share a host)."""
     allow_private_networks: bool = False
     allowed_private_hosts: tuple[str, ...] = ()
     proxy: ProxyUrl = ""
@@ -211,6 +224,10 @@ class FetchSettings(_Section):
 
 class DeliverySettings(_Section):
     backlog_on_subscribe: int = Field(default=1, ge=0)
+    flood_threshold: int = Field(default=10, ge=1)
+    """More new entries than this from one feed in one check is a flood (a republished feed)."""
+    flood_keep: int = Field(default=3, ge=0)
+    """In a flood, the newest this many are still sent, then one message says how many more."""
 
 
 class AccessSettings(_Section):

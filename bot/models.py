@@ -125,6 +125,24 @@ class PlannedDelivery:
 
 
 @dataclass(frozen=True, slots=True)
+class Rhythm:
+    """What a feed told or taught the scheduler about how often to check it."""
+
+    hint_seconds: int | None = None
+    """The feed's own lower bound on the interval (``<ttl>``, ``sy:updatePeriod``/
+    ``sy:updateFrequency``, ``Cache-Control: max-age``), the largest of them; None when it
+    gave none."""
+    skip_hours: int = 0
+    """``<skipHours>`` as a bit mask: bit ``h`` set means "do not check during hour h, UTC"."""
+    last_new_at: float | None = None
+    """Unix time of the last check that found new entries."""
+    new_gap_seconds: float | None = None
+    """Learned mean time between two new entries (a moving average), seconds."""
+    new_samples: int = 0
+    """How many checks with new entries taught ``new_gap_seconds``."""
+
+
+@dataclass(frozen=True, slots=True)
 class Feed:
     """A feed row: one per distinct URL, shared by every subscriber."""
 
@@ -137,8 +155,20 @@ class Feed:
     last_error: str | None = None
     error_count: int = 0
     interval_seconds: int = 300
+    """The interval of the last successful check (before jitter), seconds."""
     next_fetch_at: float = 0.0
     """Unix time at which the feed is next due."""
+    created_at: float = 0.0
+    last_success_at: float | None = None
+    """None until the feed was read once: that first read marks its entries seen."""
+    failing_since: float | None = None
+    """Unix time of the first failure of the current run of failures; None while it works."""
+    failure_notified: bool = False
+    """The subscribers were told that this run of failures stopped the feed."""
+    rhythm: Rhythm = field(default_factory=Rhythm)
+    boilerplate: str | None = None
+    """The blocks the feed repeats in every entry, learned at its last full parse (JSON,
+    see ``bot.pipeline.learned``); None when not learned yet."""
 
 
 @dataclass(frozen=True, slots=True)

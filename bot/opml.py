@@ -9,7 +9,8 @@ DOCTYPE is refused the moment expat reports it, before its internal subset is
 read, so no entity is ever declared (no "billion laughs", no quadratic blow-up)
 and no external entity or DTD is ever fetched (expat resolves none without a
 handler, and we set none). Size and outline count are capped before and while
-parsing, so a hostile upload costs at most ``MAX_OPML_BYTES`` of work.
+parsing, so a hostile upload costs at most ``MAX_OPML_BYTES`` of work (the
+operator's command line allows ``CLI_MAX_OPML_BYTES``).
 
 Files from other apps are often not well-formed: many podcast and reader apps
 write a bare ``&`` in an attribute (``htmlUrl="...?a=1&b=2"``) or an HTML entity
@@ -35,6 +36,10 @@ from email.utils import formatdate
 from xml.parsers import expat
 
 MAX_OPML_BYTES = 1024 * 1024
+"""The chat's /import limit."""
+CLI_MAX_OPML_BYTES = 16 * 1024 * 1024
+"""The operator's ``import-opml`` limit: a 10,000-feed list with titles and site links is
+2-3 MB, and the operator's own file is trusted more than a chat's upload."""
 MAX_TEXT_CHARS = 500
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
 _EXPAT_NATIVE = {"utf-8", "utf-16", "utf-16-le", "utf-16-be", "iso8859-1", "ascii"}
@@ -227,14 +232,15 @@ def _scan(text: str, reader: _Reader) -> None:
         reader.outline(attrs, text.count("\n", 0, tag.start()) + 1)
 
 
-def read_opml(data: bytes, *, max_outlines: int) -> OpmlDocument:
+def read_opml(data: bytes, *, max_outlines: int, max_bytes: int = MAX_OPML_BYTES) -> OpmlDocument:
     """The feeds listed in an OPML document (any nesting of outlines); raises OpmlError.
 
-    A file expat refuses is read leniently, as the module docstring says; the
-    document's ``notes`` then tell, per outline, what was repaired or left out.
+    A document over ``max_bytes`` is refused before it is parsed. A file expat
+    refuses is read leniently, as the module docstring says; the document's
+    ``notes`` then tell, per outline, what was repaired or left out.
     """
-    if len(data) > MAX_OPML_BYTES:
-        raise OpmlError(f"the file is larger than {MAX_OPML_BYTES // 1024} KB")
+    if len(data) > max_bytes:
+        raise OpmlError(f"the file is larger than {max_bytes // 1024} KB")
     source = _for_expat(data)
     reader = _Reader(max_outlines)
     try:

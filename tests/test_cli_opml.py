@@ -52,12 +52,16 @@ def _serve(feeds: FeedServer, path: str, title: str) -> str:
 
 
 async def test_import_then_export_round_trip(tmp_path: Path, feed_server: FeedServer) -> None:
-    """Import subscribes the good feeds (a failure: exit 1, one line); export lists them."""
+    """Import subscribes the feeds without fetching them (a bad URL: exit 1, one line);
+    export lists them; nothing is queued until the running bot reads the feeds."""
     config = _config(tmp_path)
     good = [_serve(feed_server, "/a.xml", "Alpha"), _serve(feed_server, "/b.xml", "北京新闻")]
-    feed_server.status("/gone.xml", 404)
     opml = tmp_path / "in.opml"
-    outlines = [Outline(good[0]), Outline(feed_server.url("/gone.xml")), Outline(good[1])]
+    outlines = [
+        Outline(good[0], "Alpha"),
+        Outline("ftp://files.example/x"),
+        Outline(good[1], "北京新闻"),
+    ]
     opml.write_bytes(write_opml("mine", outlines, created=0))
 
     code, out, err = await _newsrelay(
@@ -66,8 +70,9 @@ async def test_import_then_export_round_trip(tmp_path: Path, feed_server: FeedSe
     assert code == 1
     assert "added  #1 Alpha" in out
     assert "added  #2 北京新闻" in out
-    assert "failed" in out
+    assert "failed  ftp://files.example/x: only http:// and https://" in out
     assert err.strip() == "newsrelay: 1 of 3 feeds failed"
+    assert feed_server.requests == []  # the first read is the running bot's
 
     code, out, err = await _newsrelay(
         "import-opml", str(opml), "--chat", str(CHAT), "-c", str(config), cwd=tmp_path
@@ -83,7 +88,7 @@ async def test_import_then_export_round_trip(tmp_path: Path, feed_server: FeedSe
     code, out, _ = await _newsrelay("stats", "-c", str(config), cwd=tmp_path)
     assert code == 0
     assert "subscriptions: 2" in out
-    assert "pending: 2" in out  # backlog_on_subscribe: the running bot sends these
+    assert "pending: 0" in out
 
 
 async def test_errors_are_one_line_with_exit_1(tmp_path: Path) -> None:

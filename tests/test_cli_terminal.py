@@ -150,7 +150,7 @@ async def test_import_opml_shows_progress_on_a_terminal_only(
     args = ("import-opml", str(opml), "--chat", "77", "-c", str(config))
     code, shown = await asyncio.to_thread(_on_a_terminal, *args, cwd=tmp_path, stream="stderr")
     assert code == 0, shown
-    assert "subscribing" in shown
+    assert "importing" in shown
     assert "3/3" in shown
     piped = await asyncio.to_thread(_in_a_pipe, *args, cwd=tmp_path)
     assert piped.returncode == 0, piped.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.cadence import PHASE_JITTER
 from bot.config import PollingSettings
 from tests.corpus import DW_LIKE_ITEM
 from tests.fakes.bot_api import FakeBotAPI, SentMessage
@@ -196,10 +197,11 @@ async def test_changed_polling_interval_applies_to_existing_feeds(
     await harness.poll()  # due under the old 60 s interval; fetched, next in 600 s
     fetches = feed_server.count("/news.xml")
     assert harness.relay is not None
-    harness.clock.advance(300)
+    harness.clock.advance(599)
     await harness.relay.poller.poll_once()
     assert feed_server.count("/news.xml") == fetches
-    harness.clock.advance(301)
+    # A changed interval starts a fresh phase: within a quarter interval of jitter.
+    harness.clock.advance(600 * PHASE_JITTER + 2)
     await harness.relay.poller.poll_once()
     assert feed_server.count("/news.xml") == fetches + 1
 
@@ -223,6 +225,8 @@ async def test_seen_keys_are_kept_while_carried_and_forgotten_long_after(
     feed_server.put("/k.xml", rss("Keys", [b]))
     await harness.poll()
     feed_server.put("/k.xml", rss("Keys", [a, b]))
+    # Silent for 61 days, the feed is now checked at the longest interval (a fresh phase).
+    harness.clock.advance(harness.settings.polling.longest_interval * (1 + PHASE_JITTER))
     await harness.poll()
     sent = await bot_api.wait_for_sent(CHAT, 3)
     assert "Older story 0" in (sent[2].text or "")

@@ -13,6 +13,7 @@ import pytest
 
 from bot.config import FetchSettings
 from bot.feeds import netguard
+from bot.feeds.connections import GuardedBackend
 from bot.feeds.failure import FetchError, FetchErrorKind, human_size, parse_retry_after
 from bot.feeds.fetch import Fetcher, check_url
 from tests.fakes import feedgen
@@ -439,3 +440,74 @@ async def test_connection_refused_is_a_network_error(fetcher: Fetcher) -> None:
     error = await _error(fetcher, url)
     assert error.kind is FetchErrorKind.CONNECT
     assert str(error) == "cannot connect to 127.0.0.1"
+
+
+async def test_connections_are_kept_alive_per_host_name(feed_server: FeedServer) -> None:
+    """Checks of one host reuse one connection; another name for the same address gets its
+    own (a TLS connection is verified for one name and must never carry another's request)."""
+    feed_server.put("/a.xml", FEED)
+    feed_server.put("/b.xml", FEED)
+    client = Fetcher(_settings())
+    try:
+        for path in ("/a.xml", "/b.xml", "/a.xml"):
+            await client.fetch(feed_server.url(path))
+        await client.fetch(f"http://localhost:{feed_server.port}/a.xml")
+    finally:
+        await client.aclose()
+    peers = [request.peer for request in feed_server.requests]
+    assert peers[0] == peers[1] == peers[2]
+    assert peers[3] != peers[0]
+
+
+async def test_a_304_and_a_redirect_leave_the_connection_reusable(
+    feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    """Bodies of 304 and redirect answers are read, so the connection goes back to the pool."""
+    feed_server.put("/feed.xml", FEED)
+    feed_server.redirect("/moved", "/feed.xml", status=301)
+    first = await fetcher.fetch(feed_server.url("/feed.xml"))
+    await fetcher.fetch(feed_server.url("/feed.xml"), etag=first.etag)
+    moved = await fetcher.fetch(feed_server.url("/moved"))
+    assert moved.moved_to == feed_server.url("/feed.xml")
+    assert len({request.peer for request in feed_server.requests}) == 1
+
+
+async def test_only_leading_permanent_redirects_move_a_feed(
+    feed_server: FeedServer, fetcher: Fetcher
+) -> None:
+    """301/308 from the start name the new home; a temporary hop after them ends the move."""
+    feed_server.put("/home.xml", FEED)
+    feed_server.redirect("/p1", "/p2", status=308)
+    feed_server.redirect("/p2", "/home.xml", status=301)
+    feed_server.redirect("/t1", "/p2", status=302)
+    feed_server.redirect("/m1", "/t2", status=301)
+    feed_server.redirect("/t2", "/home.xml", status=307)
+    assert (await fetcher.fetch(feed_server.url("/p1"))).moved_to == feed_server.url("/home.xml")
+    assert (await fetcher.fetch(feed_server.url("/t1"))).moved_to is None
+    assert (await fetcher.fetch(feed_server.url("/m1"))).moved_to == feed_server.url("/t2")
+    assert (await fetcher.fetch(feed_server.url("/home.xml"))).moved_to is None
+
+
+class _Peer:
+    """A network stream as httpcore's backend hands it over, reporting one peer address."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+
+    def get_extra_info(self, info: str) -> object:
+        return (self.address, 443) if info == "server_addr" else None
+
+
+def test_the_connected_peer_is_checked_again() -> None:
+    """Belt and braces: whatever was resolved, a connection that landed on a private
+    address is refused (unless private networks are allowed)."""
+    guarded = GuardedBackend(netguard.AddressPolicy.from_settings(False, ()))
+    with pytest.raises(netguard.RefusedAddressError):
+        guarded._check_connected("feeds.example", _Peer("10.1.2.3"))  # type: ignore[arg-type]
+    guarded._check_connected("feeds.example", _Peer("93.184.216.34"))  # type: ignore[arg-type]
+    allowed = GuardedBackend(netguard.AddressPolicy.from_settings(True, ()))
+    allowed._check_connected("x", _Peer("10.1.2.3"))  # type: ignore[arg-type]
+    named = GuardedBackend(netguard.AddressPolicy.from_settings(False, ("10.1.0.0/16",)))
+    named._check_connected("x", _Peer("10.1.2.3"))  # type: ignore[arg-type]
+    with pytest.raises(netguard.RefusedAddressError):
+        named._check_connected("x", _Peer("10.9.2.3"))  # type: ignore[arg-type]

@@ -171,3 +171,21 @@ async def test_the_running_bot_keeps_house(bot_api: FakeBotAPI, tmp_path: Path) 
         await eventually(deleted, what="housekeeping to delete the orphan feed", real_seconds=10)
     finally:
         await relay.stop()
+
+
+async def test_a_gone_feed_stays_until_its_notice_is_sent(store: Store) -> None:
+    """A feed ended by 410 has no subscriptions left, but housekeeping keeps it (and the
+    notice queued for it) until the notice went out; then it is deleted like any orphan."""
+    feed_id, sub_id = await _feed(store, "gone", created=0)
+    subscription = await store.get_subscription_by_id(sub_id)
+    assert subscription is not None
+    notice = PlannedDelivery(
+        CHAT, None, sub_id, feed_id, "notice:gone", OutgoingMessage(text="gone"), backlog=False
+    )
+    await store.end_feed(feed_id, error="http_status:410", now=10, notices=[notice])
+    assert await store.list_subscriptions(CHAT) == []
+    assert await store.delete_orphan_feeds(created_before=100) == 0
+    [row] = await store.pending_outbox(10, 10)
+    assert (row.entry_key, row.subscription_id) == ("notice:gone", None)
+    await store.mark_delivered(row.id, now=11)
+    assert await store.delete_orphan_feeds(created_before=100) == 1

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.cadence import Bounds
 from bot.config import FetchSettings
 from bot.feeds.fetch import Fetcher
 from bot.models import DisplayOptions, Entry, ParsedFeed, Subscription, SummaryMode
@@ -17,10 +18,10 @@ from bot.pipeline import (
     EverySubscriber,
     NewSubscriber,
     Queued,
+    RefreshPolicy,
     RefreshStatus,
     ResumedSubscriber,
     filter_verdicts,
-    next_interval,
     plan_deliveries,
     queue_entries,
     refresh_feed,
@@ -28,6 +29,7 @@ from bot.pipeline import (
 from bot.render import render_entry
 from bot.store import Store
 from tests.fakes.feed_server import FeedServer
+from tests.fakes.randomness import EdgeRandom
 
 NOW = 1_800_000_000.0
 INTERVAL = 300
@@ -58,9 +60,9 @@ async def fetcher() -> AsyncIterator[Fetcher]:
     [
         (429, "7200", 7200),
         (503, "3600", 3600),
-        (429, "1", next_interval(INTERVAL, 1)),
+        (429, "1", 2 * INTERVAL),
         (503, "99999999", MAX_BACKOFF_SECONDS),
-        (500, "7200", next_interval(INTERVAL, 1)),
+        (500, "7200", 2 * INTERVAL),
     ],
 )
 async def test_retry_after_of_a_busy_feed_is_respected(
@@ -69,13 +71,15 @@ async def test_retry_after_of_a_busy_feed_is_respected(
     feed_server: FeedServer,
     case: tuple[int, str, int],
 ) -> None:
-    """A 429/503 with Retry-After is not fetched again before then (capped at the max backoff)."""
+    """A 429/503 with Retry-After is not fetched again before then (capped at the max backoff);
+    without one, the first failure waits two intervals (jitter at its longest here)."""
     code, retry_after, expected = case
     feed_server.status("/busy.xml", code, {"Retry-After": retry_after})
     feed, _ = await store.get_or_create_feed(
         feed_server.url("/busy.xml"), title="Busy", interval_seconds=INTERVAL, now=NOW
     )
-    result = await refresh_feed(feed, fetcher=fetcher, store=store, clock=_clock)
+    policy = RefreshPolicy(Bounds(INTERVAL, 60, MAX_BACKOFF_SECONDS), rng=EdgeRandom(1.0))
+    result = await refresh_feed(feed, fetcher=fetcher, store=store, clock=_clock, policy=policy)
     assert result.status is RefreshStatus.FAILED
     stored = await store.get_feed(feed.id)
     assert stored is not None

@@ -25,6 +25,7 @@ from bot.models import (
 )
 from bot.store import (
     SCHEMA_VERSION,
+    FailingFeed,
     Store,
     SubscriptionExists,
     UnknownChatError,
@@ -506,7 +507,9 @@ async def test_fetch_results_and_failing_feeds_in_stats(store: Store) -> None:
     assert feed is not None
     assert (feed.error_count, feed.last_error, feed.next_fetch_at) == (2, "HTTP 503", T0 + 60)
     stats = await store.stats()
-    assert stats.failing_feeds == (("https://a.example/feed", 2, "HTTP 503"),)
+    assert stats.failing_feeds == (
+        FailingFeed("https://a.example/feed", 2, "HTTP 503", T0 + 60, failing_since=T0),
+    )
     assert (stats.chats, stats.active_chats, stats.subscriptions) == (1, 1, 1)
     listed = await store.list_subscriptions(1)
     assert listed[0].last_error == "HTTP 503"

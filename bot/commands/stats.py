@@ -43,10 +43,10 @@ async def stats(update: Update, context: Context) -> None:
         t(
             lang_code,
             "stats_failing",
-            url=url,
-            count=count,
-            error=stored_error_text(lang_code, error)[:200],
+            url=feed.url,
+            count=feed.failures,
+            error=stored_error_text(lang_code, feed.last_error)[:200],
         )
-        for url, count, error in numbers.failing_feeds[:20]
+        for feed in numbers.failing_feeds[:20]
     ]
     await reply_lines(update, context, lines)

@@ -15,10 +15,12 @@ import socket
 import ssl
 import time
 import zlib
+from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from http import HTTPStatus
 
+import httpcore
 import httpx
 
 from bot.feeds import netguard
@@ -157,7 +159,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - current)
 
 
-def status_error(status: int, headers: httpx.Headers) -> FetchError:
+def status_error(status: int, headers: Mapping[str, str]) -> FetchError:
     """The error for a non-2xx, non-redirect answer, with Retry-After where it means something."""
     try:
         phrase = HTTPStatus(status).phrase
@@ -179,16 +181,36 @@ _TABLE: tuple[
 ] = (
     # First match wins: subclasses before their bases (httpx's errors are TransportErrors).
     (NotAFeed, FetchErrorKind.NOT_A_FEED, "{exc}"),
-    ((TimeoutError, httpx.TimeoutException), FetchErrorKind.TIMEOUT, "timed out after {timeout}"),
+    (
+        (TimeoutError, httpx.TimeoutException, httpcore.TimeoutException),
+        FetchErrorKind.TIMEOUT,
+        "timed out after {timeout}",
+    ),
     (netguard.RefusedAddressError, FetchErrorKind.REFUSED_ADDRESS, "{exc}"),
     ((socket.gaierror, UnicodeError), FetchErrorKind.DNS, "cannot resolve host {host}"),
     (httpx.InvalidURL, FetchErrorKind.INVALID_URL, "the server redirected to an invalid URL"),
     (zlib.error, FetchErrorKind.BAD_ENCODING, "the compressed body is corrupt"),
-    (httpx.ConnectError, FetchErrorKind.CONNECT, "cannot connect to {host}"),
-    (httpx.ProxyError, FetchErrorKind.CONNECT, "the proxy did not connect to {host}"),
-    (httpx.RemoteProtocolError, FetchErrorKind.PROTOCOL, "{host} broke the HTTP protocol"),
+    (
+        (httpx.ConnectError, httpcore.ConnectError),
+        FetchErrorKind.CONNECT,
+        "cannot connect to {host}",
+    ),
+    (
+        (httpx.ProxyError, httpcore.ProxyError),
+        FetchErrorKind.CONNECT,
+        "the proxy did not connect to {host}",
+    ),
+    (
+        (httpx.RemoteProtocolError, httpcore.RemoteProtocolError),
+        FetchErrorKind.PROTOCOL,
+        "{host} broke the HTTP protocol",
+    ),
     # Never the library's text: it may echo the URL's path, query or credentials.
-    (httpx.TransportError, FetchErrorKind.NETWORK, "connection to {host} failed"),
+    (
+        (httpx.TransportError, httpcore.NetworkError, httpcore.ProtocolError),
+        FetchErrorKind.NETWORK,
+        "connection to {host} failed",
+    ),
 )
 
 READ_FAILURES: tuple[type[BaseException], ...] = tuple(
@@ -208,7 +230,7 @@ def classify(exc: BaseException, *, host: str = "", timeout: float | None = None
         return exc
     if isinstance(exc, netguard.RefusedAddressError):
         host = exc.host
-    if isinstance(exc, httpx.ConnectError) and _caused_by_tls(exc):
+    if isinstance(exc, httpx.ConnectError | httpcore.ConnectError) and _caused_by_tls(exc):
         return FetchError(FetchErrorKind.TLS, f"TLS handshake with {host} failed", host=host)
     for types, kind, template in _TABLE:
         if isinstance(exc, types):

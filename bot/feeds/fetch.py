@@ -4,36 +4,44 @@ Rules, each because a hostile or broken feed URL must not hurt the bot:
 
 - only http and https; at most 5 redirects, followed by hand so each hop is
   checked again;
-- every hop resolves its host itself, refuses private addresses (unless
-  ``allow_private_networks`` or ``allowed_private_hosts`` allow them; cloud
-  metadata addresses only when named: ``bot.feeds.netguard``) and connects to one
-  of the vetted addresses only, so a DNS answer that changes between check and
-  connect (rebinding) cannot reach inside; the address actually connected is
-  checked once more;
+- every new connection resolves its host itself, refuses private addresses (unless
+  ``allow_private_networks``) and connects to one of the vetted addresses only; the
+  address actually connected is checked once more (``bot.feeds.connections``);
+- connections are kept alive, but a connection only ever carries requests for the host
+  name it was opened (and TLS-verified) for: one small pool per origin. (Before,
+  requests went to the vetted IP with the name in Host/SNI, so the pool was keyed by IP
+  and a kept-alive TLS connection verified for one name could have carried another
+  name's request; that is why keep-alive was off.)
 - behind ``fetch.proxy`` the proxy resolves and connects: a hop is sent to it by
   name after ``netguard.check_proxied`` (IP literals, and the names' local answers);
 - one deadline for the whole fetch (a server dripping a byte a second cannot
-  hold a worker), plus httpx's connect/read timeouts;
+  hold a worker), plus connect/read timeouts;
 - the body is decompressed here, in bounded pieces, and cut at
   ``max_feed_bytes`` of decoded bytes, so neither a huge body nor a gzip bomb
   costs more than the cap in memory;
 - every failure leaves as a ``FetchError`` whose kind ``bot.feeds.failure``
   decides; its detail never carries the URL's path, query or credentials.
+
+The HTTP client is httpcore (httpx's transport layer) used directly: feed fetching
+needs no cookies, auth or client-side redirects, and the layer above costs CPU on
+every one of thousands of checks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import typing
 import zlib
-from dataclasses import dataclass
-from http.cookiejar import CookieJar, DefaultCookiePolicy
-from ipaddress import ip_address
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
+import httpcore
 import httpx
 
 from bot.config import FetchSettings
 from bot.feeds import netguard
+from bot.feeds.connections import Pool, Pools
 from bot.feeds.failure import (
     READ_FAILURES,
     FetchError,
@@ -45,7 +53,11 @@ from bot.feeds.failure import (
 
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_PERMANENT_STATUSES = frozenset({301, 308})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _DECODE_PIECE = 64 * 1024
+_DRAIN_LIMIT = 64 * 1024
+"""A redirect's or an error's body is read up to this much so the connection can be reused."""
 _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/rdf+xml, "
     "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
@@ -65,16 +77,22 @@ class FetchResult:
     etag: str | None
     last_modified: str | None
     content_type: str | None
+    cache_control: str | None = None
+    moved_to: str | None = None
+    """Where the feed moved for good: the target of the last of the permanent redirects
+    (301, 308) the fetch began with; None when it began with none."""
+    body_hash: str = field(default="", compare=False)
+    """SHA-256 of the body, hex (computed once): an unchanged hash means an unchanged
+    document."""
+
+    def __post_init__(self) -> None:
+        if not self.body_hash:
+            object.__setattr__(self, "body_hash", hashlib.sha256(self.body).hexdigest())
 
     @property
     def not_modified(self) -> bool:
         """True when the server answered a conditional GET with 304."""
         return self.status == 304
-
-    @property
-    def body_hash(self) -> str:
-        """SHA-256 of the body, hex: an unchanged hash means an unchanged document."""
-        return hashlib.sha256(self.body).hexdigest()
 
 
 def check_url(url: str) -> httpx.URL:
@@ -167,8 +185,34 @@ class _BoundedBody:
         return b"".join(self._chunks)
 
 
+class _Response:
+    """One answer's status and headers (lower-case names, repeats joined), body unread."""
+
+    def __init__(self, raw: httpcore.Response) -> None:
+        self.raw = raw
+        self.status = raw.status
+        headers: dict[str, str] = {}
+        for name, value in raw.headers:
+            key, text = name.decode("latin-1").lower(), value.decode("latin-1")
+            headers[key] = f"{headers[key]}, {text}" if key in headers else text
+        self.headers: Mapping[str, str] = headers
+
+    def chunks(self) -> typing.AsyncIterator[bytes]:
+        stream = self.raw.stream
+        assert isinstance(stream, typing.AsyncIterable)  # noqa: S101 - httpcore's async stream
+        return aiter(stream)
+
+    async def drain(self) -> None:
+        """Read a small remaining body so the connection returns to the pool."""
+        size = 0
+        async for piece in self.chunks():
+            size += len(piece)
+            if size > _DRAIN_LIMIT:
+                break
+
+
 class Fetcher:
-    """Fetches feed documents through one shared client, at most ``concurrency`` at a time."""
+    """Fetches feed documents over kept-alive connections, at most ``concurrency`` at a time."""
 
     def __init__(self, settings: FetchSettings) -> None:
         self._settings = settings
@@ -177,29 +221,18 @@ class Fetcher:
         )
         self._proxied = bool(settings.proxy)
         self._slots = asyncio.Semaphore(settings.concurrency)
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.timeout_seconds),
-            follow_redirects=False,
-            # Only the configured proxy: HTTP(S)_PROXY variables must not reroute fetches
-            # around the guard's idea of where a request goes.
-            trust_env=False,
-            proxy=settings.proxy or None,
-            # Requests are addressed to IPs, so a stored cookie would go to every
-            # site sharing that IP (CDNs); feeds need no cookies: keep none.
-            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-            # Requests go to a vetted IP with the name in Host/SNI; a kept-alive TLS
-            # connection could otherwise serve another name on the same IP unverified.
-            limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=0),
-            headers={
-                "User-Agent": settings.user_agent,
-                "Accept": _ACCEPT,
-                "Accept-Encoding": "gzip, deflate",
-            },
-        )
+        self._pools = Pools(settings, self._policy)
+        limit = settings.timeout_seconds
+        self._timeouts = {"connect": limit, "read": limit, "write": limit, "pool": limit}
+        self._headers = [
+            (b"User-Agent", settings.user_agent.encode("latin-1", "replace")),
+            (b"Accept", _ACCEPT.encode()),
+            (b"Accept-Encoding", b"gzip, deflate"),
+        ]
 
     async def aclose(self) -> None:
-        """Close the shared client."""
-        await self._client.aclose()
+        """Close the pools and their kept-alive connections."""
+        await self._pools.aclose()
 
     async def fetch(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
@@ -210,11 +243,11 @@ class Fetcher:
         Raises ``FetchError``, classified by ``bot.feeds.failure``.
         """
         target = check_url(url)
-        conditional: dict[str, str] = {}
+        conditional: list[tuple[bytes, bytes]] = []
         if etag:
-            conditional["If-None-Match"] = etag
+            conditional.append((b"If-None-Match", etag.encode("latin-1", "replace")))
         if last_modified:
-            conditional["If-Modified-Since"] = last_modified
+            conditional.append((b"If-Modified-Since", last_modified.encode("latin-1", "replace")))
         limit = self._settings.timeout_seconds
         try:
             # The deadline covers the wait for a slot too: a /sub queued behind slow
@@ -227,23 +260,30 @@ class Fetcher:
     async def _follow(
         self,
         url: httpx.URL,
-        conditional: dict[str, str],
+        conditional: list[tuple[bytes, bytes]],
         etag: str | None,
         last_modified: str | None,
     ) -> FetchResult:
+        moved_to: str | None = None
+        permanent = True
         for hop in range(MAX_REDIRECTS + 1):
             if hop:
                 url = check_url(str(url))
+            origin = (url.raw_scheme, url.raw_host, url.port)
             try:
-                response = await self._open(url, conditional)
-                try:
-                    location = response.headers.get("location")
-                    if response.status_code in _REDIRECT_STATUSES and location:
-                        url = url.join(location.strip())
-                        continue
-                    return await self._finish(url, response, etag, last_modified)
-                finally:
-                    await response.aclose()
+                async with self._pools.lease(origin) as pool:
+                    response = await self._open(pool, url, conditional)
+                    try:
+                        location = response.headers.get("location")
+                        if response.status in _REDIRECT_STATUSES and location:
+                            await response.drain()
+                            url = url.join(location.strip())
+                            permanent = permanent and response.status in _PERMANENT_STATUSES
+                            moved_to = str(url) if permanent else moved_to
+                            continue
+                        return await self._finish(url, response, etag, last_modified, moved_to)
+                    finally:
+                        await response.raw.aclose()
             except READ_FAILURES as exc:
                 raise classify(exc, host=url.host, timeout=self._settings.timeout_seconds) from exc
         raise FetchError(
@@ -252,58 +292,49 @@ class Fetcher:
             limit=MAX_REDIRECTS,
         )
 
-    async def _open(self, url: httpx.URL, conditional: dict[str, str]) -> httpx.Response:
-        """Send one request to a vetted address of the URL's host; headers read, body not."""
+    async def _open(
+        self,
+        pool: Pool,
+        url: httpx.URL,
+        conditional: list[tuple[bytes, bytes]],
+    ) -> _Response:
+        """Send one request for the URL; headers read, body not."""
+        request = httpcore.Request(
+            b"GET",
+            httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=[(b"Host", url.netloc), *self._headers, *conditional],
+            extensions={"timeout": self._timeouts},
+        )
+        if not self._proxied:
+            return _Response(await pool.handle_async_request(request))
         host = url.raw_host.decode("ascii")
-        port = url.port or (443 if url.scheme == "https" else 80)
-        if self._proxied:
-            await netguard.check_proxied(host, port, policy=self._policy)
-            request = self._client.build_request("GET", url, headers=conditional)
-            try:
-                return await self._client.send(request, stream=True)
-            except httpx.ConnectError as exc:
-                if classify(exc, host=host).kind is FetchErrorKind.TLS:
-                    raise  # the feed's TLS, inside the proxy's tunnel
-                # Otherwise the connection that failed is the one to the proxy (it reports
-                # its own failures to reach the feed as 502 or ProxyError): name it.
-                raise FetchError(
-                    FetchErrorKind.CONNECT, "cannot connect to the proxy in fetch.proxy", host=host
-                ) from exc
-        addresses = await netguard.vetted_addresses(host, port, policy=self._policy)
-        headers = {"Host": url.netloc.decode("ascii"), **conditional}
-        extensions = {"sni_hostname": host} if url.scheme == "https" else {}
-        failure: httpx.ConnectError | None = None
-        for address in addresses:
-            request = self._client.build_request(
-                "GET", url.copy_with(host=str(address)), headers=headers, extensions=extensions
-            )
-            try:
-                response = await self._client.send(request, stream=True)
-            except httpx.ConnectError as exc:
-                failure = exc
-                continue
-            self._check_connected(host, response)
-            return response
-        raise failure or httpx.ConnectError(f"no address for {host}")
-
-    def _check_connected(self, host: str, response: httpx.Response) -> None:
-        """Belt and braces: the peer we actually talk to must pass the guard too."""
-        stream = response.extensions.get("network_stream")
-        peer = stream.get_extra_info("server_addr") if stream is not None else None
-        if not peer:
-            return
-        self._policy.check(host, [ip_address(str(peer[0]).split("%", 1)[0])])
+        await netguard.check_proxied(
+            host, url.port or _DEFAULT_PORTS[url.scheme], policy=self._policy
+        )
+        try:
+            return _Response(await pool.handle_async_request(request))
+        except httpcore.ConnectError as exc:
+            if classify(exc, host=host).kind is FetchErrorKind.TLS:
+                raise  # the feed's TLS, inside the proxy's tunnel
+            # Otherwise the connection that failed is the one to the proxy (it reports
+            # its own failures to reach the feed as 502 or ProxyError): name it.
+            raise FetchError(
+                FetchErrorKind.CONNECT, "cannot connect to the proxy in fetch.proxy", host=host
+            ) from exc
 
     async def _finish(
         self,
         url: httpx.URL,
-        response: httpx.Response,
+        response: _Response,
         etag: str | None,
         last_modified: str | None,
+        moved_to: str | None,
     ) -> FetchResult:
-        status = response.status_code
-        headers = response.headers
+        status, headers = response.status, response.headers
         if status == 304:
+            await response.drain()
             return FetchResult(
                 url=str(url),
                 status=304,
@@ -311,8 +342,11 @@ class Fetcher:
                 etag=headers.get("etag") or etag,
                 last_modified=headers.get("last-modified") or last_modified,
                 content_type=headers.get("content-type"),
+                cache_control=headers.get("cache-control"),
+                moved_to=moved_to,
             )
         if not 200 <= status < 300:
+            await response.drain()
             raise status_error(status, headers)
         limit = self._settings.max_feed_bytes
         declared = headers.get("content-length", "")
@@ -321,7 +355,7 @@ class Fetcher:
                 FetchErrorKind.TOO_BIG, f"feed is larger than {human_size(limit)}", limit=limit
             )
         body = _BoundedBody(headers.get("content-encoding", ""), limit)
-        async for raw in response.aiter_raw():
+        async for raw in response.chunks():
             body.feed(raw)
         return FetchResult(
             url=str(url),
@@ -330,4 +364,6 @@ class Fetcher:
             etag=headers.get("etag"),
             last_modified=headers.get("last-modified"),
             content_type=headers.get("content-type"),
+            cache_control=headers.get("cache-control"),
+            moved_to=moved_to,
         )

@@ -155,6 +155,22 @@ EN: dict[str, Template] = {
     "not_allowed": "This bot is not available in this chat",
     "bad_target": "❌ {ref}: no such chat, or the bot is not in it",
     "error": "Something went wrong; the problem was logged",
+    "flood_summary": Plural(
+        "📚 {title}: 1 more new entry arrived at once and is not sent on its own. All entries:",
+        "📚 {title}: {count} more new entries arrived at once and are not sent one by one."
+        " All entries:",
+    ),
+    "feed_failing": (
+        "⚠️ {title} could not be read for {duration}: {reason}. "
+        "The bot keeps trying and will tell you when it works again."
+    ),
+    "feed_recovered": "✅ {title} can be read again; new entries arrive as before.",
+    "feed_gone": (
+        "🗑 {title} is gone for good (the server answered 410 Gone): "
+        "subscription #{number} was removed."
+    ),
+    "duration_hours": Plural("{count} hour", "{count} hours"),
+    "duration_days": Plural("{count} day", "{count} days"),
     "slow_down": "Too many commands at once; please wait a few seconds before the next one",
 }
 
@@ -273,6 +289,14 @@ ZH: dict[str, Template] = {
     "not_allowed": "本聊天不能使用这个机器人",
     "bad_target": "❌ {ref}：找不到这个聊天，或机器人不在其中",
     "error": "出了点问题，已记录",
+    "flood_summary": "📚「{title}」一次新增了太多条目，另有 {count} 条不逐条推送。全部条目：",
+    "feed_failing": (
+        "⚠️「{title}」已有 {duration}无法读取：{reason}。机器人会继续尝试，恢复后会通知你。"
+    ),
+    "feed_recovered": "✅「{title}」已恢复，新条目会照常推送。",
+    "feed_gone": "🗑「{title}」已永久停止（服务器返回 410 Gone），订阅 #{number} 已移除。",
+    "duration_hours": "{count} 小时",
+    "duration_days": "{count} 天",
     "slow_down": "命令太多太快了，请稍等几秒再发",
 }
 

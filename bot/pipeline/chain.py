@@ -11,14 +11,15 @@ the same chat within ``CROSS_FEED_WINDOW_SECONDS`` (cross-feed dedupe).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.feeds.identity import all_keys
+from bot.i18n import pick_language
 from bot.models import Entry, ParsedFeed, Subscription
-from bot.pipeline.plan import CROSS_FEED_WINDOW_SECONDS, chronological, plan_deliveries
-from bot.render import detect_boilerplate
-from bot.store import Store
+from bot.pipeline.plan import CROSS_FEED_WINDOW_SECONDS, FloodRule, chronological, plan_deliveries
+from bot.render import Boilerplate, detect_boilerplate
+from bot.store import Chat, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +80,25 @@ class _Selection:
     hold_until: float | None = None
 
 
+async def audience_chats(store: Store, subscriptions: Sequence[Subscription]) -> dict[int, Chat]:
+    """The stored chat of each chat among the subscriptions (unknown chats are left out)."""
+    chats: dict[int, Chat] = {}
+    for chat_id in sorted({sub.chat_id for sub in subscriptions}):
+        chat = await store.get_chat(chat_id)
+        if chat is not None:
+            chats[chat_id] = chat
+    return chats
+
+
 async def chat_filter_map(store: Store, subscriptions: Sequence[Subscription]) -> dict[int, str]:
     """The chat-wide filter expression of each chat among the subscriptions that has one."""
-    filters: dict[int, str] = {}
-    for chat_id in {sub.chat_id for sub in subscriptions}:
-        chat = await store.get_chat(chat_id)
-        if chat is not None and chat.filter_expr:
-            filters[chat_id] = chat.filter_expr
-    return filters
+    chats = await audience_chats(store, subscriptions)
+    return {chat_id: chat.filter_expr for chat_id, chat in chats.items() if chat.filter_expr}
+
+
+def chat_languages(chats: Mapping[int, Chat]) -> dict[int, str]:
+    """Each chat's reply language (its /lang, else English: the store keeps no user language)."""
+    return {chat_id: pick_language(chat.language, None) for chat_id, chat in chats.items()}
 
 
 async def _select(
@@ -135,13 +147,23 @@ async def _select(
 
 
 async def queue_entries(
-    store: Store, feed_id: int, parsed: ParsedFeed, audience: Audience, *, now: float
+    store: Store,
+    feed_id: int,
+    parsed: ParsedFeed,
+    audience: Audience,
+    *,
+    now: float,
+    flood: FloodRule | None = None,
+    boilerplate: Boilerplate | None = None,
 ) -> Queued:
     """Queue the feed's entries for ``audience``: dedupe → filter → render → outbox.
 
     Takes the feed's parsed document and who the entries are for; returns how
     many entries were new to that audience and how many messages were queued.
     The seen marks and the outbox rows are written in one store transaction.
+    ``flood`` collapses a refresh that brings a subscription too many entries (see
+    ``plan_deliveries``); ``boilerplate`` is what the feed's entries repeat, when the
+    caller knows it better than ``parsed`` (a partial parse), else it is detected.
     """
     entries = chronological(parsed.entries)
     selection = await _select(store, feed_id, entries, audience, now)
@@ -151,15 +173,18 @@ async def queue_entries(
     if not title and selection.subscriptions:
         # Every subscription here follows this one feed: its stored title or URL names it.
         title = selection.subscriptions[0].title or selection.subscriptions[0].url
+    chats = await audience_chats(store, selection.subscriptions)
     items = plan_deliveries(
         selection.entries,
         selection.subscriptions,
-        await chat_filter_map(store, selection.subscriptions),
+        {chat_id: chat.filter_expr for chat_id, chat in chats.items() if chat.filter_expr},
         feed_id=feed_id,
         feed_title=title,
         seen=selection.seen,
-        boilerplate=detect_boilerplate(parsed.entries),
+        boilerplate=detect_boilerplate(parsed.entries) if boilerplate is None else boilerplate,
         backlog=selection.backlog,
+        flood=flood,
+        languages=chat_languages(chats),
         site_link=parsed.link,
     )
     queued = await store.commit_entries(

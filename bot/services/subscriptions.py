@@ -10,11 +10,13 @@ the caller words it in its reader's language.
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bot.cadence import after_subscribe
 from bot.feeds.failure import FetchError, FetchErrorKind
 from bot.feeds.load import load_feed
 from bot.models import Subscription
@@ -23,6 +25,7 @@ from bot.services import Services
 from bot.store import SubscriptionExists
 
 _BARE_HOST = re.compile(r"^[\w.-]+\.[a-z]{2,}(?::\d+)?(?:/\S*)?$", re.IGNORECASE)
+_JITTER = random.Random()  # noqa: S311 - spreading checks, not a secret
 BACKLOG_HOLD_SECONDS = 60.0
 """The backlog waits for the /sub confirmation; if that never comes (a crash), this long."""
 
@@ -96,11 +99,14 @@ async def subscribe(
     # first marked seen, or its backlog misses an entry no refresh will offer again.
     async with services.feed_locks[feed_url]:
         now = services.clock()
+        interval = settings.polling.effective_interval
         feed, created = await store.get_or_create_feed(
             feed_url,
             title=parsed.title,
-            interval_seconds=settings.polling.effective_interval,
+            interval_seconds=interval,
             now=now,
+            # Jitter: feeds subscribed together (an /import) are not checked together.
+            next_fetch_at=after_subscribe(now, interval, _JITTER),
         )
         try:
             subscription = await store.add_subscription(chat_id, feed.id, thread_id=thread_id)

@@ -1,5 +1,6 @@
 """The only place that speaks SQL: migrations, chats, feeds, subscriptions, seen keys, outbox."""
 
+from bot.store.bulk import BulkOutcome, BulkState, NewFeed
 from bot.store.codec import (
     CodecError,
     decode_message,
@@ -9,6 +10,7 @@ from bot.store.codec import (
 )
 from bot.store.records import (
     Chat,
+    FailingFeed,
     OutboxRow,
     Stats,
     SubscriptionExists,
@@ -19,8 +21,12 @@ from bot.store.store import Store
 
 __all__ = [
     "SCHEMA_VERSION",
+    "BulkOutcome",
+    "BulkState",
     "Chat",
     "CodecError",
+    "FailingFeed",
+    "NewFeed",
     "OutboxRow",
     "Stats",
     "Store",

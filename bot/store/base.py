@@ -11,14 +11,14 @@ could land inside another task's open transaction.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import aiosqlite
 
-from bot.models import Feed, Subscription
-from bot.store.codec import decode_message, decode_options
+from bot.models import Feed, PlannedDelivery, Rhythm, Subscription
+from bot.store.codec import decode_message, decode_options, encode_message
 from bot.store.records import Chat, OutboxRow
 
 SUBSCRIPTION_SELECT = """
@@ -29,7 +29,9 @@ SUBSCRIPTION_SELECT = """
 
 FEED_SELECT = """
     SELECT f.id, f.url, f.title, f.etag, f.last_modified, f.body_hash, f.last_error,
-           f.error_count, f.interval_seconds, f.next_fetch_at
+           f.error_count, f.interval_seconds, f.next_fetch_at, f.created_at, f.last_success_at,
+           f.failing_since, f.failure_notified, f.hint_seconds, f.skip_hours, f.last_new_at,
+           f.new_gap_seconds, f.new_samples, f.boilerplate
     FROM feeds AS f
 """
 
@@ -88,6 +90,18 @@ def feed_from_row(row: aiosqlite.Row) -> Feed:
         error_count=row["error_count"],
         interval_seconds=row["interval_seconds"],
         next_fetch_at=row["next_fetch_at"],
+        created_at=row["created_at"],
+        last_success_at=row["last_success_at"],
+        failing_since=row["failing_since"],
+        failure_notified=bool(row["failure_notified"]),
+        rhythm=Rhythm(
+            hint_seconds=row["hint_seconds"],
+            skip_hours=row["skip_hours"],
+            last_new_at=row["last_new_at"],
+            new_gap_seconds=row["new_gap_seconds"],
+            new_samples=row["new_samples"],
+        ),
+        boilerplate=row["boilerplate"],
     )
 
 
@@ -123,20 +137,64 @@ def outbox_from_row(row: aiosqlite.Row) -> OutboxRow:
 
 
 async def fetch_all(db: aiosqlite.Connection, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-    async with db.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
+    """Every row of the query, in one round trip to aiosqlite's thread (execute, fetch and
+    close would be three: each costs a thread hand-over, and a check makes several)."""
+    return list(await db.execute_fetchall(sql, params))
 
 
 async def fetch_one(
     db: aiosqlite.Connection, sql: str, params: Params = ()
 ) -> aiosqlite.Row | None:
-    async with db.execute(sql, params) as cursor:
-        return await cursor.fetchone()
+    """The first row, in one round trip; for queries of one row (all rows are read)."""
+    return next(iter(await db.execute_fetchall(sql, params)), None)
 
 
 async def scalar(db: aiosqlite.Connection, sql: str, params: Params = ()) -> Any:
     row = await fetch_one(db, sql, params)
     return None if row is None else row[0]
+
+
+async def insert_outbox(
+    db: aiosqlite.Connection,
+    feed_id: int,
+    items: Sequence[PlannedDelivery],
+    *,
+    not_before: float,
+    now: float,
+) -> None:
+    """Queue ``items`` as pending outbox rows of ``feed_id``, in order; marks nothing seen."""
+    await db.executemany(
+        """
+        INSERT INTO outbox (chat_id, thread_id, subscription_id, feed_id, entry_key,
+                            payload, not_before, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [
+            (item.chat_id, item.thread_id, item.subscription_id, feed_id,
+             clean(item.entry_key), encode_message(item.message), not_before, now)
+            for item in items
+        ],
+    )  # fmt: skip
+
+
+async def merge_subscription(db: aiosqlite.Connection, source_id: int, into_id: int) -> None:
+    """Fold subscription ``source_id`` into its twin ``into_id`` (same chat, topic and feed).
+
+    The source's pending messages move to the twin, except those for an entry the twin
+    already has queued; failed rows follow for the record. The source is deleted.
+    """
+    await db.execute(
+        """
+        DELETE FROM outbox AS o WHERE o.subscription_id = ?1 AND o.state = 'pending'
+          AND EXISTS (SELECT 1 FROM outbox AS n WHERE n.subscription_id = ?2
+                      AND n.entry_key = o.entry_key)
+        """,
+        (source_id, into_id),
+    )
+    await db.execute(
+        "UPDATE outbox SET subscription_id = ? WHERE subscription_id = ?", (into_id, source_id)
+    )
+    await db.execute("DELETE FROM subscriptions WHERE id = ?", (source_id,))
 
 
 async def next_number(db: aiosqlite.Connection, chat_id: int) -> int:
@@ -191,6 +249,11 @@ class StoreBase:
     async def _one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         async with self._read() as db:
             return await fetch_one(db, sql, params)
+
+    async def _run(self, sql: str, params: Params = ()) -> None:
+        """One statement, atomic by itself, in one round trip (no row count)."""
+        async with self._read() as db:
+            await db.execute_fetchall(sql, params)
 
     async def _write(self, sql: str, params: Params = ()) -> int:
         """One statement, atomic by itself; returns the number of rows changed."""

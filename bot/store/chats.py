@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import aiosqlite
 
-from bot.store.base import StoreBase, chat_from_row, clean, fetch_all, fetch_one, next_number
+from bot.store.base import (
+    StoreBase,
+    chat_from_row,
+    clean,
+    fetch_all,
+    fetch_one,
+    merge_subscription,
+    next_number,
+)
 from bot.store.records import Chat
 
 _CHAT_SELECT = """
@@ -100,19 +108,7 @@ async def _move_subscription(db: aiosqlite.Connection, sub: aiosqlite.Row, new_i
         (new_id, sub["thread_id"], sub["feed_id"]),
     )
     if twin is not None:
-        await db.execute(
-            """
-            DELETE FROM outbox AS o WHERE o.subscription_id = ?1 AND o.state = 'pending'
-              AND EXISTS (SELECT 1 FROM outbox AS n WHERE n.subscription_id = ?2
-                          AND n.entry_key = o.entry_key)
-            """,
-            (sub["id"], twin["id"]),
-        )
-        await db.execute(
-            "UPDATE outbox SET subscription_id = ? WHERE subscription_id = ?",
-            (twin["id"], sub["id"]),
-        )
-        await db.execute("DELETE FROM subscriptions WHERE id = ?", (sub["id"],))
+        await merge_subscription(db, sub["id"], twin["id"])
         return
     taken = await fetch_one(
         db, "SELECT 1 FROM subscriptions WHERE chat_id = ? AND number = ?", (new_id, sub["number"])

@@ -1,27 +1,70 @@
-"""Feeds: one row per distinct URL, shared by every subscriber, with its fetch state."""
+"""Feeds: one row per distinct URL, shared by every subscriber, with its fetch state.
+
+A feed is due only while an unpaused subscription of an active chat follows it. Each
+check ends in ``record_fetch_success`` or ``record_fetch_failure``; the failing and
+recovered notices are queued in the same transaction as the state that says they were
+sent (``record_fetch_failure``, ``record_recovery``), so each is queued once.
+``end_feed`` (410 Gone) and ``move_feed`` (a permanent redirect) change who follows what.
+"""
 
 from __future__ import annotations
 
-from bot.models import Feed
+import json
+from collections.abc import Collection, Sequence
+
+import aiosqlite
+
+from bot.models import Feed, PlannedDelivery, Rhythm, Subscription
 from bot.store.base import (
     ACTIVE_FOLLOWER,
     FEED_SELECT,
+    SUBSCRIPTION_SELECT,
     UNFOLLOWED,
     StoreBase,
     clean,
     feed_from_row,
+    fetch_all,
     fetch_one,
+    insert_outbox,
+    merge_subscription,
+    subscription_from_row,
+)
+
+_NOT_AMONG = "f.id NOT IN (SELECT value FROM json_each(?))"
+_SUCCESS_SET = """
+    UPDATE feeds SET next_fetch_at = ?, etag = ?, last_modified = ?, body_hash = ?,
+        title = COALESCE(NULLIF(?, ''), title),
+        interval_seconds = COALESCE(?, interval_seconds),
+        last_error = NULL, error_count = 0, last_checked_at = ?, last_success_at = ?,
+        failing_since = NULL, failure_notified = 0,
+        boilerplate = COALESCE(?, boilerplate)
+"""
+_SUCCESS = _SUCCESS_SET + " WHERE id = ?"
+_SUCCESS_WITH_RHYTHM = (
+    _SUCCESS_SET
+    + """, hint_seconds = ?, skip_hours = ?, last_new_at = ?, new_gap_seconds = ?,
+        new_samples = ? WHERE id = ?"""
 )
 
 
 class FeedsMixin(StoreBase):
-    """Feed rows and the schedule: a feed is due only while someone is listening."""
+    """Feed rows and the schedule."""
 
     async def get_or_create_feed(
-        self, url: str, *, title: str, interval_seconds: int, now: float
+        self,
+        url: str,
+        *,
+        title: str,
+        interval_seconds: int,
+        now: float,
+        next_fetch_at: float | None = None,
     ) -> tuple[Feed, bool]:
-        """The feed of this URL and whether it is new; a new one is due one interval from now."""
+        """The feed of this URL and whether it is new.
+
+        A new one is due at ``next_fetch_at`` (Unix seconds; default one interval from now).
+        """
         url = clean(url)
+        due = now + interval_seconds if next_fetch_at is None else next_fetch_at
         async with self._tx() as db:
             row = await fetch_one(db, f"{FEED_SELECT} WHERE f.url = ?", (url,))
             if row is not None:
@@ -31,7 +74,7 @@ class FeedsMixin(StoreBase):
                 INSERT INTO feeds (url, title, interval_seconds, next_fetch_at, created_at)
                 VALUES (?, ?, ?, ?, ?)
                 """,
-                (url, clean(title), interval_seconds, now + interval_seconds, now),
+                (url, clean(title), interval_seconds, due, now),
             )
             row = await fetch_one(db, f"{FEED_SELECT} WHERE f.url = ?", (url,))
         if row is None:
@@ -42,12 +85,24 @@ class FeedsMixin(StoreBase):
         row = await self._one(f"{FEED_SELECT} WHERE f.id = ?", (feed_id,))
         return None if row is None else feed_from_row(row)
 
-    async def due_feeds(self, now: float, limit: int) -> list[Feed]:
-        """Due feeds that an unpaused subscription of an active chat follows, soonest first."""
+    async def feed_by_url(self, url: str) -> Feed | None:
+        """The feed with exactly this URL, if there is one."""
+        row = await self._one(f"{FEED_SELECT} WHERE f.url = ?", (clean(url),))
+        return None if row is None else feed_from_row(row)
+
+    async def feed_subscriptions(self, feed_id: int) -> list[Subscription]:
+        """Every subscription to the feed, paused or not, of any chat."""
         rows = await self._all(
-            f"""{FEED_SELECT} WHERE f.next_fetch_at <= ? AND {ACTIVE_FOLLOWER}
+            f"{SUBSCRIPTION_SELECT} WHERE s.feed_id = ? ORDER BY s.id", (feed_id,)
+        )
+        return [subscription_from_row(row) for row in rows]
+
+    async def due_feeds(self, now: float, limit: int, *, skip: Collection[int] = ()) -> list[Feed]:
+        """Due feeds someone listens to, soonest first, leaving out the ids in ``skip``."""
+        rows = await self._all(
+            f"""{FEED_SELECT} WHERE f.next_fetch_at <= ? AND {ACTIVE_FOLLOWER} AND {_NOT_AMONG}
             ORDER BY f.next_fetch_at, f.id LIMIT ?""",
-            (now, limit),
+            (now, json.dumps(sorted(skip)), limit),
         )
         return [feed_from_row(row) for row in rows]
 
@@ -59,10 +114,11 @@ class FeedsMixin(StoreBase):
         row = await self._one(sql, (overdue_before, now))
         return (0, 0) if row is None else (int(row[0]), int(row[1]))
 
-    async def next_due_time(self) -> float | None:
-        """When the next followed feed falls due (maybe in the past); None if none is followed."""
-        sql = f"SELECT MIN(f.next_fetch_at) FROM feeds AS f WHERE {ACTIVE_FOLLOWER}"  # noqa: S608 - constant fragments only
-        row = await self._one(sql)
+    async def next_due_time(self, *, skip: Collection[int] = ()) -> float | None:
+        """When the next followed feed not in ``skip`` is due (maybe in the past), or None."""
+        sql = f"""SELECT MIN(f.next_fetch_at) FROM feeds AS f
+            WHERE {ACTIVE_FOLLOWER} AND {_NOT_AMONG}"""  # noqa: S608 - constant fragments only
+        row = await self._one(sql, (json.dumps(sorted(skip)),))
         return None if row is None or row[0] is None else float(row[0])
 
     async def record_fetch_success(
@@ -76,48 +132,161 @@ class FeedsMixin(StoreBase):
         title: str | None = None,
         now: float,
         interval_seconds: int | None = None,
+        rhythm: Rhythm | None = None,
+        boilerplate: str | None = None,
     ) -> None:
-        """Store the validators and the next due time; clear the error streak."""
-        await self._write(
-            """
-            UPDATE feeds SET next_fetch_at = ?, etag = ?, last_modified = ?, body_hash = ?,
-                title = COALESCE(NULLIF(?, ''), title),
-                interval_seconds = COALESCE(?, interval_seconds),
-                last_error = NULL, error_count = 0, last_checked_at = ?, last_success_at = ?
-            WHERE id = ?
-            """,
-            (
-                next_fetch_at,
-                etag,
-                last_modified,
-                body_hash,
-                None if title is None else clean(title),
-                interval_seconds,
-                now,
-                now,
-                feed_id,
-            ),
+        """Store the validators and the next due time; end the failure run.
+
+        ``rhythm`` and ``boilerplate`` replace the stored ones when given. One statement:
+        the common check costs one round trip.
+        """
+        sql = _SUCCESS if rhythm is None else _SUCCESS_WITH_RHYTHM
+        params: tuple[object, ...] = (
+            next_fetch_at,
+            etag,
+            last_modified,
+            body_hash,
+            None if title is None else clean(title),
+            interval_seconds,
+            now,
+            now,
+            boilerplate,
         )
+        if rhythm is not None:
+            params += (
+                rhythm.hint_seconds,
+                rhythm.skip_hours,
+                rhythm.last_new_at,
+                rhythm.new_gap_seconds,
+                rhythm.new_samples,
+            )
+        params += (feed_id,)
+        await self._run(sql, params)
+
+    async def record_recovery(
+        self, feed_id: int, *, notices: Sequence[PlannedDelivery], now: float
+    ) -> None:
+        """Queue the news that a reported feed works again, and record that it was told."""
+        async with self._tx() as db:
+            await insert_outbox(db, feed_id, notices, not_before=now, now=now)
+            await db.execute("UPDATE feeds SET failure_notified = 0 WHERE id = ?", (feed_id,))
 
     async def record_fetch_failure(
-        self, feed_id: int, *, next_fetch_at: float, error: str, now: float
+        self,
+        feed_id: int,
+        *,
+        next_fetch_at: float,
+        error: str,
+        now: float,
+        notices: Sequence[PlannedDelivery] = (),
     ) -> None:
-        """Count one more failure in a row and keep its message for /list and stats."""
-        await self._write(
-            """
-            UPDATE feeds SET next_fetch_at = ?, last_error = ?, error_count = error_count + 1,
-                last_checked_at = ?
-            WHERE id = ?
-            """,
-            (next_fetch_at, clean(error), now, feed_id),
-        )
+        """Count one more failure in a row and keep its code for /list and stats.
+
+        The first failure of a run records when the run began. ``notices`` (the news
+        that the feed is failing) are queued in the same transaction, which also records
+        that the run was reported.
+        """
+        async with self._tx() as db:
+            await db.execute(
+                """
+                UPDATE feeds SET next_fetch_at = ?, last_error = ?, error_count = error_count + 1,
+                    last_checked_at = ?, failing_since = COALESCE(failing_since, ?),
+                    failure_notified = MAX(failure_notified, ?)
+                WHERE id = ?
+                """,
+                (next_fetch_at, clean(error), now, now, int(bool(notices)), feed_id),
+            )
+            if notices:
+                await insert_outbox(db, feed_id, notices, not_before=now, now=now)
+
+    async def end_feed(
+        self, feed_id: int, *, error: str, now: float, notices: Sequence[PlannedDelivery]
+    ) -> int:
+        """A feed gone for good: queue ``notices``, then remove every subscription to it.
+
+        Messages already queued for the feed are still sent; the unfollowed feed row is
+        deleted by housekeeping once nothing of it waits in the outbox. Returns how many
+        subscriptions were removed.
+        """
+        async with self._tx() as db:
+            await db.execute(
+                """
+                UPDATE feeds SET last_error = ?, error_count = error_count + 1,
+                    last_checked_at = ?, failing_since = COALESCE(failing_since, ?)
+                WHERE id = ?
+                """,
+                (clean(error), now, now, feed_id),
+            )
+            await insert_outbox(db, feed_id, notices, not_before=now, now=now)
+            cursor = await db.execute("DELETE FROM subscriptions WHERE feed_id = ?", (feed_id,))
+            return cursor.rowcount
+
+    async def move_feed(self, feed_id: int, url: str) -> Feed | None:
+        """Give the feed its new URL (a permanent redirect); the feed row that now has it.
+
+        When another feed already has that URL, this one is merged into it: the seen
+        keys of both count (so nothing is sent again; the caller has already queued the
+        current document for both feeds' subscribers), subscriptions move over (a chat
+        or topic following both keeps the other's subscription, with this one's
+        pending messages unless already queued there or seen by the other feed), queued
+        rows follow, and this row is deleted. Returns None when the feed no longer exists.
+        """
+        url = clean(url)
+        async with self._tx() as db:
+            other = await fetch_one(db, "SELECT id FROM feeds WHERE url = ?", (url,))
+            target = feed_id
+            if other is None:
+                await db.execute("UPDATE feeds SET url = ? WHERE id = ?", (url, feed_id))
+            elif other["id"] != feed_id:
+                target = other["id"]
+                await _merge_feed(db, feed_id, target)
+            row = await fetch_one(db, f"{FEED_SELECT} WHERE f.id = ?", (target,))
+        return None if row is None else feed_from_row(row)
 
     async def delete_orphan_feeds(self, *, created_before: float | None = None) -> int:
         """Delete feeds nobody follows; their seen keys and outbox records go with them.
 
         With ``created_before``, only feeds created before that time go: a feed row is
-        created just before its first subscription, and must not vanish in between.
-        Returns how many feeds were deleted.
+        created just before its first subscription, and must not vanish in between. A
+        feed with messages still waiting to be sent (the notice that it is gone) stays
+        until they went. Returns how many feeds were deleted.
         """
-        sql = f"DELETE FROM feeds WHERE {UNFOLLOWED} AND (? IS NULL OR created_at < ?)"  # noqa: S608 - constant fragment only
+        sql = f"""DELETE FROM feeds WHERE {UNFOLLOWED} AND (? IS NULL OR created_at < ?)
+            AND NOT EXISTS (SELECT 1 FROM outbox AS o
+                            WHERE o.feed_id = feeds.id AND o.state = 'pending')"""  # noqa: S608 - constant fragment only
         return await self._write(sql, (created_before, created_before))
+
+
+async def _merge_feed(db: aiosqlite.Connection, source: int, target: int) -> None:
+    """Fold feed ``source`` into ``target`` inside the caller's transaction."""
+    for sub in await fetch_all(
+        db, "SELECT id, chat_id, thread_id FROM subscriptions WHERE feed_id = ?", (source,)
+    ):
+        twin = await fetch_one(
+            db,
+            "SELECT id FROM subscriptions WHERE chat_id = ? AND thread_id = ? AND feed_id = ?",
+            (sub["chat_id"], sub["thread_id"], target),
+        )
+        if twin is None:
+            await db.execute(
+                "UPDATE subscriptions SET feed_id = ? WHERE id = ?", (target, sub["id"])
+            )
+            continue
+        # The twin already had what the target feed had seen: those rows would repeat it.
+        await db.execute(
+            """
+            DELETE FROM outbox WHERE subscription_id = ?1 AND state = 'pending'
+              AND entry_key IN (SELECT s.entry_key FROM seen AS s WHERE s.feed_id = ?2)
+            """,
+            (sub["id"], target),
+        )
+        await merge_subscription(db, sub["id"], twin["id"])
+    await db.execute(
+        """
+        INSERT OR IGNORE INTO seen (feed_id, entry_key, first_seen)
+        SELECT ?, entry_key, first_seen FROM seen WHERE feed_id = ?
+        """,
+        (target, source),
+    )
+    await db.execute("UPDATE outbox SET feed_id = ? WHERE feed_id = ?", (target, source))
+    await db.execute("DELETE FROM feeds WHERE id = ?", (source,))

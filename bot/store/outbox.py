@@ -20,6 +20,7 @@ from bot.store.base import (
     StoreBase,
     clean,
     fetch_all,
+    insert_outbox,
     outbox_from_row,
     thread_to_db,
 )
@@ -104,18 +105,8 @@ class OutboxMixin(StoreBase):
                         for name in item.article_keys
                     )
                 queued.add(ident)
-                rows.append(
-                    (item.chat_id, item.thread_id, item.subscription_id, feed_id, key,
-                     encode_message(item.message), hold_until or now, now)
-                )  # fmt: skip
-            await db.executemany(
-                """
-                INSERT INTO outbox (chat_id, thread_id, subscription_id, feed_id, entry_key,
-                                    payload, not_before, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                rows,
-            )
+                rows.append(item)
+            await insert_outbox(db, feed_id, rows, not_before=hold_until or now, now=now)
             await db.executemany(
                 """
                 INSERT INTO chat_articles (chat_id, thread_id, article_key, feed_id, queued_at)

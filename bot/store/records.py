@@ -38,6 +38,21 @@ class OutboxRow:
 
 
 @dataclass(frozen=True, slots=True)
+class FailingFeed:
+    """A feed whose last checks failed, as `newsrelay stats` lists it."""
+
+    url: str
+    failures: int
+    """Checks that failed in a row."""
+    last_error: str
+    """The last failure's ``FetchError.code`` (or older free text)."""
+    next_check_at: float
+    """Unix time of the next check."""
+    failing_since: float | None = None
+    """Unix time of the first failure of the run (None for rows from before migration 3)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     """The numbers behind `newsrelay stats` and /stats."""
 
@@ -48,8 +63,8 @@ class Stats:
     delivered: int
     pending: int
     failed: int
-    failing_feeds: tuple[tuple[str, int, str], ...]
-    """(url, error_count, last_error), most errors first."""
+    failing_feeds: tuple[FailingFeed, ...]
+    """Most failures in a row first."""
     failed_expired: int = 0
     """Failed rows older than the ``failed_before`` asked for (due for purging)."""
     orphan_feeds: int = 0

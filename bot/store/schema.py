@@ -17,6 +17,10 @@ Notes on the shape:
   (``bot.feeds.identity.article_keys``) of what each feed queued there lately, so the
   same article reaching the chat through a second feed is sent once. Rows older
   than the dedupe window are deleted as new ones are written.
+- ``feeds.failing_since``/``failure_notified`` (migration 4): the run of failures the
+  subscribers may have been told about; ``hint_seconds``, ``skip_hours``, ``last_new_at``,
+  ``new_gap_seconds``, ``new_samples``: the feed's rhythm (``bot.models.Rhythm``);
+  ``boilerplate``: what its entries repeat, so a partial parse renders like a full one.
 """
 
 from __future__ import annotations
@@ -112,6 +116,18 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX chat_articles_time ON chat_articles (queued_at);
     CREATE INDEX chat_articles_feed ON chat_articles (feed_id);
+    """,
+    # 4: a feed's health (failure notices) and rhythm (hints, learned cadence, boilerplate)
+    """
+    ALTER TABLE feeds ADD COLUMN failing_since REAL;
+    ALTER TABLE feeds ADD COLUMN failure_notified INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN hint_seconds INTEGER;
+    ALTER TABLE feeds ADD COLUMN skip_hours INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN last_new_at REAL;
+    ALTER TABLE feeds ADD COLUMN new_gap_seconds REAL;
+    ALTER TABLE feeds ADD COLUMN new_samples INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN boilerplate TEXT;
+    UPDATE feeds SET failing_since = last_checked_at WHERE error_count > 0;
     """,
 )
 

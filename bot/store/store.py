@@ -16,17 +16,18 @@ from typing import Self
 import aiosqlite
 
 from bot.store.base import UNFOLLOWED, fetch_all, scalar
+from bot.store.bulk import BulkMixin
 from bot.store.chats import ChatsMixin
 from bot.store.feeds import FeedsMixin
 from bot.store.outbox import OutboxMixin
-from bot.store.records import Stats
+from bot.store.records import FailingFeed, Stats
 from bot.store.schema import current_version, migrate
 from bot.store.subscriptions import SubscriptionsMixin
 
 BUSY_TIMEOUT_MS = 5000
 
 
-class Store(ChatsMixin, FeedsMixin, SubscriptionsMixin, OutboxMixin):
+class Store(ChatsMixin, FeedsMixin, SubscriptionsMixin, OutboxMixin, BulkMixin):
     """Chats, feeds, subscriptions, seen keys and the outbox in one SQLite file."""
 
     @classmethod
@@ -83,8 +84,8 @@ class Store(ChatsMixin, FeedsMixin, SubscriptionsMixin, OutboxMixin):
             failing = await fetch_all(
                 db,
                 """
-                SELECT url, error_count, COALESCE(last_error, '') FROM feeds
-                WHERE error_count > 0 ORDER BY error_count DESC, url
+                SELECT url, error_count, COALESCE(last_error, ''), next_fetch_at, failing_since
+                FROM feeds WHERE error_count > 0 ORDER BY error_count DESC, url
                 """,
             )
         feeds, subscriptions, chats, active, delivered, pending, failed, orphans = counts
@@ -96,7 +97,9 @@ class Store(ChatsMixin, FeedsMixin, SubscriptionsMixin, OutboxMixin):
             delivered=delivered,
             pending=pending,
             failed=failed,
-            failing_feeds=tuple((row[0], int(row[1]), row[2]) for row in failing),
+            failing_feeds=tuple(
+                FailingFeed(row[0], int(row[1]), row[2], float(row[3]), row[4]) for row in failing
+            ),
             failed_expired=expired,
             orphan_feeds=orphans,
         )

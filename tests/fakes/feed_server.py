@@ -31,6 +31,10 @@ class Recorded:
     method: str
     headers: CIMultiDict[str]
     status: int
+    peer: str = ""
+    """The client's address and port: one per connection, so a reused one repeats."""
+    host: str = ""
+    """The server address the request came in on (the farm listens on several)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +81,20 @@ class FeedServer:
     """An aiohttp server on 127.0.0.1 with an ephemeral port; set paths, then fetch them."""
 
     requests: list[Recorded] = field(default_factory=list)
+    in_flight: int = 0
+    """Document requests being answered now (see ``hold``)."""
+    peak_in_flight: dict[str, int] = field(default_factory=dict)
+    """The most document requests answered at once, per server address."""
+    _held: asyncio.Event | None = None
+    _flight: dict[str, int] = field(default_factory=dict)
     _routes: dict[str, _Route] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     _base: str = ""
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def start(self) -> None:
-        """Listen on 127.0.0.1 on a free port."""
+    async def start(self, *also: str) -> None:
+        """Listen on 127.0.0.1 on a free port, and on the same port at each loopback
+        address in ``also`` (``127.0.0.2``…): other hosts for the per-host limit."""
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0)
@@ -92,6 +103,8 @@ class FeedServer:
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self._base = f"http://{host}:{port}"
+        for other in also:
+            await web.TCPSite(self._runner, other, port).start()
 
     async def stop(self) -> None:
         """End drips and streams, then close the listener."""
@@ -170,6 +183,11 @@ class FeedServer:
         """Stream size zero bytes lazily; without declare_length no Content-Length is sent."""
         self._routes[path] = _Huge(size, declare_length, content_type)
 
+    def hold(self) -> asyncio.Event:
+        """Make document answers wait until the returned event is set (counting them)."""
+        self._held = asyncio.Event()
+        return self._held
+
     def count(self, path: str, status: int | None = None) -> int:
         """How many requests the path received, optionally only those answered with status."""
         return sum(
@@ -177,8 +195,18 @@ class FeedServer:
         )
 
     def _log(self, request: web.Request, status: int) -> None:
+        transport = request.transport
+        peer = transport.get_extra_info("peername") if transport is not None else None
+        local = transport.get_extra_info("sockname") if transport is not None else None
         self.requests.append(
-            Recorded(request.path_qs, request.method, CIMultiDict(request.headers), status)
+            Recorded(
+                request.path_qs,
+                request.method,
+                CIMultiDict(request.headers),
+                status,
+                peer=f"{peer[0]}:{peer[1]}" if peer else "",
+                host=str(local[0]) if local else "",
+            )
         )
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -188,7 +216,7 @@ class FeedServer:
                 self._log(request, 404)
                 return web.Response(status=404, text="not found")
             case _Document():
-                return self._document(request, route)
+                return await self._held_document(request, route)
             case _Redirect(to_url, code):
                 self._log(request, code)
                 return web.Response(status=code, headers={"Location": to_url})
@@ -213,6 +241,25 @@ class FeedServer:
             return web.Response(status=304, headers={"ETag": doc.etag})
         self._log(request, 200)
         return web.Response(status=200, body=doc.body, headers=headers)
+
+    async def _held_document(self, request: web.Request, doc: _Document) -> web.Response:
+        """Answer (once the hold, if any, is released), counting answers under way per address."""
+        if self._held is None:
+            return self._document(request, doc)
+        transport = request.transport
+        local = transport.get_extra_info("sockname") if transport is not None else None
+        address = str(local[0]) if local else ""
+        self.in_flight += 1
+        self._flight[address] = self._flight.get(address, 0) + 1
+        self.peak_in_flight[address] = max(
+            self.peak_in_flight.get(address, 0), self._flight[address]
+        )
+        try:
+            await self._held.wait()
+            return self._document(request, doc)
+        finally:
+            self.in_flight -= 1
+            self._flight[address] -= 1
 
     @staticmethod
     def _not_modified(request: web.Request, doc: _Document) -> bool:
