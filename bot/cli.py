@@ -47,6 +47,7 @@ from bot.render import format_for_terminal
 from bot.scheduler import FAILED_RETENTION_SECONDS
 from bot.services.bulk_import import Refused, import_outlines
 from bot.store import BulkOutcome, BulkState, FailingFeed, Store
+from bot.store.engine import database_errors, error_reason
 
 log = logging.getLogger(__name__)
 
@@ -220,11 +221,11 @@ def _preview(args: argparse.Namespace) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    if not settings.database.path.exists():
+    if settings.database.engine == "sqlite" and not settings.database.path.exists():
         raise CliError(f"no database at {settings.database.path}")
 
     async def collect() -> None:
-        store = await Store.open(settings.database.path)
+        store = await Store.open_url(settings.database.url)
         try:
             stats = await store.stats(failed_before=time.time() - FAILED_RETENTION_SECONDS)
         finally:
@@ -280,7 +281,7 @@ def _import_opml(args: argparse.Namespace) -> int:
         raise CliError(f"chat {args.chat} is not in access.allowed_chats")
 
     async def run() -> list[BulkOutcome | Refused]:
-        store = await Store.open(settings.database.path)
+        store = await Store.open_url(settings.database.url)
         try:
             await store.ensure_chat(args.chat, kind=_chat_kind(args.chat))
             with progress(len(opml.outlines), "importing") as step:
@@ -353,11 +354,11 @@ def _span(seconds: float) -> str:
 
 def _export_opml(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    if not settings.database.path.exists():
+    if settings.database.engine == "sqlite" and not settings.database.path.exists():
         raise CliError(f"no database at {settings.database.path}")
 
     async def collect() -> bytes:
-        store = await Store.open(settings.database.path)
+        store = await Store.open_url(settings.database.url)
         try:
             chat = await store.get_chat(args.chat)
             if chat is None:
@@ -398,6 +399,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, CliError) as exc:
         secrets = exc.secrets if isinstance(exc, CliError) else ()
         print(scrub(f"newsrelay: {exc}", secrets), file=sys.stderr)
+        return 1
+    except database_errors() as exc:
+        # The database named by database.url cannot be used (unreachable, refused, locked).
+        print(scrub(f"newsrelay: database: {error_reason(exc)}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
