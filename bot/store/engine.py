@@ -2,7 +2,7 @@
 SQLAlchemy with asyncpg. The store's operations are plain functions of a :class:`Db`,
 written once, in SQL both engines read; each runs whole in one transaction.
 
-Why this shape (measured with ``bench/store.py`` and a prototype, see docs/store.md):
+Why this shape (measured with ``bench/store.py`` and a prototype of one feed check):
 
 - SQLite: the standard library's driver in ONE dedicated thread, one connection.
   A store call hands its whole operation (all its statements and the COMMIT) to that
