@@ -4,9 +4,13 @@ the statements more than one part needs.
 Every store method hands one operation (a plain function of a :class:`Db`) to the
 engine (``bot.store.engine``), which runs it whole in one transaction: all of it
 commits, or none of it. Writes go through ``_tx``, reads through ``_view``; one-statement
-methods use ``_all``/``_one``/``_run``/``_write``. The SQL is written once for both
-engines: ``?`` parameters, no engine-only functions except those ``bot.store.engine``
-translates (``json_each``, ``GREATEST``), flags as INTEGER 0/1.
+methods use ``_all``/``_one``/``_run``/``_write``. On PostgreSQL a write may run more
+than once (retried from the start after a serialization failure), so an operation does
+nothing but SQL and returns what it read: no clock, no I/O, no state outside its
+arguments. The SQL is written once for both engines: ``?`` parameters, no engine-only
+functions except those ``bot.store.engine`` translates (``json_each``, ``GREATEST``),
+flags as INTEGER 0/1, an explicit CAST where PostgreSQL cannot infer a parameter's type
+(``CAST(? AS BIGINT)`` in a SELECT list, ``CAST(? AS DOUBLE PRECISION) IS NULL``).
 """
 
 from __future__ import annotations
