@@ -218,13 +218,22 @@ def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _open_store(settings: Settings) -> Store:
+    """The store of ``database.url``; CliError naming the database when it cannot be opened."""
+    try:
+        return await Store.open_url(settings.database.url)
+    except database_errors() as exc:
+        where = settings.database.shown
+        raise CliError(f"cannot open the database {where}: {error_reason(exc)}") from exc
+
+
 def _stats(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     if settings.database.engine == "sqlite" and not settings.database.path.exists():
         raise CliError(f"no database at {settings.database.path}")
 
     async def collect() -> None:
-        store = await Store.open_url(settings.database.url)
+        store = await _open_store(settings)
         try:
             stats = await store.stats(failed_before=time.time() - FAILED_RETENTION_SECONDS)
         finally:
@@ -280,7 +289,7 @@ def _import_opml(args: argparse.Namespace) -> int:
         raise CliError(f"chat {args.chat} is not in access.allowed_chats")
 
     async def run() -> list[BulkOutcome | Refused]:
-        store = await Store.open_url(settings.database.url)
+        store = await _open_store(settings)
         try:
             await store.ensure_chat(args.chat, kind=_chat_kind(args.chat))
             with progress(len(opml.outlines), "importing") as step:
@@ -357,7 +366,7 @@ def _export_opml(args: argparse.Namespace) -> int:
         raise CliError(f"no database at {settings.database.path}")
 
     async def collect() -> bytes:
-        store = await Store.open_url(settings.database.url)
+        store = await _open_store(settings)
         try:
             chat = await store.get_chat(args.chat)
             if chat is None:
