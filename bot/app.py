@@ -17,8 +17,9 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock
-from bot.commands import BOT_COMMANDS, register
-from bot.commands.common import language, reply, services_of, thread_of
+from bot.commands import register
+from bot.commands.common import language, reply, sender_of, services_of, thread_of
+from bot.commands.menu import publish_menus
 from bot.config import Settings
 from bot.delivery import Deliverer
 from bot.feeds.fetch import Fetcher
@@ -267,8 +268,7 @@ class Relay:
             on_tick=health.poll_ticked,
             on_refreshed=self._refreshed,
         )
-        with contextlib.suppress(TelegramError):
-            await application.bot.set_my_commands(BOT_COMMANDS)
+        await publish_menus(application.bot, settings.telegram.admins)
         await application.start()
         await receive_updates(application, settings.telegram.webhook, self._poll_errors.failed)
         self._delivery_task = asyncio.create_task(deliverer.run())
@@ -323,7 +323,8 @@ class Relay:
             stored.language if stored else None, user.language_code if user else None
         )
         text = t(lang, "slow_down")
-        await self._replier.send(Reply(message.chat_id, text, thread_of(message)))
+        reply = Reply(message.chat_id, text, thread_of(message), sender=sender_of(update))
+        await self._replier.send(reply)
 
     async def stop(self) -> None:
         """Stop in reverse order; sends under way get a short grace period."""

@@ -18,7 +18,8 @@ Why this shape (measured with ``bench/store.py`` and a prototype of one feed che
 The SQL is written once, with ``?``/``?NNN`` parameters as SQLite reads them;
 :func:`for_postgres` rewrites them to asyncpg's ``$n`` and swaps the few functions the
 dialects spell differently (``json_each`` → ``jsonb_array_elements_text``); SQLite's
-form of ``GREATEST`` is ``MAX``. Both forms are made once per statement text and kept.
+forms of ``GREATEST`` and ``LEAST`` are ``MAX`` and ``MIN``. Both forms are made once
+per statement text and kept.
 
 Transactions: SQLite writes take the write lock up front (``BEGIN IMMEDIATE``), so
 they run one after the other as before. PostgreSQL writes run SERIALIZABLE (the same
@@ -105,8 +106,9 @@ _JSON_EACH = re.compile(r"json_each\((\?\d*)\)")
 
 @functools.lru_cache(maxsize=512)
 def for_sqlite(sql: str) -> str:
-    """The statement as SQLite reads it (``GREATEST`` is its two-argument ``MAX``)."""
-    return sql.replace("GREATEST(", "MAX(")
+    """The statement as SQLite reads it: ``GREATEST`` and ``LEAST`` are its scalar ``MAX``
+    and ``MIN`` of several arguments."""
+    return sql.replace("GREATEST(", "MAX(").replace("LEAST(", "MIN(")
 
 
 @functools.lru_cache(maxsize=512)
@@ -266,6 +268,14 @@ class SqliteEngine(Engine):
             raise
         self._connection.commit()
         return result
+
+    async def create_function(
+        self, name: str, arguments: int, function: Callable[..., Any]
+    ) -> None:
+        """Make a deterministic Python function callable from this connection's SQL."""
+        await self._in_thread(
+            lambda: self._connection.create_function(name, arguments, function, deterministic=True)
+        )
 
     async def script(self, sql: str) -> None:
         """Run a script of statements as written (migrations bring their own BEGIN/COMMIT)."""
