@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -36,7 +35,7 @@ from bot.replies import Replier, Reply
 from bot.runlock import AlreadyRunning, RunLock
 from bot.scheduler import Housekeeper, Poller
 from bot.services import Services
-from bot.store import Store
+from bot.store import Store, database_errors, error_reason
 from bot.telegram_http import Observer, build_requests
 from bot.updates import UpdateGate
 from bot.updates_in import POLL_TIMEOUT_SECONDS, PollErrors, reach_telegram, receive_updates
@@ -119,7 +118,9 @@ class Relay:
         self._replier: Replier | None = None
         self._slots: SendSlots | None = None
         self._delivery_task: asyncio.Task[None] | None = None
-        self._lock = RunLock(settings.database.path)
+        # One process per SQLite file; PostgreSQL is shared by design (SPEC: several processes).
+        sqlite = settings.database.engine == "sqlite"
+        self._lock = RunLock(settings.database.path) if sqlite else None
         self._locked = False
         self._health: Health | None = None
         self._heartbeat: asyncio.Task[None] | None = None
@@ -189,22 +190,22 @@ class Relay:
         left open keeps its thread alive and the process would hang instead of exiting.
         """
         settings = self.settings
+        if self._lock is not None:
+            try:
+                self._lock.acquire()
+            except AlreadyRunning as exc:
+                raise StartupError(str(exc)) from exc
+            except OSError as exc:
+                raise StartupError(
+                    f"cannot lock the database {settings.database.path}: {exc.strerror}"
+                ) from exc
+            self._locked = True
         try:
-            self._lock.acquire()
-        except AlreadyRunning as exc:
-            raise StartupError(str(exc)) from exc
-        except OSError as exc:
-            raise StartupError(
-                f"cannot lock the database {settings.database.path}: {exc.strerror}"
-            ) from exc
-        self._locked = True
-        try:
-            self._store = await Store.open(settings.database.path)
-        except (OSError, sqlite3.Error, RuntimeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self._store = await Store.open_url(settings.database.url)
+        except database_errors() as exc:
             self._release_lock()
             raise StartupError(
-                f"cannot open the database {settings.database.path}: {reason}"
+                f"cannot open the database {settings.database.shown}: {error_reason(exc)}"
             ) from exc
         try:
             await self._start_running(self._store, poll_feeds=poll_feeds)
@@ -372,7 +373,7 @@ class Relay:
         self._release_lock()
 
     def _release_lock(self) -> None:
-        if self._locked:
+        if self._locked and self._lock is not None:
             self._lock.release()
             self._locked = False
 

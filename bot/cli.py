@@ -53,7 +53,7 @@ from bot.scheduler import FAILED_RETENTION_SECONDS
 from bot.services import Services
 from bot.services.backup import Restored, Restorer
 from bot.services.bulk_import import Refused, import_outlines
-from bot.store import BulkOutcome, BulkState, FailingFeed, Store
+from bot.store import BulkOutcome, BulkState, FailingFeed, Store, database_errors, error_reason
 
 log = logging.getLogger(__name__)
 
@@ -225,13 +225,22 @@ def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _open_store(settings: Settings) -> Store:
+    """The store of ``database.url``; CliError naming the database when it cannot be opened."""
+    try:
+        return await Store.open_url(settings.database.url)
+    except database_errors() as exc:
+        where = settings.database.shown
+        raise CliError(f"cannot open the database {where}: {error_reason(exc)}") from exc
+
+
 def _stats(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    if not settings.database.path.exists():
+    if settings.database.engine == "sqlite" and not settings.database.path.exists():
         raise CliError(f"no database at {settings.database.path}")
 
     async def collect() -> None:
-        store = await Store.open(settings.database.path)
+        store = await _open_store(settings)
         try:
             stats = await store.stats(failed_before=time.time() - FAILED_RETENTION_SECONDS)
         finally:
@@ -287,7 +296,7 @@ def _import_opml(args: argparse.Namespace) -> int:
         raise CliError(f"chat {args.chat} is not in access.allowed_chats")
 
     async def run() -> tuple[list[BulkOutcome | Refused], Restored]:
-        store = await Store.open(settings.database.path)
+        store = await _open_store(settings)
         # The fetcher only reads a feed that the file says runs and this chat had paused.
         fetcher = Fetcher(settings.fetch)
         services = Services(settings, store, fetcher, time.time, lambda: None, SendSlots(Clock()))
@@ -410,11 +419,11 @@ def _span(seconds: float) -> str:
 
 def _export_opml(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    if not settings.database.path.exists():
+    if settings.database.engine == "sqlite" and not settings.database.path.exists():
         raise CliError(f"no database at {settings.database.path}")
 
     async def collect() -> bytes:
-        store = await Store.open(settings.database.path)
+        store = await _open_store(settings)
         try:
             chat = await store.get_chat(args.chat)
             if chat is None:
@@ -460,6 +469,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, CliError) as exc:
         secrets = exc.secrets if isinstance(exc, CliError) else ()
         print(scrub(f"newsrelay: {exc}", secrets), file=sys.stderr)
+        return 1
+    except database_errors() as exc:
+        # The database named by database.url cannot be used (unreachable, refused, locked).
+        print(scrub(f"newsrelay: database: {error_reason(exc)}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import httpx
 import yaml
@@ -115,22 +115,94 @@ class TelegramSettings(_Section):
         return value.rstrip("/")
 
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+
+def _parse_url(value: str) -> URL:
+    """The URL as SQLAlchemy (which connects with it) reads it; ValueError when it cannot.
+
+    Imported here, not at the top: SQLAlchemy takes a noticeable part of a second to
+    import, and only a PostgreSQL URL needs it.
+    """
+    from sqlalchemy.engine import make_url  # noqa: PLC0415 - see above
+    from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
+
+    try:
+        return make_url(value)
+    except ArgumentError as exc:
+        raise ValueError(str(exc)) from None
+
+
+SQLITE_PREFIX = "sqlite:///"
+POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
+"""URL schemes of a PostgreSQL ``database.url``; all mean the asyncpg driver."""
+
+
 class DatabaseSettings(_Section):
-    url: str = "sqlite:///data/newsrelay.db"
+    """Where the state lives: a SQLite file (the default) or a shared PostgreSQL database.
+
+    ``sqlite:///relative/path`` is relative to the working directory,
+    ``sqlite:////absolute/path`` absolute; ``postgresql://user:pass@host:5432/db`` (see
+    SPEC.md's configuration). A password with ``@``, ``:`` or ``/`` in it is written
+    URL-encoded (``%40``, ``%3A``, ``%2F``), as RFC 3986 says for userinfo.
+    """
+
+    url: str = f"{SQLITE_PREFIX}data/newsrelay.db"
 
     @field_validator("url")
     @classmethod
-    def _sqlite_url(cls, value: str) -> str:
-        if not value.startswith("sqlite:///"):
+    def _known_url(cls, value: str) -> str:
+        if value.startswith(SQLITE_PREFIX):
+            if not value.removeprefix(SQLITE_PREFIX):
+                raise ValueError("names no SQLite file")
+            return value
+        scheme = value.partition("://")[0].lower()
+        if scheme not in POSTGRES_SCHEMES:
             raise ValueError(
-                "only sqlite:///relative/path or sqlite:////absolute/path is supported"
+                "must be sqlite:///relative/path, sqlite:////absolute/path"
+                " or postgresql://user:password@host:5432/database"
             )
+        # Messages never quote the URL: it may hold the password.
+        try:
+            parsed = _parse_url(value)
+        except ValueError:
+            raise ValueError("is not a valid postgresql:// URL") from None
+        if "@" in (parsed.host or "") or "@" in (parsed.database or ""):
+            raise ValueError("holds an unencoded '@': write an '@' in the password as %40")
+        if not parsed.database:
+            raise ValueError("names no database (postgresql://user:password@host/database)")
         return value
 
     @property
+    def engine(self) -> Literal["sqlite", "postgresql"]:
+        """Which engine the URL selects."""
+        return "sqlite" if self.url.startswith(SQLITE_PREFIX) else "postgresql"
+
+    @property
     def path(self) -> Path:
-        """The SQLite file: sqlite:///rel is relative to the working directory."""
-        return Path(self.url.removeprefix("sqlite:///"))
+        """The SQLite file: sqlite:///rel is relative to the working directory.
+
+        Raises ValueError for a PostgreSQL URL, which names no file.
+        """
+        if self.engine != "sqlite":
+            raise ValueError("a PostgreSQL database.url names no file")
+        return Path(self.url.removeprefix(SQLITE_PREFIX))
+
+    @property
+    def password(self) -> str:
+        """The PostgreSQL password as the server gets it (decoded); "" for none or SQLite."""
+        if self.engine != "postgresql":
+            return ""
+        return _parse_url(self.url).password or ""
+
+    @property
+    def shown(self) -> str:
+        """The URL as messages may show it: the SQLite path, or the PostgreSQL URL with
+        the password replaced by ``***``."""
+        if self.engine == "sqlite":
+            return str(self.path)
+        return _parse_url(self.url).render_as_string(hide_password=True)
 
 
 class PollingSettings(_Section):

@@ -103,7 +103,7 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    noisy = ("httpx", "httpcore", "apscheduler", "telegram.ext.Updater", "aiosqlite", "tornado")
+    noisy = ("httpx", "httpcore", "apscheduler", "telegram.ext.Updater", "asyncpg", "tornado")
     for name in noisy:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 

@@ -36,8 +36,9 @@ and no real bot token is that short (the patterns below still catch token shapes
 _TOKEN_TAIL = r"\d+(?::|%3[aA])[A-Za-z0-9_-]+"  # noqa: S105 - a pattern, not a password
 _IN_BOT_PATH = re.compile(rf"(?:(?<=/bot)|(?<=%2[fF]bot)){_TOKEN_TAIL}")
 _TOKEN_SHAPE = re.compile(r"(?<![A-Za-z0-9_])\d{5,}(?::|%3[aA])[A-Za-z0-9_-]{30,}")
-# userinfo (RFC 3986): no "/", "?", "#", "@", brackets or spaces before the "@".
-_URL_CREDENTIALS = re.compile(r"(?<=://)[^/?#@\s\[\]]+@")
+# userinfo (RFC 3986): no "/", "?", "#", brackets or spaces before the "@"; up to the
+# authority's last "@", so that a password written with a raw "@" goes whole.
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/?#\s\[\]]+@")
 
 
 def _forms(secret: str) -> set[str]:
@@ -96,9 +97,14 @@ def scrub_html(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def secrets_of(settings: Settings) -> tuple[str, ...]:
-    """The secret values in ``settings`` that :func:`scrub` must be given: the bot token.
+    """The secret values in ``settings`` that :func:`scrub` must be given: the bot token and
+    the PostgreSQL password (a driver's error may quote it outside its URL).
 
-    Other secrets of the configuration sit in URLs (proxies, the database), whose
-    credentials :func:`scrub` removes by their shape.
+    Other secrets of the configuration sit in URLs (proxies), whose credentials
+    :func:`scrub` removes by their shape.
     """
-    return (settings.telegram.token.get_secret_value(),)
+    return tuple(
+        secret
+        for secret in (settings.telegram.token.get_secret_value(), settings.database.password)
+        if secret
+    )

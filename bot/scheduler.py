@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -31,7 +30,7 @@ from bot.feeds.fetch import Fetcher
 from bot.logs import event
 from bot.models import Feed
 from bot.pipeline import RefreshPolicy, RefreshResult, record_refresh_failure, refresh_feed
-from bot.store import Store
+from bot.store import Store, database_errors
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +101,7 @@ class Housekeeper:
         self._next_run = now + self._every
         try:
             result = await housekeep(self._store, now)
-        except sqlite3.Error:
+        except database_errors():
             log.exception("housekeeping_failed")
             return None
         if result.purged_failed or result.deleted_feeds:
@@ -207,7 +206,7 @@ class Poller:
             self._wake.clear()
             try:
                 delay = await self._dispatch()
-            except sqlite3.Error:
+            except database_errors():
                 log.exception("dispatch_failed")
                 delay = self._idle
             self._on_tick()

@@ -2,6 +2,8 @@
 
 pytest_plugins = [
     "tests.offline",
+    "tests.postgres",
+    "tests.engines",
     "tests.fakes.bot_api",
     "tests.fakes.feed_server",
     "tests.fakes.http_proxy",

@@ -265,6 +265,7 @@ async def test_chat_filter_wording_names_subscription_filters(
 FILTER_MIGRATION = next(n for n, sql in enumerate(MIGRATIONS, 1) if "upgrade_filter" in sql)
 
 
+@pytest.mark.sqlite_only  # a legacy SQLite file; no PostgreSQL database predates operators
 async def test_filter_stored_before_operators_still_delivers_what_it_did(
     bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI, tmp_path: Path
 ) -> None:

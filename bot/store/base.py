@@ -1,25 +1,29 @@
-"""Connection handling shared by the store's parts: one connection, one lock, explicit transactions.
+"""What the store's parts share: the engine that runs their operations, row decoding, and
+the statements more than one part needs.
 
-The connection runs in autocommit mode (``isolation_level=None``) and every write
-that spans statements goes through ``_tx``: BEGIN IMMEDIATE takes the write lock up
-front, so a transaction never fails half-way on a lock upgrade, and any exception
-(or cancellation) rolls it back. One asyncio lock serialises the store's methods,
-because aiosqlite shares one connection: without it, a statement of one task
-could land inside another task's open transaction.
+Every store method hands one operation (a plain function of a :class:`Db`) to the
+engine (``bot.store.engine``), which runs it whole in one transaction: all of it
+commits, or none of it. Writes go through ``_tx``, reads through ``_view``; one-statement
+methods use ``_all``/``_one``/``_run``/``_write``. On PostgreSQL a write may run more
+than once (retried from the start after a serialization failure), so an operation does
+nothing but SQL and returns what it read: no clock, no I/O, no state outside its
+arguments. The SQL is written once for both engines: ``?`` parameters, no engine-only
+functions except those ``bot.store.engine`` translates (``json_each``, ``GREATEST``),
+flags as INTEGER 0/1, an explicit CAST where PostgreSQL cannot infer a parameter's type
+(``CAST(? AS BIGINT)`` in a SELECT list, ``CAST(? AS DOUBLE PRECISION) IS NULL``).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from typing import Any
-
-import aiosqlite
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from bot.models import Feed, PlannedDelivery, Rhythm, Subscription
 from bot.store.codec import decode_message, decode_options, encode_message
+from bot.store.engine import Db, Engine, Params, Row
 from bot.store.records import Chat, OutboxRow
+
+T = TypeVar("T")
 
 SUBSCRIPTION_SELECT = """
     SELECT s.id, s.chat_id, s.feed_id, s.number, s.thread_id, s.filter_expr, s.paused,
@@ -51,11 +55,12 @@ ACTIVE_FOLLOWER = """
 UNFOLLOWED = "NOT EXISTS (SELECT 1 FROM subscriptions AS s WHERE s.feed_id = feeds.id)"
 """A feed row (table ``feeds``, unaliased) that no subscription follows, paused or not."""
 
-Params = tuple[Any, ...]
-
 
 def clean(text: str) -> str:
-    """Text SQLite can store: lone surrogates (possible in hostile feeds) become '?'."""
+    """Text both engines store alike: lone surrogates (possible in hostile feeds) become
+    '?', and NUL characters go (PostgreSQL's text cannot hold them; SQLite could)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -68,7 +73,7 @@ def thread_to_db(thread_id: int | None) -> int:
     return thread_id or 0
 
 
-def chat_from_row(row: aiosqlite.Row) -> Chat:
+def chat_from_row(row: Row) -> Chat:
     return Chat(
         id=row["id"],
         kind=row["kind"],
@@ -81,7 +86,7 @@ def chat_from_row(row: aiosqlite.Row) -> Chat:
     )
 
 
-def feed_from_row(row: aiosqlite.Row) -> Feed:
+def feed_from_row(row: Row) -> Feed:
     return Feed(
         id=row["id"],
         url=row["url"],
@@ -109,7 +114,7 @@ def feed_from_row(row: aiosqlite.Row) -> Feed:
     )
 
 
-def subscription_from_row(row: aiosqlite.Row) -> Subscription:
+def subscription_from_row(row: Row) -> Subscription:
     return Subscription(
         id=row["id"],
         chat_id=row["chat_id"],
@@ -126,7 +131,7 @@ def subscription_from_row(row: aiosqlite.Row) -> Subscription:
     )
 
 
-def outbox_from_row(row: aiosqlite.Row) -> OutboxRow:
+def outbox_from_row(row: Row) -> OutboxRow:
     return OutboxRow(
         id=row["id"],
         chat_id=row["chat_id"],
@@ -141,26 +146,8 @@ def outbox_from_row(row: aiosqlite.Row) -> OutboxRow:
     )
 
 
-async def fetch_all(db: aiosqlite.Connection, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-    """Every row of the query, in one round trip to aiosqlite's thread (execute, fetch and
-    close would be three: each costs a thread hand-over, and a check makes several)."""
-    return list(await db.execute_fetchall(sql, params))
-
-
-async def fetch_one(
-    db: aiosqlite.Connection, sql: str, params: Params = ()
-) -> aiosqlite.Row | None:
-    """The first row, in one round trip; for queries of one row (all rows are read)."""
-    return next(iter(await db.execute_fetchall(sql, params)), None)
-
-
-async def scalar(db: aiosqlite.Connection, sql: str, params: Params = ()) -> Any:
-    row = await fetch_one(db, sql, params)
-    return None if row is None else row[0]
-
-
-async def insert_outbox(
-    db: aiosqlite.Connection,
+def insert_outbox(
+    db: Db,
     feed_id: int,
     items: Sequence[PlannedDelivery],
     *,
@@ -168,7 +155,7 @@ async def insert_outbox(
     now: float,
 ) -> None:
     """Queue ``items`` as pending outbox rows of ``feed_id``, in order; marks nothing seen."""
-    await db.executemany(
+    db.many(
         """
         INSERT INTO outbox (chat_id, thread_id, subscription_id, feed_id, entry_key,
                             payload, not_before, created_at)
@@ -182,13 +169,13 @@ async def insert_outbox(
     )  # fmt: skip
 
 
-async def merge_subscription(db: aiosqlite.Connection, source_id: int, into_id: int) -> None:
+def merge_subscription(db: Db, source_id: int, into_id: int) -> None:
     """Fold subscription ``source_id`` into its twin ``into_id`` (same chat, topic and feed).
 
     The source's pending messages move to the twin, except those for an entry the twin
     already has queued; failed rows follow for the record. The source is deleted.
     """
-    await db.execute(
+    db.run(
         """
         DELETE FROM outbox AS o WHERE o.subscription_id = ?1 AND o.state = 'pending'
           AND EXISTS (SELECT 1 FROM outbox AS n WHERE n.subscription_id = ?2
@@ -196,16 +183,13 @@ async def merge_subscription(db: aiosqlite.Connection, source_id: int, into_id: 
         """,
         (source_id, into_id),
     )
-    await db.execute(
-        "UPDATE outbox SET subscription_id = ? WHERE subscription_id = ?", (into_id, source_id)
-    )
-    await db.execute("DELETE FROM subscriptions WHERE id = ?", (source_id,))
+    db.run("UPDATE outbox SET subscription_id = ? WHERE subscription_id = ?", (into_id, source_id))
+    db.run("DELETE FROM subscriptions WHERE id = ?", (source_id,))
 
 
-async def next_number(db: aiosqlite.Connection, chat_id: int) -> int:
+def next_number(db: Db, chat_id: int) -> int:
     """The smallest positive subscription number not used in the chat."""
-    value = await scalar(
-        db,
+    value = db.scalar(
         """
         SELECT CASE
             WHEN NOT EXISTS (SELECT 1 FROM subscriptions WHERE chat_id = ?1 AND number = 1) THEN 1
@@ -221,49 +205,34 @@ async def next_number(db: aiosqlite.Connection, chat_id: int) -> int:
 
 
 class StoreBase:
-    """The connection, the lock and the transaction helpers the store's parts share."""
+    """The engine and the transaction helpers the store's parts share."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self._db = db
-        self._lock = asyncio.Lock()
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
-    @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One atomic write transaction: all of it commits, or none of it."""
-        async with self._lock:
-            try:
-                await self._db.execute("BEGIN IMMEDIATE")
-                yield self._db
-                await self._db.commit()
-            except BaseException:
-                # aiosqlite runs calls in order on its thread, so even when a
-                # cancellation hit while BEGIN was queued, this ROLLBACK runs after it.
-                await self._db.rollback()
-                raise
+    @property
+    def engine(self) -> Engine:
+        """The engine under this store (its name says which: "sqlite" or "postgresql")."""
+        return self._engine
 
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The connection, for statements that need no transaction of their own."""
-        async with self._lock:
-            yield self._db
+    async def _tx(self, operation: Callable[..., T], *args: Any) -> T:
+        """``operation(db, *args)`` as one atomic write transaction."""
+        return await self._engine.write(operation, *args)
 
-    async def _all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._read() as db:
-            return await fetch_all(db, sql, params)
+    async def _view(self, operation: Callable[..., T], *args: Any) -> T:
+        """``operation(db, *args)`` on one consistent snapshot."""
+        return await self._engine.read(operation, *args)
 
-    async def _one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._read() as db:
-            return await fetch_one(db, sql, params)
+    async def _all(self, sql: str, params: Params = ()) -> list[Row]:
+        return await self._engine.statement(lambda db: db.all(sql, params), write=False)
+
+    async def _one(self, sql: str, params: Params = ()) -> Row | None:
+        return await self._engine.statement(lambda db: db.one(sql, params), write=False)
 
     async def _run(self, sql: str, params: Params = ()) -> None:
-        """One statement, atomic by itself, in one round trip (no row count)."""
-        async with self._read() as db:
-            await db.execute_fetchall(sql, params)
+        """One statement, atomic by itself."""
+        await self._engine.statement(lambda db: db.run(sql, params), write=True)
 
     async def _write(self, sql: str, params: Params = ()) -> int:
         """One statement, atomic by itself; returns the number of rows changed."""
-        async with self._read() as db:
-            cursor = await db.execute(sql, params)
-            count = cursor.rowcount
-            await cursor.close()
-            return count
+        return await self._engine.statement(lambda db: db.run(sql, params), write=True)

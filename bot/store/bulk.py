@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.models import DisplayOptions
-from bot.store.base import StoreBase, clean, fetch_all, fetch_one, thread_to_db
+from bot.store.base import StoreBase, clean, thread_to_db
 from bot.store.codec import encode_options
+from bot.store.engine import Db
 from bot.store.records import UnknownChatError
 
 
@@ -70,14 +71,15 @@ class BulkMixin(StoreBase):
         """
         unique = {clean(feed.url): feed for feed in feeds}
         thread = thread_to_db(thread_id)
-        async with self._tx() as db:
-            if await fetch_one(db, "SELECT 1 FROM chats WHERE id = ?", (chat_id,)) is None:
+
+        def subscribe(db: Db) -> list[BulkOutcome]:
+            if db.one("SELECT 1 FROM chats WHERE id = ?", (chat_id,)) is None:
                 raise UnknownChatError(chat_id)
-            await db.executemany(
+            db.many(
                 """
-                INSERT OR IGNORE INTO feeds (url, title, interval_seconds, next_fetch_at,
-                                             created_at)
+                INSERT INTO feeds (url, title, interval_seconds, next_fetch_at, created_at)
                 VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT DO NOTHING
                 """,
                 [
                     (url, clean(feed.title), interval_seconds, feed.first_check_at, now)
@@ -86,36 +88,34 @@ class BulkMixin(StoreBase):
             )
             ids = {
                 row[1]: row[0]
-                for row in await fetch_all(
-                    db,
+                for row in db.all(
                     "SELECT id, url FROM feeds WHERE url IN (SELECT value FROM json_each(?))",
                     (json.dumps(list(unique)),),
                 )
             }
             followed = {
                 row[0]: row[1]
-                for row in await fetch_all(
-                    db,
+                for row in db.all(
                     "SELECT feed_id, number FROM subscriptions WHERE chat_id = ? AND thread_id = ?",
                     (chat_id, thread),
                 )
             }
             used = {
                 row[0]
-                for row in await fetch_all(
-                    db, "SELECT number FROM subscriptions WHERE chat_id = ?", (chat_id,)
-                )
+                for row in db.all("SELECT number FROM subscriptions WHERE chat_id = ?", (chat_id,))
             }
             outcomes, rows = _assign(unique, ids, followed, used, limit)
             options = encode_options(DisplayOptions())
-            await db.executemany(
+            db.many(
                 """
                 INSERT INTO subscriptions (chat_id, feed_id, number, thread_id, options, created_at)
                 VALUES (?, ?, ?, ?, ?, ?)
                 """,
                 [(chat_id, feed_id, number, thread, options, now) for feed_id, number in rows],
             )
-        return outcomes
+            return outcomes
+
+        return await self._tx(subscribe)
 
 
 def _assign(

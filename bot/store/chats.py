@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
 from bot.store.base import (
     StoreBase,
     chat_from_row,
     clean,
-    fetch_all,
-    fetch_one,
     merge_subscription,
     next_number,
 )
+from bot.store.engine import Db, Row
 from bot.store.records import Chat
 
 _CHAT_SELECT = """
@@ -28,17 +25,20 @@ class ChatsMixin(StoreBase):
         self, chat_id: int, *, kind: str = "private", title: str = "", now: float | None = None
     ) -> Chat:
         """Insert the chat if missing; a non-empty kind or title updates it; never reactivates."""
-        async with self._tx() as db:
-            await db.execute(
+
+        def upsert(db: Db) -> Row | None:
+            db.run(
                 """
                 INSERT INTO chats (id, kind, title, created_at) VALUES (?1, ?2, ?3, ?4)
                 ON CONFLICT (id) DO UPDATE SET
-                    kind = CASE WHEN ?2 <> '' THEN ?2 ELSE kind END,
-                    title = CASE WHEN ?3 <> '' THEN ?3 ELSE title END
+                    kind = CASE WHEN ?2 <> '' THEN ?2 ELSE chats.kind END,
+                    title = CASE WHEN ?3 <> '' THEN ?3 ELSE chats.title END
                 """,
                 (chat_id, clean(kind), clean(title), now),
             )
-            row = await fetch_one(db, _CHAT_SELECT, (chat_id,))
+            return db.one(_CHAT_SELECT, (chat_id,))
+
+        row = await self._tx(upsert)
         if row is None:
             raise RuntimeError(f"chat {chat_id} vanished right after insertion")
         return chat_from_row(row)
@@ -77,48 +77,50 @@ class ChatsMixin(StoreBase):
         merged into it, dropping pending messages the new chat already has queued.
         All outbox rows follow, then the old chat row is deleted.
         """
-        if old_id == new_id:
-            return
-        async with self._tx() as db:
-            old = await fetch_one(db, "SELECT * FROM chats WHERE id = ?", (old_id,))
-            if old is None:
-                return
-            await db.execute(
-                """
-                INSERT INTO chats (id, kind, title, active, language, filter_expr,
-                                   deactivated_reason, created_at, timezone)
-                SELECT ?1, 'supergroup', title, active, language, filter_expr,
-                       deactivated_reason, created_at, timezone
-                FROM chats WHERE id = ?2
-                ON CONFLICT (id) DO UPDATE SET
-                    language = COALESCE(chats.language, excluded.language),
-                    timezone = COALESCE(chats.timezone, excluded.timezone),
-                    filter_expr = CASE WHEN chats.filter_expr = '' THEN excluded.filter_expr
-                                       ELSE chats.filter_expr END
-                """,
-                (new_id, old_id),
-            )
-            for sub in await fetch_all(
-                db, "SELECT * FROM subscriptions WHERE chat_id = ? ORDER BY number", (old_id,)
-            ):
-                await _move_subscription(db, sub, new_id)
-            await db.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ?", (new_id, old_id))
-            await db.execute("DELETE FROM chats WHERE id = ?", (old_id,))
+        if old_id != new_id:
+            await self._tx(_migrate_chat, old_id, new_id)
 
 
-async def _move_subscription(db: aiosqlite.Connection, sub: aiosqlite.Row, new_id: int) -> None:
-    twin = await fetch_one(
-        db,
+def _migrate_chat(db: Db, old_id: int, new_id: int) -> None:
+    if db.one("SELECT 1 FROM chats WHERE id = ?", (old_id,)) is None:
+        return
+    db.run(
+        """
+        INSERT INTO chats (id, kind, title, active, language, filter_expr,
+                           deactivated_reason, created_at, timezone)
+        SELECT CAST(?1 AS BIGINT), 'supergroup', title, active, language, filter_expr,
+               deactivated_reason, created_at, timezone
+        FROM chats WHERE id = ?2
+        ON CONFLICT (id) DO UPDATE SET
+            language = COALESCE(chats.language, excluded.language),
+            timezone = COALESCE(chats.timezone, excluded.timezone),
+            filter_expr = CASE WHEN chats.filter_expr = '' THEN excluded.filter_expr
+                               ELSE chats.filter_expr END
+        """,
+        (new_id, old_id),
+    )
+    for sub in db.all(
+        "SELECT id, feed_id, thread_id, number FROM subscriptions"
+        " WHERE chat_id = ? ORDER BY number",
+        (old_id,),
+    ):
+        _move_subscription(db, sub, new_id)
+    db.run("UPDATE outbox SET chat_id = ? WHERE chat_id = ?", (new_id, old_id))
+    db.run("DELETE FROM chats WHERE id = ?", (old_id,))
+
+
+def _move_subscription(db: Db, sub: Row, new_id: int) -> None:
+    twin = db.one(
         "SELECT id FROM subscriptions WHERE chat_id = ? AND thread_id = ? AND feed_id = ?",
         (new_id, sub["thread_id"], sub["feed_id"]),
     )
     if twin is not None:
-        await merge_subscription(db, sub["id"], twin["id"])
+        merge_subscription(db, sub["id"], twin["id"])
         return
-    taken = await fetch_one(
-        db, "SELECT 1 FROM subscriptions WHERE chat_id = ? AND number = ?", (new_id, sub["number"])
+    taken = db.one(
+        "SELECT 1 FROM subscriptions WHERE chat_id = ? AND number = ?", (new_id, sub["number"])
     )
-    number = await next_number(db, new_id) if taken is not None else sub["number"]
-    await db.execute(
+    number = next_number(db, new_id) if taken is not None else sub["number"]
+    db.run(
         "UPDATE subscriptions SET chat_id = ?, number = ? WHERE id = ?", (new_id, number, sub["id"])
     )

@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Sequence
 
-import aiosqlite
-
 from bot.models import Feed, PlannedDelivery, Rhythm, Subscription
 from bot.store.base import (
     ACTIVE_FOLLOWER,
@@ -23,14 +21,13 @@ from bot.store.base import (
     StoreBase,
     clean,
     feed_from_row,
-    fetch_all,
-    fetch_one,
     insert_outbox,
     merge_subscription,
     subscription_from_row,
 )
+from bot.store.engine import Db, Row
 
-_NOT_AMONG = "f.id NOT IN (SELECT value FROM json_each(?))"
+_NOT_AMONG = "f.id NOT IN (SELECT CAST(value AS BIGINT) FROM json_each(?))"
 _SUCCESS_SET = """
     UPDATE feeds SET next_fetch_at = ?, etag = ?, last_modified = ?, body_hash = ?,
         title = COALESCE(NULLIF(?, ''), title),
@@ -65,21 +62,24 @@ class FeedsMixin(StoreBase):
         """
         url = clean(url)
         due = now + interval_seconds if next_fetch_at is None else next_fetch_at
-        async with self._tx() as db:
-            row = await fetch_one(db, f"{FEED_SELECT} WHERE f.url = ?", (url,))
+
+        def get_or_insert(db: Db) -> tuple[Row | None, bool]:
+            row = db.one(f"{FEED_SELECT} WHERE f.url = ?", (url,))
             if row is not None:
-                return feed_from_row(row), False
-            await db.execute(
+                return row, False
+            db.run(
                 """
                 INSERT INTO feeds (url, title, interval_seconds, next_fetch_at, created_at)
                 VALUES (?, ?, ?, ?, ?)
                 """,
                 (url, clean(title), interval_seconds, due, now),
             )
-            row = await fetch_one(db, f"{FEED_SELECT} WHERE f.url = ?", (url,))
+            return db.one(f"{FEED_SELECT} WHERE f.url = ?", (url,)), True
+
+        row, created = await self._tx(get_or_insert)
         if row is None:
             raise RuntimeError(f"feed {url!r} vanished right after insertion")
-        return feed_from_row(row), True
+        return feed_from_row(row), created
 
     async def get_feed(self, feed_id: int) -> Feed | None:
         row = await self._one(f"{FEED_SELECT} WHERE f.id = ?", (feed_id,))
@@ -109,7 +109,8 @@ class FeedsMixin(StoreBase):
     async def count_due(self, now: float, *, overdue_before: float) -> tuple[int, int]:
         """(due, overdue): followed feeds due at ``now``, and those due since before
         ``overdue_before`` (Unix seconds), which the fetchers have not caught up with."""
-        sql = f"""SELECT COUNT(*), COALESCE(SUM(f.next_fetch_at < ?), 0) FROM feeds AS f
+        sql = f"""SELECT COUNT(*), COALESCE(SUM(CASE WHEN f.next_fetch_at < ? THEN 1 ELSE 0 END), 0)
+            FROM feeds AS f
             WHERE f.next_fetch_at <= ? AND {ACTIVE_FOLLOWER}"""  # noqa: S608 - constant fragments only
         row = await self._one(sql, (overdue_before, now))
         return (0, 0) if row is None else (int(row[0]), int(row[1]))
@@ -167,9 +168,12 @@ class FeedsMixin(StoreBase):
         self, feed_id: int, *, notices: Sequence[PlannedDelivery], now: float
     ) -> None:
         """Queue the news that a reported feed works again, and record that it was told."""
-        async with self._tx() as db:
-            await insert_outbox(db, feed_id, notices, not_before=now, now=now)
-            await db.execute("UPDATE feeds SET failure_notified = 0 WHERE id = ?", (feed_id,))
+
+        def record(db: Db) -> None:
+            insert_outbox(db, feed_id, notices, not_before=now, now=now)
+            db.run("UPDATE feeds SET failure_notified = 0 WHERE id = ?", (feed_id,))
+
+        await self._tx(record)
 
     async def record_fetch_failure(
         self,
@@ -186,18 +190,21 @@ class FeedsMixin(StoreBase):
         that the feed is failing) are queued in the same transaction, which also records
         that the run was reported.
         """
-        async with self._tx() as db:
-            await db.execute(
+
+        def record(db: Db) -> None:
+            db.run(
                 """
                 UPDATE feeds SET next_fetch_at = ?, last_error = ?, error_count = error_count + 1,
                     last_checked_at = ?, failing_since = COALESCE(failing_since, ?),
-                    failure_notified = MAX(failure_notified, ?)
+                    failure_notified = GREATEST(failure_notified, ?)
                 WHERE id = ?
                 """,
                 (next_fetch_at, clean(error), now, now, int(bool(notices)), feed_id),
             )
             if notices:
-                await insert_outbox(db, feed_id, notices, not_before=now, now=now)
+                insert_outbox(db, feed_id, notices, not_before=now, now=now)
+
+        await self._tx(record)
 
     async def end_feed(
         self, feed_id: int, *, error: str, now: float, notices: Sequence[PlannedDelivery]
@@ -208,8 +215,9 @@ class FeedsMixin(StoreBase):
         deleted by housekeeping once nothing of it waits in the outbox. Returns how many
         subscriptions were removed.
         """
-        async with self._tx() as db:
-            await db.execute(
+
+        def end(db: Db) -> int:
+            db.run(
                 """
                 UPDATE feeds SET last_error = ?, error_count = error_count + 1,
                     last_checked_at = ?, failing_since = COALESCE(failing_since, ?)
@@ -217,9 +225,10 @@ class FeedsMixin(StoreBase):
                 """,
                 (clean(error), now, now, feed_id),
             )
-            await insert_outbox(db, feed_id, notices, not_before=now, now=now)
-            cursor = await db.execute("DELETE FROM subscriptions WHERE feed_id = ?", (feed_id,))
-            return cursor.rowcount
+            insert_outbox(db, feed_id, notices, not_before=now, now=now)
+            return db.run("DELETE FROM subscriptions WHERE feed_id = ?", (feed_id,))
+
+        return await self._tx(end)
 
     async def move_feed(self, feed_id: int, url: str) -> Feed | None:
         """Give the feed its new URL (a permanent redirect); the feed row that now has it.
@@ -232,15 +241,18 @@ class FeedsMixin(StoreBase):
         rows follow, and this row is deleted. Returns None when the feed no longer exists.
         """
         url = clean(url)
-        async with self._tx() as db:
-            other = await fetch_one(db, "SELECT id FROM feeds WHERE url = ?", (url,))
+
+        def move(db: Db) -> Row | None:
+            other = db.one("SELECT id FROM feeds WHERE url = ?", (url,))
             target = feed_id
             if other is None:
-                await db.execute("UPDATE feeds SET url = ? WHERE id = ?", (url, feed_id))
+                db.run("UPDATE feeds SET url = ? WHERE id = ?", (url, feed_id))
             elif other["id"] != feed_id:
                 target = other["id"]
-                await _merge_feed(db, feed_id, target)
-            row = await fetch_one(db, f"{FEED_SELECT} WHERE f.id = ?", (target,))
+                _merge_feed(db, feed_id, target)
+            return db.one(f"{FEED_SELECT} WHERE f.id = ?", (target,))
+
+        row = await self._tx(move)
         return None if row is None else feed_from_row(row)
 
     async def delete_orphan_feeds(self, *, created_before: float | None = None) -> int:
@@ -251,42 +263,41 @@ class FeedsMixin(StoreBase):
         feed with messages still waiting to be sent (the notice that it is gone) stays
         until they went. Returns how many feeds were deleted.
         """
-        sql = f"""DELETE FROM feeds WHERE {UNFOLLOWED} AND (? IS NULL OR created_at < ?)
+        sql = f"""DELETE FROM feeds WHERE {UNFOLLOWED}
+            AND (CAST(? AS DOUBLE PRECISION) IS NULL OR created_at < ?)
             AND NOT EXISTS (SELECT 1 FROM outbox AS o
                             WHERE o.feed_id = feeds.id AND o.state = 'pending')"""  # noqa: S608 - constant fragment only
         return await self._write(sql, (created_before, created_before))
 
 
-async def _merge_feed(db: aiosqlite.Connection, source: int, target: int) -> None:
+def _merge_feed(db: Db, source: int, target: int) -> None:
     """Fold feed ``source`` into ``target`` inside the caller's transaction."""
-    for sub in await fetch_all(
-        db, "SELECT id, chat_id, thread_id FROM subscriptions WHERE feed_id = ?", (source,)
+    for sub in db.all(
+        "SELECT id, chat_id, thread_id FROM subscriptions WHERE feed_id = ?", (source,)
     ):
-        twin = await fetch_one(
-            db,
+        twin = db.one(
             "SELECT id FROM subscriptions WHERE chat_id = ? AND thread_id = ? AND feed_id = ?",
             (sub["chat_id"], sub["thread_id"], target),
         )
         if twin is None:
-            await db.execute(
-                "UPDATE subscriptions SET feed_id = ? WHERE id = ?", (target, sub["id"])
-            )
+            db.run("UPDATE subscriptions SET feed_id = ? WHERE id = ?", (target, sub["id"]))
             continue
         # The twin already had what the target feed had seen: those rows would repeat it.
-        await db.execute(
+        db.run(
             """
             DELETE FROM outbox WHERE subscription_id = ?1 AND state = 'pending'
               AND entry_key IN (SELECT s.entry_key FROM seen AS s WHERE s.feed_id = ?2)
             """,
             (sub["id"], target),
         )
-        await merge_subscription(db, sub["id"], twin["id"])
-    await db.execute(
+        merge_subscription(db, sub["id"], twin["id"])
+    db.run(
         """
-        INSERT OR IGNORE INTO seen (feed_id, entry_key, first_seen)
-        SELECT ?, entry_key, first_seen FROM seen WHERE feed_id = ?
+        INSERT INTO seen (feed_id, entry_key, first_seen)
+        SELECT CAST(? AS BIGINT), entry_key, first_seen FROM seen WHERE feed_id = ?
+        ON CONFLICT DO NOTHING
         """,
         (target, source),
     )
-    await db.execute("UPDATE outbox SET feed_id = ? WHERE feed_id = ?", (target, source))
-    await db.execute("DELETE FROM feeds WHERE id = ?", (source,))
+    db.run("UPDATE outbox SET feed_id = ? WHERE feed_id = ?", (target, source))
+    db.run("DELETE FROM feeds WHERE id = ?", (source,))

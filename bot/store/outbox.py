@@ -12,19 +12,17 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-import aiosqlite
-
 from bot.models import OutgoingMessage, PlannedDelivery
 from bot.store.base import (
     OUTBOX_SELECT,
     StoreBase,
     clean,
-    fetch_all,
     insert_outbox,
     outbox_from_row,
     thread_to_db,
 )
 from bot.store.codec import CodecError, encode_message
+from bot.store.engine import Db, Row
 from bot.store.records import OutboxRow
 
 _DELIVERABLE = """
@@ -52,8 +50,7 @@ class OutboxMixin(StoreBase):
     async def unseen_keys(self, feed_id: int, keys: Sequence[str]) -> list[str]:
         """The keys not yet seen for the feed, each once, in input order (one query)."""
         stored = {key: clean(key) for key in keys}
-        async with self._read() as db:
-            rows = await fetch_all(db, _SEEN_AMONG, (feed_id, json.dumps(list(stored.values()))))
+        rows = await self._all(_SEEN_AMONG, (feed_id, json.dumps(list(stored.values()))))
         seen = {row[0] for row in rows}
         return [key for key, as_stored in stored.items() if as_stored not in seen]
 
@@ -83,10 +80,11 @@ class OutboxMixin(StoreBase):
         keyed = [(clean(item.entry_key), item) for item in outbox]
         candidates = json.dumps(sorted({key for key, item in keyed if not item.backlog}))
         since = now - article_window
-        async with self._tx() as db:
-            already = {row[0] for row in await fetch_all(db, _SEEN_AMONG, (feed_id, candidates))}
+
+        def commit(db: Db) -> int:
+            already = {row[0] for row in db.all(_SEEN_AMONG, (feed_id, candidates))}
             if article_window > 0:
-                await db.execute("DELETE FROM chat_articles WHERE queued_at < ?", (since,))
+                db.run("DELETE FROM chat_articles WHERE queued_at < ?", (since,))
             queued: set[tuple[int, int | None, str]] = set()
             rows = []
             articles: list[tuple[int, int, str, int, float]] = []
@@ -98,7 +96,7 @@ class OutboxMixin(StoreBase):
                 names = json.dumps([clean(name) for name in item.article_keys])
                 if article_window > 0 and item.article_keys:
                     params = (item.chat_id, thread, feed_id, since, names)
-                    if await fetch_all(db, _ARTICLE_ELSEWHERE, params):
+                    if db.all(_ARTICLE_ELSEWHERE, params):
                         continue
                     articles.extend(
                         (item.chat_id, thread, clean(name), feed_id, now)
@@ -106,8 +104,8 @@ class OutboxMixin(StoreBase):
                     )
                 queued.add(ident)
                 rows.append(item)
-            await insert_outbox(db, feed_id, rows, not_before=hold_until or now, now=now)
-            await db.executemany(
+            insert_outbox(db, feed_id, rows, not_before=hold_until or now, now=now)
+            db.many(
                 """
                 INSERT INTO chat_articles (chat_id, thread_id, article_key, feed_id, queued_at)
                 VALUES (?, ?, ?, ?, ?)
@@ -117,21 +115,24 @@ class OutboxMixin(StoreBase):
                 articles,
             )
             marks = {clean(key) for key in seen} | {key for key, _ in keyed}
-            await db.executemany(
-                "INSERT OR IGNORE INTO seen (feed_id, entry_key, first_seen) VALUES (?, ?, ?)",
+            db.many(
+                """
+                INSERT INTO seen (feed_id, entry_key, first_seen) VALUES (?, ?, ?)
+                ON CONFLICT DO NOTHING
+                """,
                 [(feed_id, key, now) for key in sorted(marks)],
             )
-        return len(rows)
+            return len(rows)
+
+        return await self._tx(commit)
 
     async def keys_seen_since(self, feed_id: int, keys: Sequence[str], since: float) -> list[str]:
         """The keys among ``keys`` first seen at or after ``since``, each once, in input order."""
         stored = {key: clean(key) for key in keys}
-        async with self._read() as db:
-            rows = await fetch_all(
-                db,
-                f"{_SEEN_AMONG} AND first_seen >= ?",
-                (feed_id, json.dumps(list(stored.values())), since),
-            )
+        rows = await self._all(
+            f"{_SEEN_AMONG} AND first_seen >= ?",
+            (feed_id, json.dumps(list(stored.values())), since),
+        )
         recent = {row[0] for row in rows}
         return [key for key, as_stored in stored.items() if as_stored in recent]
 
@@ -178,7 +179,7 @@ class OutboxMixin(StoreBase):
         )
         return await self._readable(rows, now)
 
-    async def _readable(self, rows: Sequence[aiosqlite.Row], now: float) -> list[OutboxRow]:
+    async def _readable(self, rows: Sequence[Row], now: float) -> list[OutboxRow]:
         """The rows that decode; one that does not (another version wrote it) is failed.
 
         Left pending, such a row would stop the worker on every pass, for every chat.
@@ -207,18 +208,18 @@ class OutboxMixin(StoreBase):
 
     async def mark_delivered(self, outbox_id: int, *, now: float) -> None:
         """Delete the row and count it in a per-UTC-day tally (one small row per day)."""
-        async with self._tx() as db:
-            cursor = await db.execute(
-                "DELETE FROM outbox WHERE id = ? AND state = 'pending'", (outbox_id,)
-            )
-            if cursor.rowcount:
-                await db.execute(
+
+        def deliver(db: Db) -> None:
+            if db.run("DELETE FROM outbox WHERE id = ? AND state = 'pending'", (outbox_id,)):
+                db.run(
                     """
                     INSERT INTO deliveries (day, count) VALUES (?, 1)
-                    ON CONFLICT (day) DO UPDATE SET count = count + 1
+                    ON CONFLICT (day) DO UPDATE SET count = deliveries.count + 1
                     """,
                     (int(now // 86400),),
                 )
+
+        await self._tx(deliver)
 
     async def defer(self, outbox_id: int, *, not_before: float, error: str | None = None) -> None:
         """Retry later, counting the attempt; the last error is kept when none is given."""
@@ -235,7 +236,7 @@ class OutboxMixin(StoreBase):
         """Hold every pending row of the chat until ``not_before`` (never brings one forward)."""
         await self._write(
             """
-            UPDATE outbox SET not_before = MAX(not_before, ?)
+            UPDATE outbox SET not_before = GREATEST(not_before, ?)
             WHERE chat_id = ? AND state = 'pending'
             """,
             (not_before, chat_id),

@@ -1,11 +1,9 @@
 """The Store: the only place that speaks SQL. Truth lives here, so state survives restarts.
 
-SQLite in WAL mode with ``synchronous=NORMAL``: a committed transaction is in the
-WAL before COMMIT returns, so an application crash (even SIGKILL) loses nothing
-committed; only a power loss or OS crash may roll back the last few commits, and
-never corrupts the file. Foreign keys are on; ``busy_timeout`` lets a CLI command
-(`newsrelay stats`) and the running bot share the file. The store never reads the
-clock: every time is passed in as Unix seconds, so tests run on a fake clock.
+One store, two engines (``bot.store.engine``): a SQLite file (WAL, crash-safe for
+everything committed) or a PostgreSQL database that several processes may share,
+chosen by ``database.url``. Both behave the same for every method. The store never
+reads the clock: every time is passed in as Unix seconds, so tests run on a fake clock.
 """
 
 from __future__ import annotations
@@ -13,48 +11,67 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Self
 
-import aiosqlite
-
-from bot.store.base import UNFOLLOWED, fetch_all, scalar
+from bot.store.base import UNFOLLOWED
 from bot.store.bulk import BulkMixin
 from bot.store.chats import ChatsMixin
+from bot.store.engine import Db, Engine, PostgresEngine, Row, SqliteEngine
 from bot.store.feeds import FeedsMixin
 from bot.store.outbox import OutboxMixin
 from bot.store.records import FailingFeed, Stats
 from bot.store.schema import current_version, migrate
 from bot.store.subscriptions import SubscriptionsMixin
 
-BUSY_TIMEOUT_MS = 5000
+SQLITE_PREFIX = "sqlite:///"
+_COUNTS = f"""
+    SELECT (SELECT COUNT(*) FROM feeds),
+           (SELECT COUNT(*) FROM subscriptions),
+           (SELECT COUNT(*) FROM chats),
+           (SELECT COUNT(*) FROM chats WHERE active = 1),
+           (SELECT SUM(count) FROM deliveries),
+           (SELECT COUNT(*) FROM outbox WHERE state = 'pending'),
+           (SELECT COUNT(*) FROM outbox WHERE state = 'failed'),
+           (SELECT COUNT(*) FROM feeds WHERE {UNFOLLOWED}),
+           (SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND failed_at < ?1)
+"""  # noqa: S608 - constant fragment only
+"""The numbers of ``stats`` in one statement (one round trip); a NULL horizon counts 0."""
+_FAILING = """
+    SELECT url, error_count, COALESCE(last_error, ''), next_fetch_at, failing_since
+    FROM feeds WHERE error_count > 0 ORDER BY error_count DESC, url
+"""
 
 
 class Store(ChatsMixin, FeedsMixin, SubscriptionsMixin, OutboxMixin, BulkMixin):
-    """Chats, feeds, subscriptions, seen keys and the outbox in one SQLite file."""
+    """Chats, feeds, subscriptions, seen keys and the outbox, in SQLite or PostgreSQL."""
 
     @classmethod
     async def open(cls, path: Path | str) -> Self:
-        """Open (creating the file and its folder) and bring the schema up to date."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path, isolation_level=None)
+        """Open the SQLite file at ``path`` (creating it and its folder) and bring the schema
+        up to date. Raises sqlite3.Error or OSError when it cannot be opened."""
+        return await cls._migrated(await SqliteEngine.open(Path(path)))
+
+    @classmethod
+    async def open_url(cls, url: str) -> Self:
+        """Open the database a ``database.url`` names (``sqlite:///…`` or ``postgresql://…``)
+        and bring the schema up to date. Raises the driver's error (sqlite3.Error, OSError,
+        or SQLAlchemy's DBAPIError for PostgreSQL) when it cannot be reached or opened."""
+        if url.startswith(SQLITE_PREFIX):
+            return await cls.open(url.removeprefix(SQLITE_PREFIX))
+        return await cls._migrated(PostgresEngine.create(url))
+
+    @classmethod
+    async def _migrated(cls, engine: Engine) -> Self:
         try:
-            db.row_factory = aiosqlite.Row
-            await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await db.execute("PRAGMA journal_mode = WAL")
-            await db.execute("PRAGMA synchronous = NORMAL")
-            await db.execute("PRAGMA foreign_keys = ON")
-            await migrate(db)
+            await migrate(engine)
         except BaseException:
-            await db.close()
+            await engine.close()
             raise
-        return cls(db)
+        return cls(engine)
 
     async def close(self) -> None:
-        async with self._lock:
-            await self._db.close()
+        await self._engine.close()
 
     async def schema_version(self) -> int:
-        async with self._read() as db:
-            return await current_version(db)
+        return await current_version(self._engine)
 
     async def stats(self, *, failed_before: float | None = None) -> Stats:
         """Counts for `newsrelay stats`; failing feeds by error streak, longest first.
@@ -62,33 +79,16 @@ class Store(ChatsMixin, FeedsMixin, SubscriptionsMixin, OutboxMixin, BulkMixin):
         ``failed_before`` (Unix seconds) is the purge horizon of failed rows: those
         older are counted as ``failed_expired`` (0 when it is not given).
         """
-        expired_sql = "SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND failed_at < ?"
-        orphan_sql = f"SELECT COUNT(*) FROM feeds WHERE {UNFOLLOWED}"  # noqa: S608 - constant fragment only
-        async with self._tx() as db:  # one snapshot for all the numbers
-            counts = [
-                int(await scalar(db, sql) or 0)
-                for sql in (
-                    "SELECT COUNT(*) FROM feeds",
-                    "SELECT COUNT(*) FROM subscriptions",
-                    "SELECT COUNT(*) FROM chats",
-                    "SELECT COUNT(*) FROM chats WHERE active = 1",
-                    "SELECT SUM(count) FROM deliveries",
-                    "SELECT COUNT(*) FROM outbox WHERE state = 'pending'",
-                    "SELECT COUNT(*) FROM outbox WHERE state = 'failed'",
-                    orphan_sql,
-                )
-            ]
-            expired = 0
-            if failed_before is not None:
-                expired = int(await scalar(db, expired_sql, (failed_before,)) or 0)
-            failing = await fetch_all(
-                db,
-                """
-                SELECT url, error_count, COALESCE(last_error, ''), next_fetch_at, failing_since
-                FROM feeds WHERE error_count > 0 ORDER BY error_count DESC, url
-                """,
-            )
-        feeds, subscriptions, chats, active, delivered, pending, failed, orphans = counts
+
+        def count(db: Db) -> tuple[Row | None, list[Row]]:
+            return db.one(_COUNTS, (failed_before,)), db.all(_FAILING)
+
+        counts, failing = await self._view(count)  # one snapshot for all the numbers
+        if counts is None:
+            raise RuntimeError("the counts query returned no row")
+        feeds, subscriptions, chats, active, delivered, pending, failed, orphans, expired = (
+            int(value or 0) for value in counts
+        )
         return Stats(
             feeds=feeds,
             subscriptions=subscriptions,
@@ -106,10 +106,7 @@ class Store(ChatsMixin, FeedsMixin, SubscriptionsMixin, OutboxMixin, BulkMixin):
 
     async def delivered_since(self, since: float) -> int:
         """Messages delivered from the UTC day holding ``since`` on (day granularity)."""
-        async with self._read() as db:
-            return int(
-                await scalar(
-                    db, "SELECT SUM(count) FROM deliveries WHERE day >= ?", (int(since // 86400),)
-                )
-                or 0
-            )
+        row = await self._one(
+            "SELECT SUM(count) FROM deliveries WHERE day >= ?", (int(since // 86400),)
+        )
+        return 0 if row is None else int(row[0] or 0)

@@ -7,12 +7,12 @@ from bot.store.base import (
     SUBSCRIPTION_SELECT,
     StoreBase,
     clean,
-    fetch_one,
     next_number,
     subscription_from_row,
     thread_to_db,
 )
 from bot.store.codec import encode_options
+from bot.store.engine import Db, Row
 from bot.store.records import SubscriptionExists, UnknownChatError
 
 
@@ -28,25 +28,27 @@ class SubscriptionsMixin(StoreBase):
         UnknownChatError when ensure_chat was never called for the chat.
         """
         thread = thread_to_db(thread_id)
-        async with self._tx() as db:
-            if await fetch_one(db, "SELECT 1 FROM chats WHERE id = ?", (chat_id,)) is None:
+
+        def insert(db: Db) -> Row | None:
+            if db.one("SELECT 1 FROM chats WHERE id = ?", (chat_id,)) is None:
                 raise UnknownChatError(chat_id)
-            existing = await fetch_one(
-                db,
+            existing = db.one(
                 f"{SUBSCRIPTION_SELECT} WHERE s.chat_id = ? AND s.thread_id = ? AND s.feed_id = ?",
                 (chat_id, thread, feed_id),
             )
             if existing is not None:
                 raise SubscriptionExists(subscription_from_row(existing))
-            number = await next_number(db, chat_id)
-            cursor = await db.execute(
+            new_id = db.scalar(
                 """
                 INSERT INTO subscriptions (chat_id, feed_id, number, thread_id, options, created_at)
-                VALUES (?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?) RETURNING id
                 """,
-                (chat_id, feed_id, number, thread, encode_options(DisplayOptions()), now),
-            )
-            row = await fetch_one(db, f"{SUBSCRIPTION_SELECT} WHERE s.id = ?", (cursor.lastrowid,))
+                (chat_id, feed_id, next_number(db, chat_id), thread,
+                 encode_options(DisplayOptions()), now),
+            )  # fmt: skip
+            return db.one(f"{SUBSCRIPTION_SELECT} WHERE s.id = ?", (new_id,))
+
+        row = await self._tx(insert)
         if row is None:
             raise RuntimeError("subscription vanished right after insertion")
         return subscription_from_row(row)
@@ -84,25 +86,30 @@ class SubscriptionsMixin(StoreBase):
 
     async def remove_subscription(self, subscription_id: int) -> None:
         """Delete it with its pending messages; failed ones stay, detached, for the record."""
-        async with self._tx() as db:
-            await db.execute(
+
+        def remove(db: Db) -> None:
+            db.run(
                 "DELETE FROM outbox WHERE subscription_id = ? AND state = 'pending'",
                 (subscription_id,),
             )
-            await db.execute("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
+            db.run("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
+
+        await self._tx(remove)
 
     async def remove_all_subscriptions(self, chat_id: int) -> int:
         """Delete every subscription of the chat and their pending messages; return how many."""
-        async with self._tx() as db:
-            await db.execute(
+
+        def remove(db: Db) -> int:
+            db.run(
                 """
                 DELETE FROM outbox WHERE state = 'pending' AND subscription_id IN
                     (SELECT id FROM subscriptions WHERE chat_id = ?)
                 """,
                 (chat_id,),
             )
-            cursor = await db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
-            return cursor.rowcount
+            return db.run("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
+
+        return await self._tx(remove)
 
     async def set_subscription_filter(self, subscription_id: int, expr: str) -> None:
         """An empty expression clears the filter."""
@@ -124,19 +131,22 @@ class SubscriptionsMixin(StoreBase):
         With ``due_by`` (Unix seconds) its feed is checked no later than that, so a
         shorter interval takes effect now rather than after the check already planned.
         """
-        async with self._tx() as db:
-            await db.execute(
+
+        def record(db: Db) -> None:
+            db.run(
                 "UPDATE subscriptions SET interval_seconds = ? WHERE id = ?",
                 (seconds, subscription_id),
             )
             if due_by is not None:
-                await db.execute(
+                db.run(
                     """
-                    UPDATE feeds SET next_fetch_at = MIN(next_fetch_at, ?)
+                    UPDATE feeds SET next_fetch_at = LEAST(next_fetch_at, ?)
                     WHERE id = (SELECT feed_id FROM subscriptions WHERE id = ?)
                     """,
                     (due_by, subscription_id),
                 )
+
+        await self._tx(record)
 
     async def set_subscription_paused(
         self, subscription_id: int, paused: bool, *, now: float | None = None
@@ -145,7 +155,7 @@ class SubscriptionsMixin(StoreBase):
         await self._write(
             """
             UPDATE subscriptions SET paused = ?1,
-                paused_at = CASE WHEN ?1 THEN COALESCE(paused_at, ?2) ELSE NULL END
+                paused_at = CASE WHEN ?1 = 1 THEN COALESCE(paused_at, ?2) ELSE NULL END
             WHERE id = ?3
             """,
             (int(paused), now, subscription_id),
