@@ -115,6 +115,7 @@ class BotHarness:
             or self.api.pending_updates
             or not relay.application.update_queue.empty()
             or relay.deliverer.busy
+            or relay.coordination.busy
         ):
             return False
         return relay.gate.handling == 0 or seconds <= HANDLER_HORIZON
