@@ -36,8 +36,7 @@ from bot.replies import Replier, Reply
 from bot.runlock import AlreadyRunning, RunLock
 from bot.scheduler import Housekeeper, Poller
 from bot.services import Services
-from bot.store import Store
-from bot.store.engine import database_errors, error_reason
+from bot.store import Store, database_errors, error_reason
 from bot.telegram_http import Observer, build_requests
 from bot.updates import UpdateGate
 from bot.updates_in import POLL_TIMEOUT_SECONDS, PollErrors, reach_telegram, receive_updates

@@ -46,8 +46,7 @@ from bot.redact import scrub
 from bot.render import format_for_terminal
 from bot.scheduler import FAILED_RETENTION_SECONDS
 from bot.services.bulk_import import Refused, import_outlines
-from bot.store import BulkOutcome, BulkState, FailingFeed, Store
-from bot.store.engine import database_errors, error_reason
+from bot.store import BulkOutcome, BulkState, FailingFeed, Store, database_errors, error_reason
 
 log = logging.getLogger(__name__)
 

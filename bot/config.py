@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -24,8 +24,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from bot import PROJECT_URL, __version__
 
@@ -103,6 +101,25 @@ class TelegramSettings(_Section):
         return value.rstrip("/")
 
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+
+def _parse_url(value: str) -> URL:
+    """The URL as SQLAlchemy (which connects with it) reads it; ValueError when it cannot.
+
+    Imported here, not at the top: SQLAlchemy takes a noticeable part of a second to
+    import, and only a PostgreSQL URL needs it.
+    """
+    from sqlalchemy.engine import make_url  # noqa: PLC0415 - see above
+    from sqlalchemy.exc import ArgumentError  # noqa: PLC0415
+
+    try:
+        return make_url(value)
+    except ArgumentError as exc:
+        raise ValueError(str(exc)) from None
+
+
 SQLITE_PREFIX = "sqlite:///"
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
 """URL schemes of a PostgreSQL ``database.url``; all mean the asyncpg driver."""
@@ -134,8 +151,8 @@ class DatabaseSettings(_Section):
             )
         # Messages never quote the URL: it may hold the password.
         try:
-            parsed = make_url(value)
-        except ArgumentError:
+            parsed = _parse_url(value)
+        except ValueError:
             raise ValueError("is not a valid postgresql:// URL") from None
         if "@" in (parsed.host or "") or "@" in (parsed.database or ""):
             raise ValueError("holds an unencoded '@': write an '@' in the password as %40")
@@ -163,7 +180,7 @@ class DatabaseSettings(_Section):
         """The PostgreSQL password as the server gets it (decoded); "" for none or SQLite."""
         if self.engine != "postgresql":
             return ""
-        return make_url(self.url).password or ""
+        return _parse_url(self.url).password or ""
 
     @property
     def shown(self) -> str:
@@ -171,7 +188,7 @@ class DatabaseSettings(_Section):
         the password replaced by ``***``."""
         if self.engine == "sqlite":
             return str(self.path)
-        return make_url(self.url).render_as_string(hide_password=True)
+        return _parse_url(self.url).render_as_string(hide_password=True)
 
 
 class PollingSettings(_Section):

@@ -14,13 +14,12 @@ The names, and the queries that answer the usual questions, are in the README's
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from bot import __version__
-from bot.store import Store
+from bot.store import Store, database_errors
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +153,7 @@ class Metrics:
         try:
             due, overdue = await store.count_due(now, overdue_before=now - OVERDUE_GRACE_SECONDS)
             pending, oldest = await store.sendable_backlog()
-        except sqlite3.Error:
+        except database_errors():
             log.exception("metrics_sample_failed")
             return
         age = 0.0 if oldest is None else max(0.0, now - oldest)

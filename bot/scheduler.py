@@ -30,8 +30,7 @@ from bot.feeds.fetch import Fetcher
 from bot.logs import event
 from bot.models import Feed
 from bot.pipeline import RefreshPolicy, RefreshResult, record_refresh_failure, refresh_feed
-from bot.store import Store
-from bot.store.engine import database_errors
+from bot.store import Store, database_errors
 
 log = logging.getLogger(__name__)
 

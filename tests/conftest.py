@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fakes.http_proxy",
     "tests.harness",
     "tests.postgres",
+    "tests.engines",
 ]

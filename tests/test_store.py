@@ -1,4 +1,5 @@
-"""The store against real SQLite files: schema, numbering, dedupe, the outbox and crash safety."""
+"""The store on both engines (SQLite files, PostgreSQL databases): numbering, dedupe, the outbox;
+and on SQLite files: schema, migrations and crash safety."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import signal
 import sqlite3
 import sys
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +29,7 @@ from bot.store import (
     Store,
     SubscriptionExists,
     UnknownChatError,
+    database_errors,
     decode_message,
     decode_options,
     encode_message,
@@ -39,12 +40,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 T0 = 1_700_000_000.0
 
 
+pytestmark = pytest.mark.both_engines
+
+
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A fresh store in a real file."""
-    opened = await Store.open(tmp_path / "data" / "bot.db")
-    yield opened
-    await opened.close()
+def store(engine_store: Store) -> Store:
+    """A fresh store on the test's engine: a real SQLite file, or a PostgreSQL database."""
+    return engine_store
 
 
 async def _followed_feed(
@@ -532,15 +534,15 @@ async def test_fetch_results_and_failing_feeds_in_stats(store: Store) -> None:
     assert (await store.stats()).failing_feeds == ()
 
 
-async def test_failed_transaction_leaves_nothing_half_written(store: Store, tmp_path: Path) -> None:
+async def test_failed_transaction_leaves_nothing_half_written(store: Store) -> None:
     """An error mid-transaction rolls back the rows already inserted and the seen keys."""
     feed_id, sub_id = await _followed_feed(store)
     items = [_item(1, sub_id, feed_id, "a"), _item(404, sub_id, feed_id, "b")]  # chat 404 unknown
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(database_errors(), match=r"(?i)foreign key"):
         await store.commit_entries(feed_id, seen=["a", "b"], outbox=items, now=T0)
     assert await store.unseen_keys(feed_id, ["a", "b"]) == ["a", "b"]
     assert await store.pending_outbox(T0, 10) == []
-    assert _count(tmp_path / "data" / "bot.db", "SELECT COUNT(*) FROM outbox") == 0
+    assert await store.engine.read(lambda db: db.scalar("SELECT COUNT(*) FROM outbox")) == 0
     # The store is still usable after the rollback.
     assert await store.commit_entries(feed_id, seen=["a"], outbox=items[:1], now=T0) == 1
 

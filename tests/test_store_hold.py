@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.store import Store
 from tests.test_store import T0, _followed_feed, _item, store  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.both_engines
 
 
 async def test_held_rows_wait_until_released(store: Store) -> None:  # noqa: F811 - fixture

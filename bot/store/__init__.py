@@ -1,4 +1,5 @@
-"""The only place that speaks SQL: migrations, chats, feeds, subscriptions, seen keys, outbox."""
+"""The only place that speaks SQL (SQLite or PostgreSQL): migrations, chats, feeds,
+subscriptions, seen keys, outbox."""
 
 from bot.store.bulk import BulkOutcome, BulkState, NewFeed
 from bot.store.codec import (
@@ -8,6 +9,7 @@ from bot.store.codec import (
     encode_message,
     encode_options,
 )
+from bot.store.engine import database_errors, error_reason
 from bot.store.records import (
     Chat,
     FailingFeed,
@@ -32,8 +34,10 @@ __all__ = [
     "Store",
     "SubscriptionExists",
     "UnknownChatError",
+    "database_errors",
     "decode_message",
     "decode_options",
     "encode_message",
     "encode_options",
+    "error_reason",
 ]

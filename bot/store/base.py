@@ -215,15 +215,15 @@ class StoreBase:
         return await self._engine.read(operation, *args)
 
     async def _all(self, sql: str, params: Params = ()) -> list[Row]:
-        return await self._engine.read(lambda db: db.all(sql, params))
+        return await self._engine.statement(lambda db: db.all(sql, params), write=False)
 
     async def _one(self, sql: str, params: Params = ()) -> Row | None:
-        return await self._engine.read(lambda db: db.one(sql, params))
+        return await self._engine.statement(lambda db: db.one(sql, params), write=False)
 
     async def _run(self, sql: str, params: Params = ()) -> None:
         """One statement, atomic by itself."""
-        await self._engine.write(lambda db: db.run(sql, params))
+        await self._engine.statement(lambda db: db.run(sql, params), write=True)
 
     async def _write(self, sql: str, params: Params = ()) -> int:
         """One statement, atomic by itself; returns the number of rows changed."""
-        return await self._engine.write(lambda db: db.run(sql, params))
+        return await self._engine.statement(lambda db: db.run(sql, params), write=True)

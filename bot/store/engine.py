@@ -195,6 +195,11 @@ class Engine(ABC):
     async def read(self, operation: Callable[..., T], *args: Any) -> T:
         """``operation(db, *args)`` on one consistent snapshot, changing nothing."""
 
+    async def statement(self, operation: Callable[[Db], T], *, write: bool) -> T:
+        """``operation(db)`` that runs ONE statement, atomic by itself: no transaction of its
+        own where the engine does not need one (SQLite; PostgreSQL reads)."""
+        return await (self.write(operation) if write else self.read(operation))
+
     @abstractmethod
     async def close(self) -> None:
         """Close the connections; the engine cannot be used after."""
@@ -238,6 +243,11 @@ class SqliteEngine(Engine):
 
     async def read(self, operation: Callable[..., T], *args: Any) -> T:
         return await self._in_thread(lambda: self._transaction("BEGIN", operation, args))
+
+    async def statement(self, operation: Callable[[Db], T], *, write: bool) -> T:
+        # In autocommit mode one statement is its own transaction: BEGIN and COMMIT would
+        # cost two more statements for nothing.
+        return await self._in_thread(lambda: operation(self._db))
 
     def _transaction(self, begin: str, operation: Callable[..., T], args: tuple[Any, ...]) -> T:
         self._connection.execute(begin)
@@ -309,6 +319,11 @@ class PostgresEngine(Engine):
     async def read(self, operation: Callable[..., T], *args: Any) -> T:
         return await self.run(operation, *args, isolation="REPEATABLE READ", read_only=True)
 
+    async def statement(self, operation: Callable[[Db], T], *, write: bool) -> T:
+        if write:  # SERIALIZABLE even alone: its conditions may read rows others change
+            return await self.write(operation)
+        return await self.run(operation, isolation="AUTOCOMMIT")
+
     async def run(
         self,
         operation: Callable[..., T],
@@ -325,6 +340,8 @@ class PostgresEngine(Engine):
             options["postgresql_readonly"] = True
 
         def body(connection: Connection) -> T:
+            if isolation == "AUTOCOMMIT":  # one statement, its own transaction
+                return operation(PgDb(connection), *args)
             with connection.begin():
                 return operation(PgDb(connection), *args)
 

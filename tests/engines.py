@@ -1,0 +1,82 @@
+"""Which database engines a test runs on: SQLite always, PostgreSQL where it matters.
+
+A test (or fixture) that asks for ``new_database`` gets fresh databases of the engine
+named by ``db_engine``. Which engines that is:
+
+- tests in modules marked ``pytest.mark.both_engines`` (the store's own tests and a
+  representative end-to-end subset) run on SQLite and on PostgreSQL, ids ``[sqlite]``
+  and ``[postgresql]``;
+- every other such test runs on SQLite only, unless ``TEST_ENGINES=all`` (``.ci/run``
+  sets it): then the whole suite runs on both.
+
+PostgreSQL databases come from ``tests.postgres`` (a real server, skipped with one
+reason when none can start, required when ``TEST_REQUIRE_POSTGRES`` is set).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from bot.store import Store
+    from tests.postgres import DatabaseFactory
+
+ENGINES_ENV = "TEST_ENGINES"
+ENGINES = ("sqlite", "postgresql")
+BOTH = "both_engines"
+
+NewDatabase = Callable[[], Awaitable[str]]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{BOTH}: run the test on SQLite and on PostgreSQL in every run"
+    )
+
+
+def all_engines() -> bool:
+    """Whether every engine-aware test runs on both engines (``TEST_ENGINES=all``)."""
+    return os.environ.get(ENGINES_ENV, "") == "all"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "db_engine" not in metafunc.fixturenames:
+        return
+    if all_engines() or metafunc.definition.get_closest_marker(BOTH) is not None:
+        metafunc.parametrize("db_engine", ENGINES, indirect=True)
+
+
+@pytest.fixture
+def db_engine(request: pytest.FixtureRequest) -> str:
+    """``"sqlite"`` or ``"postgresql"``: the engine of this test's databases."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def new_database(db_engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> NewDatabase:
+    """Make fresh databases of the test's engine; each call returns a ``database.url``."""
+    numbers = itertools.count()
+    if db_engine == "sqlite":
+
+        async def sqlite_file() -> str:
+            return f"sqlite:///{tmp_path / f'db{next(numbers)}' / 'bot.db'}"
+
+        return sqlite_file
+    factory: DatabaseFactory = request.getfixturevalue("postgres_database")
+    return factory
+
+
+@pytest.fixture
+async def engine_store(new_database: NewDatabase) -> AsyncIterator[Store]:
+    """A fresh, migrated store on the test's engine."""
+    from bot.store import Store  # noqa: PLC0415 - the suite's fixtures load even while it is broken
+
+    opened = await Store.open_url(await new_database())
+    yield opened
+    await opened.close()
