@@ -96,7 +96,13 @@ class BotHarness:
             await self.until(lambda: self.may_advance(wake), "nothing in flight")
             self.clock.advance_to_next()
             await asyncio.sleep(0)  # the woken tasks start: a send counts as in flight
+        # Not in the middle of a lease round either (PostgreSQL): a round's lease is dated
+        # when it starts, and a jump over its statements would let the lease lapse.
+        await self.until(lambda: not self._coordinating(), "the lease round to end")
         self.clock.advance(max(0.0, target - self.clock.monotonic()))
+
+    def _coordinating(self) -> bool:
+        return self.relay is not None and self.relay.coordination.busy
 
     def may_advance(self, seconds: float) -> bool:
         """Whether virtual time may jump ``seconds`` on now.
@@ -114,7 +120,7 @@ class BotHarness:
             relay.slots.in_flight
             or self.api.pending_updates
             or not relay.application.update_queue.empty()
-            or relay.deliverer.busy
+            or (relay.deliverer.busy and relay.coordination.sending)
             or relay.coordination.busy
         ):
             return False

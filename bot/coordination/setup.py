@@ -83,7 +83,13 @@ class Coordination:
 
     @property
     def busy(self) -> bool:
+        """A round, a duty change or a pass of the reply pump is under way."""
         return self.coordinator.busy or self.sender.busy
+
+    @property
+    def sending(self) -> bool:
+        """Whether this process runs the outbox now (holds the sender's duty)."""
+        return self.coordinator.holds(Duty.SEND)
 
     def watch(self, poller: Poller) -> None:
         """Claims are renewed for the feeds ``poller`` still holds."""
