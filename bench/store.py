@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import inspect
 import statistics
 import sys
 import tempfile
@@ -41,14 +40,6 @@ CHATS = 20
 SEEN_PER_FEED = 50
 KEYS_PER_CHECK = 30
 PASSES = 5
-
-
-async def _open(url: str) -> Store:
-    """The store at ``url``, whichever form ``Store.open`` takes in this version."""
-    database = DatabaseSettings(url=url)
-    if "database" in inspect.signature(Store.open).parameters:
-        return await Store.open(database)  # type: ignore[arg-type, unused-ignore]
-    return await Store.open(database.path)
 
 
 async def _populate(store: Store, feeds: int) -> list[tuple[int, int, int]]:
@@ -89,7 +80,7 @@ async def _measure(name: str, rounds: int, step: Callable[[int], Awaitable[objec
 
 
 async def _run(url: str, feeds: int, rounds: int) -> None:
-    store = await _open(url)
+    store = await Store.open_url(url)
     try:
         started = time.perf_counter()
         followed = await _populate(store, feeds)

@@ -2,10 +2,10 @@
 
 pytest_plugins = [
     "tests.offline",
+    "tests.postgres",
+    "tests.engines",
     "tests.fakes.bot_api",
     "tests.fakes.feed_server",
     "tests.fakes.http_proxy",
     "tests.harness",
-    "tests.postgres",
-    "tests.engines",
 ]

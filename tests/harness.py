@@ -17,6 +17,7 @@ import pytest
 
 from bot.config import Settings
 from bot.updates import COMMAND_INTERVAL
+from tests.engines import NewDatabase
 from tests.fakes.bot_api import FakeBotAPI, SentMessage
 from tests.virtual_time import REAL_SECONDS, Check, VirtualClock, eventually
 
@@ -30,11 +31,12 @@ HANDLER_HORIZON = 0.1
 for a free send slot (1/29 s away at most), not for other chats' booked replies."""
 
 
-def make_settings(api: FakeBotAPI, db: Path, **sections: dict[str, Any]) -> Settings:
-    """A test bot's settings: the fake's token and URL, a file database, loopback feeds."""
+def make_settings(api: FakeBotAPI, db: Path | str, **sections: dict[str, Any]) -> Settings:
+    """A test bot's settings: the fake's token and URL, the database (a SQLite file's path,
+    or a ``database.url``), loopback feeds."""
     data: dict[str, Any] = {
         "telegram": {"token": api.token, "api_base_url": api.base_url},
-        "database": {"url": f"sqlite:///{db}"},
+        "database": {"url": db if isinstance(db, str) else f"sqlite:///{db}"},
         "polling": {"interval_seconds": 60, "min_interval_seconds": 60},
         "fetch": {"allow_private_networks": True, "timeout_seconds": 5},
     }
@@ -50,7 +52,7 @@ class BotHarness:
         self,
         api: FakeBotAPI,
         clock: VirtualClock,
-        db: Path,
+        db: Path | str,
         sections: dict[str, dict[str, Any]],
     ) -> None:
         self.api = api
@@ -187,14 +189,14 @@ def virtual_clock() -> VirtualClock:
 
 @pytest.fixture
 async def bot_factory(
-    bot_api: FakeBotAPI, virtual_clock: VirtualClock, tmp_path: Path
+    bot_api: FakeBotAPI, virtual_clock: VirtualClock, new_database: NewDatabase
 ) -> AsyncIterator[HarnessFactory]:
-    """Start bots against the fake API; every bot is stopped at the end of the test."""
+    """Start bots against the fake API, each on a fresh database of the test's engine
+    (``tests.engines``); every bot is stopped at the end of the test."""
     harnesses: list[BotHarness] = []
 
     async def make(**sections: dict[str, Any]) -> BotHarness:
-        db = tmp_path / f"bot{len(harnesses)}.db"
-        harness = BotHarness(bot_api, virtual_clock, db, sections)
+        harness = BotHarness(bot_api, virtual_clock, await new_database(), sections)
         harnesses.append(harness)
         await harness.start()
         return harness

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from telegram import Bot
@@ -20,6 +19,7 @@ from bot.delivery import Deliverer
 from bot.models import OutgoingMessage, PlannedDelivery
 from bot.ratelimit import SendSlots
 from bot.store import Store
+from tests.engines import NewDatabase
 from tests.fakes.bot_api import FakeBotAPI
 from tests.virtual_time import VirtualClock, eventually
 
@@ -73,10 +73,10 @@ class Worker:
 
 @pytest.fixture
 async def worker(
-    bot_api: FakeBotAPI, virtual_clock: VirtualClock, tmp_path: Path
+    bot_api: FakeBotAPI, virtual_clock: VirtualClock, new_database: NewDatabase
 ) -> AsyncIterator[Worker]:
     """A deliverer for three chats (two private, one group) following one feed."""
-    store = await Store.open(tmp_path / "delivery.db")
+    store = await Store.open_url(await new_database())
     feed, _ = await store.get_or_create_feed(
         "https://news.example/feed", title="Wire", interval_seconds=300, now=virtual_clock.time()
     )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from pathlib import Path
 
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.feed_server import FeedServer
@@ -63,7 +61,7 @@ async def test_unexpected_telegram_error_is_retried_not_lost(
 
 
 async def test_unreadable_outbox_row_fails_alone(
-    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI, tmp_path: Path
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
 ) -> None:
     """A queued row whose payload cannot be read is recorded as failed; deliveries go on."""
     items = [
@@ -73,15 +71,17 @@ async def test_unreadable_outbox_row_fails_alone(
     feed_server.put("/c.xml", rss("Corrupt", items[:1]))
     harness = await bot_factory(delivery={"backlog_on_subscribe": 0})
     await harness.command(OTHER_CHAT, f"/sub {feed_server.url('/c.xml')}")
-    # A row written by some other version of the program, in the database file itself.
-    with sqlite3.connect(tmp_path / "bot0.db") as db:
-        db.execute(
+    # A row written by some other version of the program, in the database itself.
+    assert harness.relay is not None
+    await harness.relay.store.engine.write(
+        lambda db: db.run(
             """INSERT INTO outbox (chat_id, thread_id, subscription_id, feed_id, entry_key,
                                    payload, not_before, created_at)
                SELECT chat_id, thread_id, id, feed_id, 'poison', '{"entities": 7}', 0, 0
                FROM subscriptions WHERE chat_id = ?""",
             (OTHER_CHAT,),
         )
+    )
     feed_server.put("/c.xml", rss("Corrupt", items[::-1]))
     await harness.poll()
     sent = await bot_api.wait_for_sent(OTHER_CHAT, 2)

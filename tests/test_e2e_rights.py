@@ -7,8 +7,7 @@ the list. Callback data is whatever a client sends, so presses carry forged ids.
 
 from __future__ import annotations
 
-import sqlite3
-
+from bot.store.engine import Db
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import rss, stories
@@ -27,13 +26,26 @@ async def _bot(factory: HarnessFactory, **sections: dict[str, object]) -> BotHar
     return await factory(delivery={"backlog_on_subscribe": 0}, **sections)
 
 
-def _dump(harness: BotHarness) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table of the bot's database."""
-    path = harness.settings.database.url.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as db:
-        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+_TABLES = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
+    "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
+}
+
+
+async def _dump(harness: BotHarness) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table of the bot's database (either engine)."""
+    assert harness.relay is not None
+    engine = harness.relay.store.engine
+
+    def dump(db: Db) -> dict[str, list[tuple[object, ...]]]:
+        tables = [row[0] for row in db.all(_TABLES[engine.name])]
         # Table names come from the database itself, not from input.
-        return {name: sorted(db.execute(f'SELECT * FROM "{name}"'), key=repr) for name in tables}  # noqa: S608
+        return {
+            name: sorted((tuple(row) for row in db.all(f'SELECT * FROM "{name}"')), key=repr)  # noqa: S608
+            for name in tables
+        }
+
+    return await engine.read(dump)
 
 
 async def _alice_subscribes(harness: BotHarness, feeds: FeedServer) -> int:
@@ -74,7 +86,7 @@ async def test_named_private_chat_of_another_user_is_refused(
     harness = await _bot(bot_factory)
     await _alice_subscribes(harness, feed_server)
     assert harness.relay is not None
-    before = _dump(harness)
+    before = await _dump(harness)
     documents = [m for m in bot_api.sent if m.document_name]
     for text in (
         "/list @alice",
@@ -88,7 +100,7 @@ async def test_named_private_chat_of_another_user_is_refused(
         reply = await harness.command(BOB, text, user_id=BOB)
         assert (reply.text or "").startswith(NOT_YOURS), (text, reply.text)
     await harness.settle()
-    assert _dump(harness) == before
+    assert await _dump(harness) == before
     assert [m for m in bot_api.sent if m.document_name] == documents
     assert "Diary" not in "".join(m.text or "" for m in bot_api.sent_to(BOB))
     mine = await harness.command(ALICE, "/list @alice", user_id=ALICE)
@@ -177,14 +189,14 @@ async def test_unlisted_chats_change_nothing(
     secret = await _alice_subscribes(harness, feed_server)
     url = _feed(feed_server, "/outsider.xml", "Outsider")
     await harness.settle()
-    before, sent, calls = _dump(harness), len(bot_api.sent), len(bot_api.calls)
+    before, sent, calls = await _dump(harness), len(bot_api.sent), len(bot_api.calls)
     for text in ("/start", f"/sub {url}", "/list"):
         bot_api.user_sends(outsider, text)
     for data in (f"unsub:{secret}", f"set:{secret}:pictures", "bogus"):
         bot_api.user_presses(outsider, 1, data, user_id=outsider)
     await harness.until(lambda: bot_api.pending_updates == 0, "the updates to be taken")
     await harness.settle()
-    assert _dump(harness) == before
+    assert await _dump(harness) == before
     assert len(bot_api.sent) == sent
     assert feed_server.count("/outsider.xml") == 0
     assert {call.method for call in bot_api.calls[calls:]} <= {"getUpdates"}
@@ -198,12 +210,12 @@ async def test_named_target_outside_allowed_chats_is_refused(
     bot_api.add_chat(channel, "channel", title="Elsewhere", username="elsewhere", admins=[admin])
     harness = await _bot(bot_factory, access={"allowed_chats": [ALICE]})
     await harness.command(ALICE, "/help")
-    before = _dump(harness)
+    before = await _dump(harness)
     url = _feed(feed_server, "/e.xml", "Elsewhere feed")
     for text in (f"/sub @elsewhere {url}", f"/sub {channel} {url}", "/list @elsewhere"):
         reply = await harness.command(ALICE, text, user_id=admin)
         assert "not available in this chat" in (reply.text or ""), text
     await harness.settle()
-    assert _dump(harness) == before
+    assert await _dump(harness) == before
     assert feed_server.count("/e.xml") == 0
     assert bot_api.rejected == []

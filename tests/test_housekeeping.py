@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from bot.scheduler import (
     housekeep,
 )
 from bot.store import Store
+from tests.engines import NewDatabase
 from tests.fakes.bot_api import FakeBotAPI
 from tests.harness import make_settings
 from tests.virtual_time import eventually
@@ -43,13 +43,14 @@ class FakeClock:
         self.now += seconds
 
 
+pytestmark = pytest.mark.both_engines
+
+
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A fresh store in a real file, with one chat."""
-    opened = await Store.open(tmp_path / "bot.db")
-    await opened.ensure_chat(CHAT)
-    yield opened
-    await opened.close()
+async def store(engine_store: Store) -> Store:
+    """A fresh store on the test's engine, with one chat."""
+    await engine_store.ensure_chat(CHAT)
+    return engine_store
 
 
 async def _feed(store: Store, name: str, *, created: float) -> tuple[int, int]:
@@ -129,13 +130,13 @@ async def test_housekeeper_runs_at_once_then_once_per_period(store: Store) -> No
 
 
 def test_cli_stats_shows_what_housekeeping_deletes(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], new_database: NewDatabase
 ) -> None:
     """`newsrelay stats` counts failed rows past the retention and feeds nobody follows."""
-    db = tmp_path / "bot.db"
+    db = asyncio.run(new_database())
 
     async def prepare() -> None:
-        store = await Store.open(db)
+        store = await Store.open_url(db)
         await store.ensure_chat(CHAT)
         now = time.time()
         feed, sub = await _feed(store, "a", created=now)
@@ -146,17 +147,17 @@ def test_cli_stats_shows_what_housekeeping_deletes(
 
     asyncio.run(prepare())
     config = tmp_path / "c.yaml"
-    config.write_text(f"database:\n  url: sqlite:///{db}\n")
+    config.write_text(f"database:\n  url: {db}\n")
     assert main(["stats", "-c", str(config)]) == 0
     out = capsys.readouterr().out
     assert "failed deliveries: 3 (1 older than 30 days, purged by the running bot)" in out
     assert "feeds nobody follows: 1 (deleted by the running bot)" in out
 
 
-async def test_the_running_bot_keeps_house(bot_api: FakeBotAPI, tmp_path: Path) -> None:
+async def test_the_running_bot_keeps_house(bot_api: FakeBotAPI, new_database: NewDatabase) -> None:
     """`Relay` wires a housekeeper into its scheduler: an old unfollowed feed is gone at start."""
-    db = tmp_path / "bot.db"
-    store = await Store.open(db)
+    db = await new_database()
+    store = await Store.open_url(db)
     await store.ensure_chat(CHAT)
     orphan = await _orphan(store, "orphan", created=time.time() - DAY)
     await store.close()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from bot.feeds.identity import article_keys, normalise_link
@@ -20,11 +17,9 @@ ORIGIN = "https://feeds.example/feed.xml"
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A store on a real SQLite file."""
-    opened = await Store.open(tmp_path / "i.db")
-    yield opened
-    await opened.close()
+def store(engine_store: Store) -> Store:
+    """A store on the test's engine."""
+    return engine_store
 
 
 async def _feed(store: Store, url: str, *chats: int) -> int:

@@ -4,7 +4,6 @@ and each audience of ``queue_entries`` through the real store."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -40,11 +39,9 @@ def _clock() -> float:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A store on a real SQLite file."""
-    opened = await Store.open(tmp_path / "p.db")
-    yield opened
-    await opened.close()
+def store(engine_store: Store) -> Store:
+    """A store on the test's engine."""
+    return engine_store
 
 
 @pytest.fixture

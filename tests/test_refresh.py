@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -16,6 +15,7 @@ from bot.feeds.scan import EntryScan, scan_entries
 from bot.models import Feed
 from bot.pipeline import Parse, RefreshPolicy, RefreshResult, RefreshStatus, refresh_feed
 from bot.store import Store
+from tests.engines import NewDatabase
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import Item, rss
 from tests.fakes.randomness import EdgeRandom
@@ -66,9 +66,9 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(tmp_path: Path, feed_server: FeedServer) -> AsyncIterator[Rig]:
-    """A store, a fetcher allowed on loopback, and the feed server."""
-    store = await Store.open(tmp_path / "r.db")
+async def rig(new_database: NewDatabase, feed_server: FeedServer) -> AsyncIterator[Rig]:
+    """A store on the test's engine, a fetcher allowed on loopback, and the feed server."""
+    store = await Store.open_url(await new_database())
     fetcher = Fetcher(FetchSettings(allow_private_networks=True))
     yield Rig(store, fetcher, feed_server)
     await fetcher.aclose()

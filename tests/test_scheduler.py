@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import pytest
 
@@ -36,12 +35,10 @@ async def farm() -> AsyncIterator[FeedServer]:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A store on a real SQLite file, with the chat that follows every feed."""
-    opened = await Store.open(tmp_path / "s.db")
-    await opened.ensure_chat(CHAT)
-    yield opened
-    await opened.close()
+async def store(engine_store: Store) -> Store:
+    """A store on the test's engine, with the chat that follows every feed."""
+    await engine_store.ensure_chat(CHAT)
+    return engine_store
 
 
 def _urls(farm: FeedServer, count: int, host: str = "127.0.0.1") -> list[str]:

@@ -61,6 +61,10 @@ class Row(Protocol):
 
     def __getitem__(self, key: int | str, /) -> Any: ...
 
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
 
 class Db(ABC):
     """One open transaction: what the store's operation functions run their SQL on."""

@@ -22,6 +22,22 @@ from bot.store.schema import current_version, migrate
 from bot.store.subscriptions import SubscriptionsMixin
 
 SQLITE_PREFIX = "sqlite:///"
+_COUNTS = f"""
+    SELECT (SELECT COUNT(*) FROM feeds),
+           (SELECT COUNT(*) FROM subscriptions),
+           (SELECT COUNT(*) FROM chats),
+           (SELECT COUNT(*) FROM chats WHERE active = 1),
+           (SELECT SUM(count) FROM deliveries),
+           (SELECT COUNT(*) FROM outbox WHERE state = 'pending'),
+           (SELECT COUNT(*) FROM outbox WHERE state = 'failed'),
+           (SELECT COUNT(*) FROM feeds WHERE {UNFOLLOWED}),
+           (SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND failed_at < ?1)
+"""  # noqa: S608 - constant fragment only
+"""The numbers of ``stats`` in one statement (one round trip); a NULL horizon counts 0."""
+_FAILING = """
+    SELECT url, error_count, COALESCE(last_error, ''), next_fetch_at, failing_since
+    FROM feeds WHERE error_count > 0 ORDER BY error_count DESC, url
+"""
 
 
 class Store(ChatsMixin, FeedsMixin, SubscriptionsMixin, OutboxMixin, BulkMixin):
@@ -63,36 +79,16 @@ class Store(ChatsMixin, FeedsMixin, SubscriptionsMixin, OutboxMixin, BulkMixin):
         ``failed_before`` (Unix seconds) is the purge horizon of failed rows: those
         older are counted as ``failed_expired`` (0 when it is not given).
         """
-        expired_sql = "SELECT COUNT(*) FROM outbox WHERE state = 'failed' AND failed_at < ?"
-        orphan_sql = f"SELECT COUNT(*) FROM feeds WHERE {UNFOLLOWED}"  # noqa: S608 - constant fragment only
 
-        def count(db: Db) -> tuple[list[int], int, list[Row]]:
-            counts = [
-                int(db.scalar(sql) or 0)
-                for sql in (
-                    "SELECT COUNT(*) FROM feeds",
-                    "SELECT COUNT(*) FROM subscriptions",
-                    "SELECT COUNT(*) FROM chats",
-                    "SELECT COUNT(*) FROM chats WHERE active = 1",
-                    "SELECT SUM(count) FROM deliveries",
-                    "SELECT COUNT(*) FROM outbox WHERE state = 'pending'",
-                    "SELECT COUNT(*) FROM outbox WHERE state = 'failed'",
-                    orphan_sql,
-                )
-            ]
-            expired = 0
-            if failed_before is not None:
-                expired = int(db.scalar(expired_sql, (failed_before,)) or 0)
-            failing = db.all(
-                """
-                SELECT url, error_count, COALESCE(last_error, ''), next_fetch_at, failing_since
-                FROM feeds WHERE error_count > 0 ORDER BY error_count DESC, url
-                """,
-            )
-            return counts, expired, failing
+        def count(db: Db) -> tuple[Row | None, list[Row]]:
+            return db.one(_COUNTS, (failed_before,)), db.all(_FAILING)
 
-        counts, expired, failing = await self._view(count)  # one snapshot for all the numbers
-        feeds, subscriptions, chats, active, delivered, pending, failed, orphans = counts
+        counts, failing = await self._view(count)  # one snapshot for all the numbers
+        if counts is None:
+            raise RuntimeError("the counts query returned no row")
+        feeds, subscriptions, chats, active, delivered, pending, failed, orphans, expired = (
+            int(value or 0) for value in counts
+        )
         return Stats(
             feeds=feeds,
             subscriptions=subscriptions,
