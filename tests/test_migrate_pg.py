@@ -50,12 +50,13 @@ async def test_pending_messages_arrive_after_the_move_and_nothing_is_sent_again(
     feed_server: FeedServer,
     bot_api: FakeBotAPI,
     postgres_database: DatabaseFactory,
+    tmp_path: Path,
 ) -> None:
     """A SQLite bot with three messages pending (Telegram said 429) is stopped and moved:
     the bot on PostgreSQL sends those three, and reading the same feed again sends nothing."""
     items = _items(4)
     feed_server.put("/f.xml", rss("Wire", items[:1]))
-    old = await bot_factory()
+    old = await bot_factory(database={"url": f"sqlite:///{tmp_path / 'old.db'}"})
     await old.command(CHAT, f"/sub {feed_server.url('/f.xml')}")
     await old.settle()
     assert _titles(bot_api) == ["Headline number 0"]  # the backlog of one
