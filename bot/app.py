@@ -21,7 +21,7 @@ from bot.commands import BOT_COMMANDS, register
 from bot.commands.common import language, reply, services_of, thread_of
 from bot.config import Settings
 from bot.coordination import ALL_ROLES, Duty, Role
-from bot.coordination.setup import Coordination, coordinate
+from bot.coordination.setup import Coordination, coordinate, refusal
 from bot.delivery import Deliverer
 from bot.feeds.fetch import Fetcher
 from bot.health import Health, HealthReport
@@ -200,6 +200,9 @@ class Relay:
         left open keeps its thread alive and the process would hang instead of exiting.
         """
         settings = self.settings
+        refused = refusal(settings)
+        if refused is not None:
+            raise StartupError(refused)
         if self._lock is not None:
             try:
                 self._lock.acquire()

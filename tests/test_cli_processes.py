@@ -84,3 +84,20 @@ async def test_unknown_role_is_a_usage_error(tmp_path: Path) -> None:
     code, _, err = await _cli(tmp_path, "run", "--role", "everything")
     assert code == 2
     assert "fetch" in err
+
+
+async def test_webhook_on_postgresql_needs_a_shared_secret(tmp_path: Path) -> None:
+    """Several processes would each set the webhook with a secret of their own: refused at
+    start, in one line, before anything is opened."""
+    config = write_config(
+        tmp_path,
+        "c.yaml",
+        {
+            "database": {"url": "postgresql://bot:pw@127.0.0.1:9/newsrelay"},
+            "telegram": {"webhook": {"url": "https://bot.example.com/hook"}},
+        },
+    )
+    code, _, err = await _cli(tmp_path, "run", "-c", str(config), "--token", "1:x")
+    assert code == 1
+    assert "telegram.webhook.secret_token must be set" in err
+    assert "pw" not in err

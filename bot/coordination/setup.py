@@ -108,6 +108,27 @@ class Coordination:
         await self.coordinator.close()
 
 
+def refusal(settings: Settings) -> str | None:
+    """Why these settings cannot run beside other processes on one database, or None.
+
+    A webhook needs a configured secret on PostgreSQL: each process tells Telegram the
+    secret when it starts, and a random one per process (what an empty
+    ``telegram.webhook.secret_token`` means) would lock every other process out.
+    """
+    webhook = settings.telegram.webhook
+    if (
+        settings.database.engine == "postgresql"
+        and webhook.url
+        and not webhook.secret_token.get_secret_value()
+    ):
+        return (
+            "telegram.webhook.secret_token must be set with a PostgreSQL database.url:"
+            " every process sets the webhook with it, and a random secret per process"
+            " would lock the others out"
+        )
+    return None
+
+
 def coordinate(
     settings: Settings,
     *,
