@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.i18n.values import TITLE_UNITS
 from tests.fakes.bot_api import FakeBotAPI, SentMessage
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import rss, stories
 from tests.fakes.telegram_rules import MAX_TEXT, utf16_len
 from tests.harness import BotHarness, HarnessFactory
+
+# A representative part of the end-to-end suite runs on PostgreSQL in every run
+# (tests.engines); TEST_ENGINES=all runs all of it there.
+pytestmark = pytest.mark.both_engines
 
 CHAT = 6161
 RLO = "\u202e"

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import Item, rss
 from tests.harness import HarnessFactory
+
+# A representative part of the end-to-end suite runs on PostgreSQL in every run
+# (tests.engines); TEST_ENGINES=all runs all of it there.
+pytestmark = pytest.mark.both_engines
 
 SLOW_CHAT = 7171
 OTHER_CHAT = 7272

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.cadence import PHASE_JITTER
 from bot.config import PollingSettings
 from tests.corpus import DW_LIKE_ITEM
@@ -11,6 +13,10 @@ from tests.fakes.bot_api import FakeBotAPI, SentMessage
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import Item, rss
 from tests.harness import BotHarness, HarnessFactory
+
+# A representative part of the end-to-end suite runs on PostgreSQL in every run
+# (tests.engines); TEST_ENGINES=all runs all of it there.
+pytestmark = pytest.mark.both_engines
 
 CHAT = 4242
 START = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)

@@ -2,7 +2,7 @@
 SQLAlchemy with asyncpg. The store's operations are plain functions of a :class:`Db`,
 written once, in SQL both engines read; each runs whole in one transaction.
 
-Why this shape (measured with ``bench/store.py`` and a prototype, see docs/store.md):
+Why this shape (measured with ``bench/store.py`` and a prototype of one feed check):
 
 - SQLite: the standard library's driver in ONE dedicated thread, one connection.
   A store call hands its whole operation (all its statements and the COMMIT) to that
@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import random
 import re
 import sqlite3
 from abc import ABC, abstractmethod
@@ -51,8 +52,11 @@ BUSY_TIMEOUT_MS = 5000
 PG_POOL_SIZE = 10
 """Connections kept open per process: the fetchers (``fetch.concurrency``, 32 by default)
 spend most of their time on the network, and a store call holds a connection briefly."""
-PG_RETRIES = 8
+PG_RETRIES = 30
 """Attempts of one write that keeps meeting serialization failures before giving up."""
+PG_BACKOFF_SECONDS = 0.002
+"""First pause before a retry; doubled each time (with jitter), at most ``PG_BACKOFF_MAX``."""
+PG_BACKOFF_MAX = 0.1
 _RETRY_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
 
 
@@ -357,6 +361,11 @@ class PostgresEngine(Engine):
             except DBAPIError as exc:
                 if _sqlstate(exc) not in _RETRY_SQLSTATES or attempt == PG_RETRIES - 1:
                     raise
+            # Retrying at once would meet the same rivals mid-flight again (twenty writers
+            # of one chat, retried together, lose together). The pause is in real time on
+            # purpose, not on the bot's Clock: it waits for other database sessions.
+            pause = min(PG_BACKOFF_MAX, PG_BACKOFF_SECONDS * 2**attempt)
+            await asyncio.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not secrecy
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     async def script(self, statements: Iterator[str] | Sequence[str]) -> None:
