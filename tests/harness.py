@@ -59,12 +59,16 @@ class BotHarness:
         self.settings = make_settings(api, db, **sections)
         self.clock = clock
         self.relay: Relay | None = None
+        self.roles: frozenset[str] | None = None
+        """The ``--role`` values of this bot (None: all of them)."""
 
     async def start(self) -> Relay:
         # Imported here so that the suite's fixtures load even while a module is broken.
         from bot.app import Relay  # noqa: PLC0415
+        from bot.coordination import ALL_ROLES, Role  # noqa: PLC0415
 
-        self.relay = Relay(self.settings, clock=self.clock)
+        roles = ALL_ROLES if self.roles is None else frozenset(Role(r) for r in self.roles)
+        self.relay = Relay(self.settings, clock=self.clock, roles=roles)
         await self.relay.start(poll_feeds=False)
         self.api.may_advance = self.may_advance
         return self.relay

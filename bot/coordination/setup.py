@@ -41,7 +41,8 @@ class SenderWork:
 
     @property
     def busy(self) -> bool:
-        return self.pump is not None and self.pump.busy
+        """The reply pump is at work (a wake-up heard while not sending does not count)."""
+        return bool(self._tasks) and self.pump is not None and self.pump.busy
 
     async def __call__(self, on: bool) -> None:
         if on:
