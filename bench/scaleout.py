@@ -114,6 +114,16 @@ class Postgres:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
 
+    def serialization_failures(self) -> int | None:
+        """Serialization failures the server logged so far (None for a server not ours)."""
+        if self._folder is None:
+            return None
+        try:
+            text = (self._folder / "data" / "log").read_text(errors="replace")
+        except OSError:
+            return None
+        return text.count("could not serialize access")
+
     def database(self, name: str) -> str:
         """Create database ``name``; its URL."""
         import asyncpg  # noqa: PLC0415 - PostgreSQL only
@@ -142,6 +152,25 @@ async def _pending(url: str) -> int:
         await store.close()
 
 
+async def _transactions(url: str) -> tuple[int, int]:
+    """(committed, rolled back) transactions of the database so far (PostgreSQL's counters,
+    a few hundred milliseconds behind); a rollback here is mostly a serialization failure
+    that was retried."""
+    import asyncpg  # noqa: PLC0415 - PostgreSQL only
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    try:
+        row = await connection.fetchrow(
+            "SELECT xact_commit, xact_rollback FROM pg_stat_database"
+            " WHERE datname = current_database()"
+        )
+    finally:
+        await connection.close()
+    return int(row[0]), int(row[1])
+
+
 async def _sender_pid(url: str) -> int | None:
     leases = LeaseStore.connect(url)
     try:
@@ -154,12 +183,18 @@ async def _sender_pid(url: str) -> int | None:
     return pids.get(holders.get("send", ""))
 
 
-def run(args: argparse.Namespace, pg: Postgres, processes: int, *, kill: bool) -> dict[str, Any]:
-    """One run on a fresh database; its figures."""
+def run(
+    args: argparse.Namespace, pg: Postgres, processes: int, *, kill: bool, sqlite: bool = False
+) -> dict[str, Any]:
+    """One run on a fresh database (PostgreSQL, or a SQLite file for comparison); its figures."""
     corpus = find_shared("feeds")
     assert corpus is not None
     work = Path(tempfile.mkdtemp(prefix="bench-scaleout-"))
-    url = pg.database(f"scaleout_{processes}_{int(kill)}")
+    url = (
+        f"sqlite:///{work / 'bench.db'}"
+        if sqlite
+        else pg.database(f"scaleout_{processes}_{int(kill)}")
+    )
     chats = sorted({chat_of(i, args.chats) for i in range(args.feeds)})
     farm_options = {
         "factor": 1.0, "epoch": time.time(), "chats": chats, "corpus": str(corpus),
@@ -210,7 +245,9 @@ def run(args: argparse.Namespace, pg: Postgres, processes: int, *, kill: bool) -
                 )
             )
         time.sleep(args.warmup)
-        figures = _measure(args, pg, url, bots, kill=kill)
+        farm_cpu = cpu_seconds(farm.pid)
+        figures = _measure(args, None if sqlite else pg, url, bots, kill=kill)
+        figures["farm_cpu"] = cpu_seconds(farm.pid) - farm_cpu
         farm.send_signal(signal.SIGUSR1)  # no more new entries from here on
         figures["drain"] = _drain(args, url)
     finally:
@@ -243,14 +280,17 @@ def run(args: argparse.Namespace, pg: Postgres, processes: int, *, kill: bool) -
 
 def _measure(
     args: argparse.Namespace,
-    pg: Postgres,
+    pg: Postgres | None,
     url: str,
     bots: list[subprocess.Popen[bytes]],
     *,
     kill: bool,
 ) -> dict[str, Any]:
     cpu = {bot.pid: cpu_seconds(bot.pid) for bot in bots}
-    pg_cpu = postgres_cpu(pg.postmaster) if pg.postmaster else 0.0
+    postmaster = pg.postmaster if pg is not None else 0
+    pg_cpu = postgres_cpu(postmaster) if postmaster else 0.0
+    transactions = asyncio.run(_transactions(url)) if pg is not None else (0, 0)
+    failures = pg.serialization_failures() if pg is not None else None
     figures: dict[str, Any] = {"from": time.time()}
     spent: dict[int, float] = {}
     if kill:
@@ -271,7 +311,15 @@ def _measure(
     for bot in bots:
         spent.setdefault(bot.pid, cpu_seconds(bot.pid) - cpu[bot.pid])
     figures["cpu"] = spent
-    figures["pg_cpu"] = (postgres_cpu(pg.postmaster) - pg_cpu) if pg.postmaster else None
+    figures["pg_cpu"] = (postgres_cpu(postmaster) - pg_cpu) if postmaster else None
+    if pg is not None:
+        time.sleep(0.6)  # the statistics collector's delay
+        committed, rolled_back = asyncio.run(_transactions(url))
+        figures["commits"] = committed - transactions[0]
+        figures["rollbacks"] = rolled_back - transactions[1]
+        after = pg.serialization_failures()
+        if failures is not None and after is not None:
+            figures["serialization_failures"] = after - failures
     return figures
 
 
@@ -296,15 +344,19 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=20.0)
     parser.add_argument("--hosts", type=int, default=50)
     parser.add_argument("--database-url", help="a PostgreSQL server to use (else pgserver)")
-    parser.add_argument("--runs", default="1,2,2k", help="which runs: 1, 2, 2k (2 with a kill)")
+    parser.add_argument(
+        "--runs",
+        default="1,2,2k",
+        help="which runs: 1, 2, 2k (2 with a kill), 1s (one process on SQLite, for comparison)",
+    )
     args = parser.parse_args()
     if find_shared("feeds") is None:
         sys.exit(f"bench/scaleout.py: {CORPUS_MISSING}")
     results = []
     with Postgres(args.database_url) as pg:
         for name in args.runs.split(","):
-            processes, kill = int(name.rstrip("k")), name.endswith("k")
-            figures = run(args, pg, processes, kill=kill)
+            processes, kill = int(name.rstrip("ks")), name.endswith("k")
+            figures = run(args, pg, processes, kill=kill, sqlite=name.endswith("s"))
             results.append((name, processes, kill, figures))
             _print(args, name, figures)
     base = next((f for name, _, _, f in results if name == "1"), None)
@@ -336,12 +388,24 @@ def _print(args: argparse.Namespace, name: str, figures: dict[str, Any]) -> None
     kill = (
         f"  takeover after SIGKILL: {figures['takeover']:.1f} s\n" if "takeover" in figures else ""
     )
+    if "commits" in figures:
+        per = 1000 / max(1, figures["fetched"])
+        kill += (
+            f"  PostgreSQL transactions per 1,000 fetches: {figures['commits'] * per:.0f}"
+            f" committed, {figures['rollbacks'] * per:.0f} rolled back"
+            + (
+                f" ({figures['serialization_failures'] * per:.0f} serialization failures)"
+                if "serialization_failures" in figures
+                else ""
+            )
+            + "\n"
+        )
     print(
         f"run {name}: {args.feeds} feeds, {args.chats} chats, interval {args.interval} s, "
         f"{window:.0f} s measured (data in {figures['work']})\n"
         f"  feeds fetched per second: {_rate(figures):.1f}\n"
         f"  CPU per 1,000 fetches: bots {_per_thousand(figures):.2f} s (cores {cores}), "
-        f"PostgreSQL {pg}\n"
+        f"PostgreSQL {pg}; farm {figures['farm_cpu'] / window:.2f} cores\n"
         f"{kill}"
         f"  new entries served {figures['served_new']}, sent {figures['sent_new']}; "
         f"lost {figures['lost']}, duplicated {figures['duplicates']}; "

@@ -255,8 +255,9 @@ class Poller:
     @property
     def _batch(self) -> int:
         if self._claiming:
-            # A claimed feed is withheld from the other processes: claim what can start.
-            return max(1, self._concurrency - len(self._running))
+            # A claimed feed is withheld from the other processes: claim about what can
+            # start soon (one claim per fetch would cost a statement per fetch).
+            return self._concurrency
         return 4 * self._concurrency
 
     def _start_queued(self) -> bool:
