@@ -218,12 +218,13 @@ class Farm:
     def report(self, api: TimedBotAPI) -> JSON:
         """What happened: every request, and served-to-sent latency of each new entry."""
         sent: dict[tuple[int, int], float] = {}
-        duplicates = 0
+        duplicates: list[tuple[int, int]] = []
         for when, text in api.accepted:
             found = TITLE.search(text)
             if found:
                 key = (int(found.group(1)), int(found.group(2)))
-                duplicates += key in sent  # each feed has one follower: a repeat is a duplicate
+                if key in sent:  # each feed has one follower: a repeat is a duplicate
+                    duplicates.append(key)
                 sent.setdefault(key, when)
         latencies = [
             sent[(feed, number)] - served
@@ -237,7 +238,8 @@ class Farm:
             "latencies": latencies,
             "served_new": served_count,
             "sent_new": len(latencies),
-            "duplicates": duplicates,
+            "duplicates": len(duplicates),
+            "duplicated_entries": duplicates,
             "lost": served_count - len(latencies),
             "rejected": len(api.rejected),
             "messages": len(api.accepted),

@@ -19,7 +19,10 @@ window. After ``--warmup`` seconds, ``--seconds`` are measured:
   PostgreSQL's (its server processes) beside it;
 - then the farm stops changing feeds, the bots read every feed once more and empty the
   outbox, and the entries the farm served are compared with the messages Telegram
-  accepted: lost (served, never sent) and duplicated (sent more than once);
+  accepted: not delivered (served, not sent by the end: lost, or still held back by a
+  check that failed and waits for its retry; the bots' logs count checks that crashed on
+  the database) and duplicated (sent more than once; with the number of chats they went
+  to: one message in flight per chat may repeat after a SIGKILL);
 - in the kill run: seconds from the SIGKILL until the survivor holds the sender's lease.
 
 Without ``--database-url`` a PostgreSQL server is started with ``pgserver`` (the test
@@ -272,6 +275,13 @@ def run(
         sent_new=report["sent_new"],
         lost=report["lost"],
         duplicates=report["duplicates"],
+        duplicate_chats=len(
+            {chat_of(feed, args.chats) for feed, _ in report["duplicated_entries"]}
+        ),
+        crashed=sum(
+            path.read_text(errors="replace").count("refresh_crashed")
+            for path in work.glob("bot*.log")
+        ),
         rejected=report["rejected"],
         work=str(work),
     )
@@ -408,7 +418,9 @@ def _print(args: argparse.Namespace, name: str, figures: dict[str, Any]) -> None
         f"PostgreSQL {pg}; farm {figures['farm_cpu'] / window:.2f} cores\n"
         f"{kill}"
         f"  new entries served {figures['served_new']}, sent {figures['sent_new']}; "
-        f"lost {figures['lost']}, duplicated {figures['duplicates']}; "
+        f"not delivered {figures['lost']}, duplicated {figures['duplicates']}"
+        f" (in {figures['duplicate_chats']} chats); "
+        f"checks that crashed on the database {figures['crashed']}; "
         f"Telegram refusals {figures['rejected']}; drained in {figures['drain']:.0f} s",
         flush=True,
     )
