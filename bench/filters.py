@@ -1,4 +1,5 @@
-"""Filter speed on realistic entries: compile, prepare, one filter, 10,000 filters.
+"""Filter speed on realistic entries: compile, prepare, one filter, 10,000 filters, also
+with AND/OR/NOT groups.
 
 Run: .venv/bin/python bench/filters.py. Entries come from the shared corpus (the
 DW Chinese seed item, a Guardian world item); filters are built from words of
@@ -18,7 +19,7 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.filters import FilterFields, PreparedFields, compile_filter
+from bot.filters import CompiledFilter, FilterFields, PreparedFields, compile_filter
 from tests.corpus import CORPUS_MISSING, find_shared
 
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -72,6 +73,46 @@ def _filter_text(vocab: list[str], rng: random.Random, size: int) -> str:
     return " ".join(terms)
 
 
+def _grouped_text(vocab: list[str], rng: random.Random, size: int) -> str:
+    """A filter with operators: ``(a OR b OR c) AND NOT (d OR e) …`` of ``size`` terms."""
+    words = [rng.choice(vocab) for _ in range(size)]
+    half = size // 2
+    either = " OR ".join(words[:half])
+    neither = " OR ".join(words[half:-1])
+    return f"({either}) AND NOT ({neither}) title:{words[-1]}"
+
+
+def _all_against(filters: list[CompiledFilter], entry: FilterFields) -> tuple[list[float], int]:
+    """Five runs of every filter against a freshly prepared ``entry``: milliseconds per run,
+    folding included, and how many filters passed."""
+    runs = []
+    passed = 0
+    for _ in range(5):
+        t0 = time.perf_counter()
+        prepared = PreparedFields(entry)
+        passed = sum(f.match(prepared).passed for f in filters)
+        runs.append((time.perf_counter() - t0) * 1e3)
+    return runs, passed
+
+
+def _grouped_figures(entry: FilterFields, vocab: list[str], rng: random.Random) -> None:
+    """Print one grouped filter's time and 10,000 grouped filters' time against ``entry``."""
+    grouped = [compile_filter(_grouped_text(vocab, rng, 10)) for _ in range(10_000)]
+    samples = []
+    for compiled in grouped[:500]:
+        compiled.match(PreparedFields(entry))
+        prepared = PreparedFields(entry)
+        t0 = time.perf_counter()
+        compiled.match(prepared)
+        samples.append((time.perf_counter() - t0) * 1e6)
+    print(f"  one 10-term filter with AND/OR/NOT groups, fresh memo: {_summary(samples)}")
+    runs, passed = _all_against(grouped, entry)
+    print(
+        f"  10,000 grouped filters vs one entry (incl. prepare): best {min(runs):.1f} ms, "
+        f"mean {statistics.mean(runs):.1f} ms; {passed} passed"
+    )
+
+
 def _per_call_us(func: object, repeat: int) -> float:
     """Mean microseconds per call."""
     assert callable(func)
@@ -115,6 +156,7 @@ def main() -> None:
         ("Guardian en", guardian, en_vocab),
     ):
         texts = [_filter_text(vocab, rng, 10) for _ in range(10_000)]
+
         start = time.perf_counter()
         filters = [compile_filter(t) for t in texts]
         compile_us = (time.perf_counter() - start) / len(texts) * 1e6
@@ -135,19 +177,13 @@ def main() -> None:
             t0 = time.perf_counter()
             compiled.match(prepared)
             samples.append((time.perf_counter() - t0) * 1e6)
-        # 10,000 filters against one new entry, folding included.
-        runs = []
-        passed = 0
-        for _ in range(5):
-            t0 = time.perf_counter()
-            prepared = PreparedFields(entry)
-            passed = sum(f.match(prepared).passed for f in filters)
-            runs.append((time.perf_counter() - t0) * 1e3)
+        runs, passed = _all_against(filters, entry)  # 10,000 filters, folding included
         print(f"\n[{label}]")
         print(f"  compile a 10-term filter (uncached): {compile_us:.1f} µs")
         print(f"  prepare (fold all fields once): {prep_us:.1f} µs")
         print(f"  one mixed 10-term filter, fresh memo: {_summary(samples)}")
         print(f"  one 10-plain-term filter (every term searched): {_summary(plain_samples)}")
+        _grouped_figures(entry, vocab, rng)
         print(
             f"  10,000 filters vs one entry (incl. prepare): best {min(runs):.1f} ms, "
             f"mean {statistics.mean(runs):.1f} ms; {passed} passed"

@@ -2,7 +2,7 @@
 
 A store with 1,000 feeds (20 chats follow them, 50 seen keys each) and then, for each
 operation the bot repeats most, how long one takes (wall, µs) and how much CPU the
-process spends on it (µs, all threads: aiosqlite's or the driver's work counts), the best
+process spends on it (µs, all threads: the SQLite thread's or the driver's work counts), the best
 and the median of 5 passes:
 
 - ``due``: the scheduler's read of due feeds (``due_feeds``, 128 at a time);

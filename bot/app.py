@@ -17,8 +17,9 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.clock import Clock
-from bot.commands import BOT_COMMANDS, register
-from bot.commands.common import language, reply, services_of, thread_of
+from bot.commands import register
+from bot.commands.common import language, reply, sender_of, services_of, thread_of
+from bot.commands.menu import publish_menus
 from bot.config import Settings
 from bot.coordination import ALL_ROLES, Duty, Role
 from bot.coordination.setup import Coordination, coordinate, refusal
@@ -298,8 +299,7 @@ class Relay:
             due_feeds=coordination.due_feeds,
         )
         coordination.watch(self._poller)
-        with contextlib.suppress(TelegramError):
-            await application.bot.set_my_commands(BOT_COMMANDS)
+        await publish_menus(application.bot, settings.telegram.admins)
         await application.start()
         # Receiving updates and sending start here, or once this process takes their lease.
         await coordination.start()
@@ -372,7 +372,8 @@ class Relay:
             stored.language if stored else None, user.language_code if user else None
         )
         text = t(lang, "slow_down")
-        await self._replier.send(Reply(message.chat_id, text, thread_of(message)))
+        reply = Reply(message.chat_id, text, thread_of(message), sender=sender_of(update))
+        await self._replier.send(reply)
 
     async def stop(self) -> None:
         """Stop in reverse order; sends under way get a short grace period."""

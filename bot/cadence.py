@@ -70,6 +70,17 @@ class Bounds:
             maximum=polling.longest_interval,
         )
 
+    def asked(self, seconds: int | None) -> Bounds:
+        """The bounds for a feed whose subscribers asked for ``seconds`` (None: nobody did).
+
+        The request replaces the base interval; it is never below the minimum, and a
+        request longer than the maximum raises the maximum to it.
+        """
+        if seconds is None:
+            return self
+        base = max(self.minimum, seconds)
+        return Bounds(base=base, minimum=self.minimum, maximum=max(self.maximum, base))
+
     def clamp(self, seconds: float) -> int:
         """``seconds`` brought within the bounds, rounded to whole seconds."""
         return round(min(self.maximum, max(self.minimum, seconds)))

@@ -24,6 +24,8 @@ import yaml
 
 from bot import __version__
 from bot.app import Relay, StartupError, run_until_signalled
+from bot.clock import Clock
+from bot.commands.display_options import MAX_ASKED_INTERVAL
 from bot.config import (
     ConfigError,
     DatabaseSettings,
@@ -40,15 +42,20 @@ from bot.feeds.failure import FetchError
 from bot.feeds.fetch import Fetcher
 from bot.feeds.load import load_feed
 from bot.feeds.parse import NotAFeed, parse_feed
-from bot.i18n.failures import stored_error_text
+from bot.i18n.failures import fetch_failure_text, stored_error_text
+from bot.i18n.refusals import refusal_text
 from bot.logs import configure_logging
 from bot.migrate import MigrateError, migrate_instance
 from bot.models import DisplayOptions, ParsedFeed, SummaryMode
-from bot.opml import CLI_MAX_OPML_BYTES, OpmlError, Outline, read_opml, write_opml
+from bot.opml import CLI_MAX_OPML_BYTES, OpmlDocument, OpmlError, read_opml
+from bot.opml_options import write_backup, written_name
 from bot.pipeline import render_newest
+from bot.ratelimit import SendSlots
 from bot.redact import scrub
 from bot.render import format_for_terminal
 from bot.scheduler import FAILED_RETENTION_SECONDS
+from bot.services import Services
+from bot.services.backup import Restored, Restorer
 from bot.services.bulk_import import Refused, import_outlines
 from bot.store import BulkOutcome, BulkState, FailingFeed, Store, database_errors, error_reason
 
@@ -239,13 +246,22 @@ def _preview(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _open_store(settings: Settings) -> Store:
+    """The store of ``database.url``; CliError naming the database when it cannot be opened."""
+    try:
+        return await Store.open_url(settings.database.url)
+    except database_errors() as exc:
+        where = settings.database.shown
+        raise CliError(f"cannot open the database {where}: {error_reason(exc)}") from exc
+
+
 def _stats(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     if settings.database.engine == "sqlite" and not settings.database.path.exists():
         raise CliError(f"no database at {settings.database.path}")
 
     async def collect() -> None:
-        store = await Store.open_url(settings.database.url)
+        store = await _open_store(settings)
         try:
             stats = await store.stats(failed_before=time.time() - FAILED_RETENTION_SECONDS)
         finally:
@@ -302,12 +318,17 @@ def _import_opml(args: argparse.Namespace) -> int:
     if allowed and args.chat not in allowed:
         raise CliError(f"chat {args.chat} is not in access.allowed_chats")
 
-    async def run() -> list[BulkOutcome | Refused]:
-        store = await Store.open_url(settings.database.url)
+    async def run() -> tuple[list[BulkOutcome | Refused], Restored]:
+        store = await _open_store(settings)
+        # The fetcher only reads a feed that the file says runs and this chat had paused.
+        fetcher = Fetcher(settings.fetch)
+        services = Services(settings, store, fetcher, time.time, lambda: None, SendSlots(Clock()))
         try:
             await store.ensure_chat(args.chat, kind=_chat_kind(args.chat))
+            restorer = Restorer(services, args.chat, opml, max_interval=MAX_ASKED_INTERVAL)
+            await restorer.restore_chat()
             with progress(len(opml.outlines), "importing") as step:
-                return await import_outlines(
+                results = await import_outlines(
                     store,
                     settings,
                     args.chat,
@@ -316,10 +337,23 @@ def _import_opml(args: argparse.Namespace) -> int:
                     now=time.time(),
                     rng=random.Random(),  # noqa: S311 - spreading first checks, not a secret
                 )
+            # No backlog is queued by a bulk import: the settings go on right after it.
+            numbered = {r.number: r.url for r in results if isinstance(r, BulkOutcome) and r.number}
+            await restorer.restore_numbered(numbered)
+            return results, await restorer.finish()
         finally:
+            await fetcher.aclose()
             await store.close()
 
-    results = asyncio.run(run())
+    results, restored = asyncio.run(run())
+    _report_import(opml, results, restored)
+    return 0
+
+
+def _report_import(
+    opml: OpmlDocument, results: Sequence[BulkOutcome | Refused], restored: Restored
+) -> None:
+    """Print what an import did; raises CliError when a feed or a value of the file failed."""
     titles = {outline.url: outline.title for outline in opml.outlines}
     lines, failed, added = [], 0, 0
     for result in results:
@@ -334,17 +368,49 @@ def _import_opml(args: argparse.Namespace) -> int:
             number = f"#{result.number} " if result.number else ""
             title = titles.get(result.url, "")
             lines.append(f"{result.state.value}  {number}{title}  {result.url}".rstrip())
+    lines += _restore_lines(restored)
     print(scrub("\n".join(lines)))
     if opml.truncated:
         print(f"only the first {len(opml.outlines)} feeds were read (max_subscriptions_per_chat)")
     if added:
         print(
-            f"{added} feeds added: the running bot reads them within one polling interval "
+            f"{added} {'feed' if added == 1 else 'feeds'} added: the running bot reads them"
+            " within one polling interval "
             "and sends what they publish from then on"
         )
-    if failed:
-        raise CliError(f"{failed} of {len(results)} feeds failed")
-    return 0
+    problems = [f"{failed} of {len(results)} feeds failed"] if failed else []
+    if restored.refused:
+        count = len(restored.refused)
+        values = "1 value of the file was" if count == 1 else f"{count} values of the file were"
+        problems.append(f"{values} not restored")
+    if problems:
+        raise CliError("; ".join(problems))
+
+
+def _restore_lines(restored: Restored) -> list[str]:
+    """What the file's newsrelay settings did, one line each, for the terminal."""
+    lines = []
+    if restored.chat_filter:
+        lines.append(f"chat filter  {restored.chat_filter}")
+    if restored.time_zone:
+        lines.append(f"time zone  {restored.time_zone}")
+    if restored.restored:
+        subscriptions = "subscription" if restored.restored == 1 else "subscriptions"
+        lines.append(
+            f"restored  settings of {restored.restored} {subscriptions} ({restored.paused} paused)"
+        )
+    for refused in restored.refused:
+        sub, attribute = refused.subscription, written_name(refused.refusal.attribute)
+        where = "chat filter" if sub is None else f"#{sub.number} {sub.title or sub.url}"
+        lines.append(f"refused  {where}: {attribute}: {refusal_text('en', refused.refusal)}")
+    for resumed in restored.resumed:
+        if resumed.error is not None:
+            reason = fetch_failure_text("en", resumed.error)
+            lines.append(
+                f"resumed  #{resumed.subscription.number}, but the feed could not be read now "
+                f"({reason}): entries from the pause may still arrive"
+            )
+    return lines
 
 
 def failing_line(feed: FailingFeed, *, now: float) -> str:
@@ -380,7 +446,7 @@ def _export_opml(args: argparse.Namespace) -> int:
         raise CliError(f"no database at {settings.database.path}")
 
     async def collect() -> bytes:
-        store = await Store.open_url(settings.database.url)
+        store = await _open_store(settings)
         try:
             chat = await store.get_chat(args.chat)
             if chat is None:
@@ -388,8 +454,13 @@ def _export_opml(args: argparse.Namespace) -> int:
             subscriptions = await store.list_subscriptions(args.chat)
         finally:
             await store.close()
-        outlines = [Outline(s.url, s.title) for s in subscriptions]
-        return write_opml(f"newsrelay: {chat.title or args.chat}", outlines, created=time.time())
+        return write_backup(
+            f"newsrelay: {chat.title or args.chat}",
+            subscriptions,
+            chat_filter=chat.filter_expr,
+            time_zone=chat.timezone,
+            created=time.time(),
+        )
 
     sys.stdout.buffer.write(asyncio.run(collect()))
     sys.stdout.flush()

@@ -98,13 +98,30 @@ def configure_logging(
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
     handler.setFormatter(formatter)
+    handler.addFilter(_ToldElsewhere())
     handler.addFilter(TokenFilter(token))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    noisy = ("httpx", "httpcore", "apscheduler", "telegram.ext.Updater", "aiosqlite", "tornado")
+    noisy = ("httpx", "httpcore", "apscheduler", "telegram.ext.Updater", "asyncpg", "tornado")
     for name in noisy:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+
+
+class _ToldElsewhere(logging.Filter):
+    """Drops PTB's traceback for a Bot API answer that is not JSON (a proxy's HTML page).
+
+    PTB logs it at ERROR with the JSON decoder's traceback, then raises a
+    TelegramError that our callers report in one line (``telegram_unreachable`` at
+    start-up, the delivery classifier later): a traceback per attempt says nothing more.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for PTB's "Can not load invalid JSON data" record; True otherwise."""
+        return not (
+            record.name.startswith("telegram.request")
+            and str(record.msg).startswith("Can not load invalid JSON data")
+        )
 
 
 def event(logger: logging.Logger, level: int, name: str, /, **fields: Any) -> None:

@@ -169,6 +169,9 @@ class Feed:
     boilerplate: str | None = None
     """The blocks the feed repeats in every entry, learned at its last full parse (JSON,
     see ``bot.pipeline.learned``); None when not learned yet."""
+    requested_interval: int | None = None
+    """The shortest interval its running subscriptions asked for (``/set ID interval``),
+    seconds; None when none asked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +188,8 @@ class Subscription:
     filter_expr: str = ""
     paused: bool = False
     options: DisplayOptions = field(default_factory=DisplayOptions)
+    interval_seconds: int | None = None
+    """The check interval this subscription asked for, seconds; None for the default."""
     title: str = ""
     """The feed's title, joined in for listings."""
     url: str = ""

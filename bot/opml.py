@@ -20,7 +20,17 @@ and HTML entities turned into characters, then, if expat still refuses it, by
 scanning its ``<outline>`` tags one by one. What was repaired or left out is
 reported per outline (``OpmlDocument.notes``). A DOCTYPE is refused in every pass.
 
-Writing uses ElementTree, which escapes every attribute value.
+Attributes in a namespace (``prefix:name`` with ``xmlns:prefix`` declared on the
+element or an ancestor, as "Namespaces in XML 1.0" scopes them) are kept on the
+outline, and on the document for the root element, named ``{namespace}name``: the
+OPML 2.0 specification lets a file carry elements and attributes that are not in
+it only in a namespace, which is how apps extend it (``bot.opml_options`` reads and
+writes newsrelay's own). An unprefixed attribute is in no namespace.
+
+Writing uses ElementTree, which escapes every attribute value; characters XML 1.0
+cannot carry at all (C0 controls but tab and line breaks, lone surrogates, U+FFFE,
+U+FFFF), which a JSON feed's title may hold, become U+FFFD so the document stays
+well-formed.
 """
 
 from __future__ import annotations
@@ -30,10 +40,13 @@ import html
 import html.entities
 import re
 import xml.etree.ElementTree as ET  # writing only; reading goes through expat below
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
+from enum import StrEnum
 from xml.parsers import expat
+
+from bot.xml_namespaces import Extensions, Scopes, prefixed, xml_text
 
 MAX_OPML_BYTES = 1024 * 1024
 """The chat's /import limit."""
@@ -49,10 +62,26 @@ _XML_NAMED = frozenset({"amp", "lt", "gt", "quot", "apos"})
 _OUTLINE_TAG = re.compile(r"<outline\b((?:[^<>\"']|\"[^\"]*\"|'[^']*')*)>", re.IGNORECASE)
 _TAG_ATTR = re.compile(r"""([A-Za-z_:][\w:.-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>/]+))""")
 _TITLE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_OPML_TAG = re.compile(r"<opml\b((?:[^<>\"']|\"[^\"]*\"|'[^']*')*)>", re.IGNORECASE)
+
+
+class OpmlErrorKind(StrEnum):
+    """Why a document was refused, for a reader that words it in its own language."""
+
+    NOT_OPML = "not_opml"
+    DECLARATION = "declaration"
+    """A DOCTYPE or entity declaration."""
+    ENCODING = "encoding"
+    NOT_WELL_FORMED = "not_well_formed"
+    OTHER = "other"
 
 
 class OpmlError(ValueError):
     """The document is not a usable OPML file; the message is one line for the user."""
+
+    def __init__(self, message: str, kind: OpmlErrorKind = OpmlErrorKind.OTHER) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +91,19 @@ class Outline:
     url: str
     title: str = ""
     html_url: str = ""
+    extensions: Extensions = ()
+    """The outline's attributes in a namespace (see the module docstring)."""
+
+
+class NoteKind(StrEnum):
+    """What an ``OutlineNote`` says, for a reader that words it in its own language."""
+
+    AMPERSAND = "ampersand"
+    """The outline was read with a bare ``&`` taken as ``&amp;``."""
+    NO_FEED_ADDRESS = "no_feed_address"
+    """A feed outline (type rss/atom) without an xmlUrl was left out."""
+    NOT_WELL_FORMED = "not_well_formed"
+    """The whole file (line 0): not XML, so its outline tags were read one by one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +116,7 @@ class OutlineNote:
     """The outline's title, text or URL, whichever it has."""
     note: str
     """One line in English: what was repaired, or why the outline was left out."""
+    kind: NoteKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +129,8 @@ class OpmlDocument:
     """More feeds than ``max_outlines`` were in the file; the rest were dropped."""
     notes: tuple[OutlineNote, ...] = ()
     """Per outline, what a lenient reading repaired or left out (empty for a sound file)."""
+    extensions: Extensions = ()
+    """The root ``<opml>`` element's attributes in a namespace."""
 
 
 class _RefusedError(Exception):
@@ -106,23 +151,34 @@ class _Reader:
         self.in_title = False
         self.title = ""
         self.line = 0
+        self.extensions: Extensions = ()
+        self.scopes = Scopes()
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.scopes.enter(attrs)
         if self.root is None:
             self.root = name
+            self.extensions = self.scopes.qualified(attrs)
         if name == "title":
             self.in_title = True
         if name == "outline":
             self.outline(attrs, self.line)
 
     def outline(self, attrs: dict[str, str], line: int) -> None:
-        """Take one outline's attributes (from expat or the tag scan) found at ``line``."""
+        """Take one outline's attributes (from expat or the tag scan) found at ``line``.
+
+        Its namespaced attributes are read with the prefixes ``self.scopes`` binds now.
+        """
         url = (attrs.get("xmlUrl") or attrs.get("xmlurl") or attrs.get("xmlURL") or "").strip()
         title = (attrs.get("title") or attrs.get("text") or "").strip()
         name = (title or url)[:100]
         if not url:
             if (attrs.get("type") or "").lower() in {"rss", "atom", "feed"}:
-                self.notes.append(OutlineNote(line, name, "left out: no feed address (xmlUrl)"))
+                self.notes.append(
+                    OutlineNote(
+                        line, name, "left out: no feed address (xmlUrl)", NoteKind.NO_FEED_ADDRESS
+                    )
+                )
             return
         if url in self.urls:
             return
@@ -130,14 +186,17 @@ class _Reader:
             self.truncated = True
             return
         if line in self.repaired:
-            self.notes.append(OutlineNote(line, name, "read with a bare '&' taken as '&amp;'"))
+            note = "read with a bare '&' taken as '&amp;'"
+            self.notes.append(OutlineNote(line, name, note, NoteKind.AMPERSAND))
         self.urls.add(url)
+        extensions = self.scopes.qualified(attrs)
         html_url = (attrs.get("htmlUrl") or attrs.get("htmlurl") or "").strip()
         self.outlines.append(
-            Outline(url[:2000], title[:MAX_TEXT_CHARS], html_url[:2000]),
+            Outline(url[:2000], title[:MAX_TEXT_CHARS], html_url[:2000], extensions),
         )
 
     def end(self, name: str) -> None:
+        self.scopes.leave()
         if name == "title":
             self.in_title = False
 
@@ -147,9 +206,13 @@ class _Reader:
 
     def document(self) -> OpmlDocument:
         if self.root != "opml":
-            raise OpmlError("not an OPML file (the root element is not <opml>)")
+            raise OpmlError(
+                "not an OPML file (the root element is not <opml>)", OpmlErrorKind.NOT_OPML
+            )
         title = " ".join(self.title.split())
-        return OpmlDocument(title, tuple(self.outlines), self.truncated, tuple(self.notes))
+        return OpmlDocument(
+            title, tuple(self.outlines), self.truncated, tuple(self.notes), self.extensions
+        )
 
     @staticmethod
     def doctype(*_: object) -> None:
@@ -160,6 +223,15 @@ class _Reader:
         raise _RefusedError("entity declarations are not accepted in OPML files")
 
 
+def _tag_attributes(tag: str) -> dict[str, str]:
+    """The attributes of one tag's text, as a tag-soup reader takes them (first one wins)."""
+    attrs: dict[str, str] = {}
+    for m in _TAG_ATTR.finditer(tag):
+        value = m.group(2) if m.group(2) is not None else m.group(3) or m.group(4) or ""
+        attrs.setdefault(m.group(1), html.unescape(value))
+    return attrs
+
+
 def _for_expat(data: bytes) -> bytes | str:
     """Bytes expat decodes itself, or text when the declared encoding is one it lacks (GBK…)."""
     declared = _DECLARED.match(data[:200])
@@ -168,14 +240,15 @@ def _for_expat(data: bytes) -> bytes | str:
     try:
         codec = codecs.lookup(declared.group(1).decode("ascii"))
     except LookupError as exc:
-        raise OpmlError(f"unknown encoding {declared.group(1).decode('ascii')!r}") from exc
+        name = declared.group(1).decode("ascii")
+        raise OpmlError(f"unknown encoding {name!r}", OpmlErrorKind.ENCODING) from exc
     if codec.name in _EXPAT_NATIVE:
         return data
     try:
         # Parsing a str makes expat ignore the declaration and read the text as given.
         return data.decode(codec.name, errors="replace")
     except LookupError as exc:  # a codec that is no text encoding (rot13, base64…)
-        raise OpmlError(f"unknown encoding {codec.name!r}") from exc
+        raise OpmlError(f"unknown encoding {codec.name!r}", OpmlErrorKind.ENCODING) from exc
 
 
 def _parse(source: bytes | str, reader: _Reader) -> None:
@@ -221,15 +294,18 @@ def _escape_ampersands(text: str) -> tuple[str, frozenset[int]]:
 
 def _scan(text: str, reader: _Reader) -> None:
     """The last resort: every ``<outline>`` tag read on its own, as a tag-soup reader would."""
-    reader.root = "opml" if re.search(r"<opml\b", text, re.IGNORECASE) else None
+    root = _OPML_TAG.search(text)
+    reader.root = "opml" if root is not None else None
+    root_attrs = _tag_attributes(root.group(1)) if root is not None else {}
+    reader.scopes.enter(root_attrs)  # no nesting here: the root's declarations hold for all
+    reader.extensions = reader.scopes.qualified(root_attrs)
     title = _TITLE.search(text)
     reader.title = html.unescape(title.group(1))[:MAX_TEXT_CHARS] if title else ""
     for tag in _OUTLINE_TAG.finditer(text):
-        attrs: dict[str, str] = {}
-        for m in _TAG_ATTR.finditer(tag.group(1)):
-            value = m.group(2) if m.group(2) is not None else m.group(3) or m.group(4) or ""
-            attrs.setdefault(m.group(1), html.unescape(value))
+        attrs = _tag_attributes(tag.group(1))
+        reader.scopes.enter(attrs)
         reader.outline(attrs, text.count("\n", 0, tag.start()) + 1)
+        reader.scopes.leave()
 
 
 def read_opml(data: bytes, *, max_outlines: int, max_bytes: int = MAX_OPML_BYTES) -> OpmlDocument:
@@ -246,37 +322,59 @@ def read_opml(data: bytes, *, max_outlines: int, max_bytes: int = MAX_OPML_BYTES
     try:
         _parse(source, reader)
     except _RefusedError as exc:
-        raise OpmlError(str(exc)) from exc
+        raise OpmlError(str(exc), OpmlErrorKind.DECLARATION) from exc
     except expat.ExpatError as exc:
         text = _text(source)
         if _DOCTYPE.search(text):
-            raise OpmlError("DOCTYPE declarations are not accepted in OPML files") from exc
+            reason = "DOCTYPE declarations are not accepted in OPML files"
+            raise OpmlError(reason, OpmlErrorKind.DECLARATION) from exc
         fixed, lines = _escape_ampersands(text)
         reader = _Reader(max_outlines, lines)
         try:
             _parse(fixed, reader)
         except _RefusedError as refused:  # unreachable without a DOCTYPE; kept as a guard
-            raise OpmlError(str(refused)) from refused
+            raise OpmlError(str(refused), OpmlErrorKind.DECLARATION) from refused
         except expat.ExpatError:
             reader = _Reader(max_outlines)
             _scan(text, reader)
             if not reader.outlines:
                 reason = expat.ErrorString(exc.code)
-                raise OpmlError(f"not well-formed XML ({reason})") from exc
+                kind = OpmlErrorKind.NOT_WELL_FORMED
+                raise OpmlError(f"not well-formed XML ({reason})", kind) from exc
             reader.notes.insert(
                 0,
                 OutlineNote(
-                    0, "", f"the file is not well-formed XML ({exc}); outlines read one by one"
+                    0,
+                    "",
+                    f"the file is not well-formed XML ({exc}); outlines read one by one",
+                    NoteKind.NOT_WELL_FORMED,
                 ),
             )
     return reader.document()
 
 
-def write_opml(title: str, outlines: Sequence[Outline], *, created: float) -> bytes:
-    """An OPML 2.0 document (UTF-8) listing ``outlines`` as RSS outlines."""
+def write_opml(
+    title: str,
+    outlines: Sequence[Outline],
+    *,
+    created: float,
+    namespaces: Mapping[str, str] | None = None,
+    extensions: Extensions = (),
+) -> bytes:
+    """An OPML 2.0 document (UTF-8) listing ``outlines`` as RSS outlines.
+
+    ``namespaces`` maps the prefixes to declare on ``<opml>`` to their namespaces;
+    every namespace of the outlines' ``extensions`` and of ``extensions`` (the root
+    element's own) must be among them, else ValueError. ``created`` is Unix seconds.
+    """
+    prefixes = {uri: prefix for prefix, uri in (namespaces or {}).items()}
     root = ET.Element("opml", version="2.0")
+    for prefix, uri in (namespaces or {}).items():
+        root.set(f"xmlns:{prefix}", xml_text(uri))
+    for name, value in extensions:
+        root.set(prefixed(name, prefixes), xml_text(value))
     head = ET.SubElement(root, "head")
-    ET.SubElement(head, "title").text = title
+    ET.SubElement(head, "title").text = xml_text(title)
     ET.SubElement(head, "dateCreated").text = formatdate(created, usegmt=True)
     body = ET.SubElement(root, "body")
     for outline in outlines:
@@ -286,7 +384,8 @@ def write_opml(title: str, outlines: Sequence[Outline], *, created: float) -> by
         attrs["xmlUrl"] = outline.url
         if outline.html_url:
             attrs["htmlUrl"] = outline.html_url
-        ET.SubElement(body, "outline", attrs)
+        attrs.update((prefixed(name, prefixes), value) for name, value in outline.extensions)
+        ET.SubElement(body, "outline", {name: xml_text(value) for name, value in attrs.items()})
     ET.indent(root)
     document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return document + b"\n"

@@ -6,11 +6,15 @@ handler, buttons included:
 
 - With ``access.allowed_chats`` set, an update from any other chat is dropped
   before any handler runs, so nothing of it is stored or acted on.
-- Each chat and each user has a command budget: ``COMMAND_BURST`` at once, then
-  one per ``COMMAND_INTERVAL`` seconds. Commands, button presses and anything said
-  in a private chat count; a group's chatter does not. The first update over
-  budget is answered with one polite line; the rest are dropped silently until
-  the budget refills, so one flooding chat costs the others nothing.
+- Each user has a command budget in each chat and one across all chats:
+  ``COMMAND_BURST`` at once, then one per ``COMMAND_INTERVAL`` seconds. Each chat
+  has a larger one (``CHAT_BURST``, one per ``CHAT_INTERVAL`` seconds) that one
+  user's budget cannot empty, so a member flooding a group cannot lock its
+  administrators out, while the group as a whole stays bounded. Commands, button
+  presses, replies to a bot and anything said in a private chat count; a group's
+  other chatter does not. The first update over a budget is answered with one
+  polite line; the rest are dropped silently until that budget refills, so one
+  flooding chat or user costs the others nothing.
 
 The gate also counts the updates waiting for a handler slot and being handled, for
 the test harness and the health check: it limits concurrency with a semaphore of its
@@ -37,12 +41,18 @@ log = logging.getLogger(__name__)
 
 COMMAND_BURST = 5
 COMMAND_INTERVAL = 3.0
-"""After a burst of five, one command every three seconds per chat and per user."""
+"""After a burst of five, one command every three seconds per user, in a chat and overall."""
+CHAT_BURST = 20
+CHAT_INTERVAL = 1.0
+"""A chat's own budget: one user, at most ``COMMAND_BURST`` plus one per ``COMMAND_INTERVAL``,
+can never spend it all, so the others in the chat are still heard."""
 MAX_TRACKED = 10_000
 """Budgets kept in memory at most; idle ones are forgotten first."""
 PTB_ADMISSION = 1 << 16
 """What PTB's own semaphore admits: in effect everything, so that the gate sees every update."""
 
+BudgetKey = tuple[str, int, int]
+"""("chat", chat id, 0), ("member", chat id, sender id) or ("user", user id, 0)."""
 UpdateObserver = Callable[[str, str], None]
 """Called with an update's kind (command, button, message, other) and verdict (ok, drop, warn)."""
 
@@ -65,8 +75,8 @@ class UpdateGate(BaseUpdateProcessor):
         self._clock = clock
         self._allowed = frozenset(allowed_chats)
         self._on_flood = on_flood
-        self._budgets: dict[tuple[str, int], Gcra] = {}
-        self._warned: set[tuple[str, int]] = set()
+        self._budgets: dict[BudgetKey, Gcra] = {}
+        self._warned: set[BudgetKey] = set()
         self._running: set[asyncio.Task[Any]] = set()
         self.handling = 0
         """Updates whose handlers are running now."""
@@ -145,33 +155,39 @@ class UpdateGate(BaseUpdateProcessor):
         """``ok``, ``drop``, or ``warn`` (over budget for the first time: say so once)."""
         if not isinstance(update, Update):
             return "ok"
-        chat, user = update.effective_chat, update.effective_user
+        chat = update.effective_chat
         if self._allowed and (chat is None or chat.id not in self._allowed):
             event(log, logging.INFO, "update_refused", chat_id=chat.id if chat else None)
             return "drop"
         if not _asks_for_an_answer(update):
             return "ok"
-        keys = [("chat", chat.id)] if chat is not None else []
-        if user is not None:
-            keys.append(("user", user.id))
+        keys = _budget_keys(update)
         now = self._clock.monotonic()
         budgets = [self._budget(key, now) for key in keys]
-        if all(budget.earliest(now, 1) <= now for budget in budgets):
+        over = [
+            key for key, budget in zip(keys, budgets, strict=True) if budget.earliest(now, 1) > now
+        ]
+        if not over:
             for key, budget in zip(keys, budgets, strict=True):
                 budget.book(now, 1)
                 self._warned.discard(key)
             return "ok"
-        fresh = [key for key in keys if key not in self._warned]
-        self._warned.update(keys)
+        fresh = [key for key in over if key not in self._warned]
+        self._warned.update(over)
         event(log, logging.INFO, "update_flood", chat_id=chat.id if chat else None)
         return "warn" if fresh else "drop"
 
-    def _budget(self, key: tuple[str, int], now: float) -> Gcra:
+    def _budget(self, key: BudgetKey, now: float) -> Gcra:
         budget = self._budgets.get(key)
         if budget is None:
             if len(self._budgets) >= MAX_TRACKED:
                 self._forget_idle(now)
-            budget = self._budgets[key] = Gcra(COMMAND_INTERVAL, COMMAND_BURST, tat=now)
+            interval, burst = (
+                (CHAT_INTERVAL, CHAT_BURST)
+                if key[0] == "chat"
+                else (COMMAND_INTERVAL, COMMAND_BURST)
+            )
+            budget = self._budgets[key] = Gcra(interval, burst, tat=now)
         return budget
 
     def _forget_idle(self, now: float) -> None:
@@ -179,6 +195,27 @@ class UpdateGate(BaseUpdateProcessor):
         for key in [key for key, budget in self._budgets.items() if budget.tat <= now]:
             del self._budgets[key]
             self._warned.discard(key)
+
+
+def _budget_keys(update: Update) -> list[BudgetKey]:
+    """The budgets an update spends: its chat's, its sender's in that chat, and its user's.
+
+    The sender is the user, or the chat a message speaks for (an anonymous group
+    admin, a channel post).
+    """
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    sender_chat = message.sender_chat if message is not None else None
+    keys: list[BudgetKey] = []
+    if chat is not None:
+        keys.append(("chat", chat.id, 0))
+        sender = sender_chat.id if sender_chat is not None else user.id if user else None
+        if sender is not None:
+            keys.append(("member", chat.id, sender))
+    if user is not None and sender_chat is None:
+        # Not for a message on a chat's behalf: its user is Telegram's one stand-in
+        # for every anonymous admin of every group (GroupAnonymousBot).
+        keys.append(("user", user.id, 0))
+    return keys
 
 
 def _close(coroutine: Awaitable[Any]) -> None:
@@ -201,11 +238,14 @@ def _kind(update: object) -> str:
 
 
 def _asks_for_an_answer(update: Update) -> bool:
-    """Commands, button presses and private messages: what makes the bot reply."""
+    """Commands, button presses, private messages and replies to a bot: what makes the bot
+    reply. (A reply to another bot counts too: a budget spent in vain costs nothing.)"""
     if update.callback_query is not None:
         return True
     message = update.effective_message
     if message is None:
         return False
     text = message.text or message.caption or ""
-    return text.startswith("/") or message.chat.type == "private"
+    replied = message.reply_to_message
+    to_a_bot = replied is not None and replied.from_user is not None and replied.from_user.is_bot
+    return text.startswith("/") or message.chat.type == "private" or to_a_bot

@@ -23,12 +23,15 @@ from telegram.ext import Application
 
 from bot.clock import Clock
 from bot.config import WebhookSettings
+from bot.i18n.values import shown
 from bot.logs import event
 
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_SECONDS = 10
 STARTUP_BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
+ERROR_UNITS = 300
+"""How much of Telegram's (or a proxy's) error text a start-up line shows."""
 """Waits between attempts to reach Telegram at start; the last one repeats until stopped."""
 BOOTSTRAP_RETRIES = 3
 """PTB's own retries of deleteWebhook/setWebhook once getMe has worked."""
@@ -62,7 +65,8 @@ async def reach_telegram(
                 "telegram_unreachable",
                 attempt=attempt,
                 retry_in=f"{delay:g}s",
-                error=f"cannot reach {where()}: {exc.message}",
+                # A proxy's answer can be a whole HTML page: one line, cut.
+                error=f"cannot reach {where()}: {shown(exc.message, ERROR_UNITS)}",
             )
             await clock.sleep(delay)
         else:

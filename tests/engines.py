@@ -7,7 +7,9 @@ named by ``db_engine``. Which engines that is:
   representative end-to-end subset) run on SQLite and on PostgreSQL, ids ``[sqlite]``
   and ``[postgresql]``;
 - every other such test runs on SQLite only, unless ``TEST_ENGINES=all`` (``.ci/run``
-  sets it): then the whole suite runs on both.
+  sets it): then the whole suite runs on both;
+- a test marked ``pytest.mark.sqlite_only`` (it reads or writes the SQLite file itself)
+  runs on SQLite in every run.
 
 PostgreSQL databases come from ``tests.postgres`` (a real server, skipped with one
 reason when none can start, required when ``TEST_REQUIRE_POSTGRES`` is set).
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 ENGINES_ENV = "TEST_ENGINES"
 ENGINES = ("sqlite", "postgresql")
 BOTH = "both_engines"
+SQLITE_ONLY = "sqlite_only"
 
 NewDatabase = Callable[[], Awaitable[str]]
 
@@ -37,6 +40,9 @@ NewDatabase = Callable[[], Awaitable[str]]
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{BOTH}: run the test on SQLite and on PostgreSQL in every run"
+    )
+    config.addinivalue_line(
+        "markers", f"{SQLITE_ONLY}: the test is about SQLite files; never run it on PostgreSQL"
     )
 
 
@@ -47,6 +53,8 @@ def all_engines() -> bool:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "db_engine" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker(SQLITE_ONLY) is not None:
         return
     if all_engines() or metafunc.definition.get_closest_marker(BOTH) is not None:
         metafunc.parametrize("db_engine", ENGINES, indirect=True)
@@ -65,7 +73,8 @@ def new_database(db_engine: str, tmp_path: Path, request: pytest.FixtureRequest)
     if db_engine == "sqlite":
 
         async def sqlite_file() -> str:
-            return f"sqlite:///{tmp_path / f'db{next(numbers)}' / 'bot.db'}"
+            # bot0.db, bot1.db…: the names a test that reads the file itself expects.
+            return f"sqlite:///{tmp_path / f'bot{next(numbers)}.db'}"
 
         return sqlite_file
     factory: DatabaseFactory = request.getfixturevalue("postgres_database")

@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from bot.models import DisplayOptions, SummaryMode
 from bot.opml import Outline, read_opml, write_opml
 from bot.store import Store
 from tests.fakes.feed_server import FeedServer
@@ -122,3 +123,87 @@ async def test_missing_chat_is_a_usage_error(tmp_path: Path) -> None:
     code, _, err = await _newsrelay("export-opml", cwd=tmp_path)
     assert code == 2
     assert "--chat" in err
+
+
+async def _seed_chat(config: Path, urls: list[str], titles: list[str]) -> list[tuple[object, ...]]:
+    """Chat CHAT in the database of ``config`` with filters, a pause and options set."""
+    store = await Store.open(config.parent / "state" / "bot.db")
+    try:
+        await store.ensure_chat(CHAT, kind="private")
+        await store.set_chat_filter(CHAT, '-"广告" +/新闻|news/')
+        await store.set_chat_timezone(CHAT, "Europe/Berlin")
+        for url, title in zip(urls, titles, strict=True):
+            feed, _ = await store.get_or_create_feed(url, title=title, interval_seconds=300, now=0)
+            await store.add_subscription(CHAT, feed.id)
+        first, second, third = await store.list_subscriptions(CHAT)
+        await store.set_subscription_filter(first.id, '乌克兰 "peace talks" -/广告\\d+/')
+        await store.set_subscription_paused(second.id, True, now=0)
+        await store.set_subscription_interval(second.id, 5400)
+        await store.set_subscription_options(
+            third.id, DisplayOptions(pictures=False, album=True, summary=SummaryMode.NONE)
+        )
+        return await _settings(store, CHAT)
+    finally:
+        await store.close()
+
+
+async def _settings(store: Store, chat_id: int) -> list[tuple[object, ...]]:
+    chat = await store.get_chat(chat_id)
+    assert chat is not None
+    return [chat.filter_expr, chat.timezone] + [
+        (s.number, s.url, s.title, s.filter_expr, s.paused, s.options, s.interval_seconds)
+        for s in await store.list_subscriptions(chat_id)
+    ]
+
+
+async def test_export_then_import_restores_settings_into_a_fresh_database(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """export-opml writes every setting; import-opml into another database restores them."""
+    titles = ["Alpha", "北京新闻", "Tech “Daily” & co"]
+    urls = [_serve(feed_server, f"/{n}.xml", title) for n, title in enumerate(titles)]
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    before = await _seed_chat(_config(first), urls, titles)
+
+    code, out, err = await _newsrelay(
+        "export-opml", "--chat", str(CHAT), "-c", "newsrelay.yaml", cwd=first
+    )
+    assert code == 0, err
+    backup = tmp_path / "backup.opml"
+    backup.write_text(out)
+    code, out, err = await _newsrelay(
+        "import-opml", str(backup), "--chat", "77", "-c", str(_config(second)), cwd=second
+    )
+    assert code == 0, err
+    assert "restored  settings of 3 subscriptions (1 paused)" in out
+    assert f"chat filter  {before[0]}" in out
+    assert "time zone  Europe/Berlin" in out
+    store = await Store.open(second / "state" / "bot.db")
+    try:
+        assert await _settings(store, 77) == before
+    finally:
+        await store.close()
+
+
+async def test_refused_values_are_listed_and_exit_1(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A hand-edited file: each bad value one line on stdout, one line on stderr, exit 1."""
+    url = _serve(feed_server, "/a.xml", "Alpha")
+    opml = tmp_path / "edited.opml"
+    opml.write_text(
+        '<opml version="2.0" xmlns:newsrelay="https://newsrelay.invalid/opml/1"><body>'
+        f'<outline text="A" xmlUrl="{url}" newsrelay:summary="longer" newsrelay:paused="yes"'
+        ' newsrelay:album="true"/></body></opml>'
+    )
+    config = _config(tmp_path)
+    code, out, err = await _newsrelay(
+        "import-opml", str(opml), "--chat", str(CHAT), "-c", str(config), cwd=tmp_path
+    )
+    assert code == 1
+    assert "refused  #1 A: newsrelay:paused: “yes” is not one of true, false" in out
+    assert "refused  #1 A: newsrelay:summary: “longer” is not one of full, short, none" in out
+    assert "restored  settings of 1 subscription (0 paused)" in out
+    assert err.strip() == "newsrelay: 2 values of the file were not restored"

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from tests.fakes.bot_api import FakeBotAPI
 from tests.ports import free_port
@@ -137,6 +138,33 @@ async def test_unreachable_api_is_retried_until_it_answers(tmp_path: Path) -> No
     assert token.split(":")[1] not in stderr
 
 
+async def test_an_html_answer_is_one_line_per_attempt(tmp_path: Path) -> None:
+    """A reverse proxy answering 502 with a (long) HTML page instead of Telegram: one line
+    per attempt, cut, without the JSON decoder's traceback PTB logs."""
+    page = "<html><body><h1>502 Bad Gateway</h1>" + "<p>nginx</p>" * 500 + "</body></html>"
+
+    async def answer(_request: web.Request) -> web.Response:
+        return web.Response(status=502, text=page, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        running = await _Running.spawn(tmp_path, f"http://127.0.0.1:{port}", "--token", "1:x")
+        await running.until("telegram_unreachable", times=2)
+        assert await running.stop() == 0
+    finally:
+        await runner.cleanup()
+    stderr = "".join(running.lines)
+    assert "Traceback" not in stderr
+    assert "Can not load invalid JSON" not in stderr
+    assert all("telegram_unreachable" in line for line in running.lines), running.lines
+    assert all(len(line) < 600 for line in running.lines), running.lines
+
+
 async def test_logging_level_and_json_format(tmp_path: Path) -> None:
     """logging.format json and logging.level WARNING: every stderr line is one JSON object,
     the retries (WARNING) are there, INFO lines are not."""
@@ -176,10 +204,12 @@ async def test_second_run_on_the_same_database_exits_at_once(
     try:
         bot_api.user_sends(99, "/start")
         await bot_api.wait_for_sent(99, 1, timeout=30)
+        getme_before = sum(call.method == "getMe" for call in bot_api.calls)
         started = time.monotonic()
         second = await _Running.spawn(tmp_path, bot_api.base_url, "--token", bot_api.token)
         code = await asyncio.wait_for(second.process.wait(), timeout=10)
         elapsed = time.monotonic() - started
+        getme_after = sum(call.method == "getMe" for call in bot_api.calls)
         await second.stop()
         bot_api.user_sends(98, "/start")
         await bot_api.wait_for_sent(98, 1, timeout=30)
@@ -187,7 +217,10 @@ async def test_second_run_on_the_same_database_exits_at_once(
         await first.stop()
     print(f"second run exited {code} after {elapsed:.2f} s: {second.lines}")
     assert code == 1
-    assert elapsed < 2, elapsed
+    # "At once": before any call to Telegram (start-up retries could take minutes). The
+    # wall time is printed, not asserted: on a loaded machine a Python start-up alone
+    # can take 2 s (measured on an idle one: see the issue 11 note).
+    assert getme_after == getme_before
     assert len(second.lines) == 1, second.lines
     line = second.lines[0]
     assert line.startswith("newsrelay: the database data/newsrelay.db is in use by newsrelay pid ")

@@ -194,14 +194,6 @@ async def test_odd_ids_get_a_one_line_reason(bot_factory: HarnessFactory, text: 
     assert body.startswith(("No subscription", "Usage", "❌"))
 
 
-async def test_too_many_urls_are_named(bot_factory: HarnessFactory) -> None:
-    """/sub with more than 20 addresses says that only the first 20 were taken."""
-    harness = await _bot(bot_factory)
-    urls = " ".join(f"notaurl{n}" for n in range(22))
-    reply = await harness.command(CHAT, f"/sub {urls}")
-    assert "first 20 of 22" in (reply.text or "")
-
-
 async def test_album_option_sends_a_media_group(
     bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
 ) -> None:

@@ -83,3 +83,29 @@ async def test_a_reply_that_meets_a_429_is_sent_after_retry_after(
     assert "/sub" in (reply.text or "")
     assert harness.clock.monotonic() - start >= 5
     assert [r.code for r in bot_api.rejected] == [429]
+
+
+async def test_a_member_flooding_a_group_does_not_lock_out_its_admins(
+    bot_factory: HarnessFactory, bot_api: FakeBotAPI
+) -> None:
+    """A member sends 60 commands to a group at once; its admin's /list right after them is
+    answered all the same, within the group's send budget (a slot every 3.2 s): the member's
+    budget stops the flood at the gate, and only one of the member's answers may wait for a
+    slot, so the member's burst cannot book the group's slots past the admin's answer."""
+    group, admin, member = -100_440, 4403, 4404
+    bot_api.add_chat(group, "supergroup", title="Readers", admins=[admin])
+    harness = await bot_factory()
+    for _ in range(60):
+        bot_api.user_sends(group, "/help", user_id=member)
+    bot_api.user_sends(group, "/list", user_id=admin)
+
+    def admin_answered() -> bool:
+        return any("No subscriptions" in (m.text or "") for m in bot_api.sent_to(group))
+
+    start = harness.clock.monotonic()
+    await harness.until(admin_answered, "the admin's /list answered")
+    assert harness.clock.monotonic() - start < 8
+    await harness.settle()
+    texts = [m.text or "" for m in bot_api.sent_to(group)]
+    assert 1 <= sum("relays news feeds" in text for text in texts) <= 2
+    assert [r.code for r in bot_api.rejected] == []

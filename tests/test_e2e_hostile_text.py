@@ -10,18 +10,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from bot.i18n.values import TITLE_UNITS
 from tests.fakes.bot_api import FakeBotAPI, SentMessage
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import rss, stories
 from tests.fakes.telegram_rules import MAX_TEXT, utf16_len
 from tests.harness import BotHarness, HarnessFactory
-
-# A representative part of the end-to-end suite runs on PostgreSQL in every run
-# (tests.engines); TEST_ENGINES=all runs all of it there.
-pytestmark = pytest.mark.both_engines
 
 CHAT = 6161
 RLO = "\u202e"
@@ -66,7 +60,7 @@ async def test_ten_thousand_character_titles_get_proper_answers(
         "/list": "#1 Evil",
         "/set 1": "Display options of #1 Evil",
         "/filter 1 +evil": "Latest entries of Evil",
-        "/filter 1": "Filter of #1",
+        "/filter 1": "Filter for #1",
         "/pause 1": "Paused Evil",
         "/resume 1": "Resumed Evil",
         "/unsub": "Which subscription",
@@ -77,7 +71,7 @@ async def test_ten_thousand_character_titles_get_proper_answers(
         assert "…" in answer or text == "/unsub", (text, answer)
     preview = _proper(bot_api.sent_to(CHAT)[3])
     assert preview.count("✓ ") == 3
-    assert all(utf16_len(line) <= TITLE_UNITS + 2 for line in preview.splitlines()[2:])
+    assert all(utf16_len(line) <= TITLE_UNITS + 2 for line in preview.splitlines()[3:])
     menu = bot_api.sent_to(CHAT)[-1]
     assert menu.reply_markup is not None
     [[button]] = menu.reply_markup["inline_keyboard"]
@@ -129,7 +123,8 @@ async def test_longest_arguments_are_answered(bot_factory: HarnessFactory) -> No
 
 
 async def _list_of(harness: BotHarness, feeds: FeedServer, titles: list[str]) -> list[SentMessage]:
-    """Subscribe the chat to one feed per title, then send /list; the messages it answers."""
+    """Subscribe the chat to one feed per title, send /list and press through its pages; the
+    first page and each page it was edited to, each checked against Telegram's limits."""
     urls = []
     for n, title in enumerate(titles):
         feeds.put(f"/f{n}.xml", rss(title, stories(f"/f{n}", 1, str)))
@@ -137,37 +132,41 @@ async def _list_of(harness: BotHarness, feeds: FeedServer, titles: list[str]) ->
     for first in range(0, len(urls), 20):
         reply = await harness.command(CHAT, "/sub " + " ".join(urls[first : first + 20]))
         assert "went wrong" not in (reply.text or "")
-        await harness.settle()  # a reply's second message, before the next command
-    before = len(harness.api.sent_to(CHAT))
-    harness.clock.advance(10)
-    harness.api.user_sends(CHAT, "/list")
-    await harness.settle()
-    parts = harness.api.sent_to(CHAT)[before:]
-    assert all(len(part.entities) <= 100 for part in parts)
+        await harness.settle()  # the report after the progress message, before the next command
+    pages = [await harness.command(CHAT, "/list")]
+    while pages[-1].reply_markup is not None:
+        forward = pages[-1].reply_markup["inline_keyboard"][0][-1]
+        if not forward["text"].endswith("›"):
+            break
+        edits = len(harness.api.edits)
+        await harness.press(CHAT, pages[0].message_id, forward["callback_data"], user_id=CHAT)
+        assert len(harness.api.edits) == edits + 1
+        pages.append(harness.api.edits[-1])
+    assert all(len(page.entities) <= 100 for page in pages)
     assert harness.api.rejected == []
-    return parts
+    return pages
 
 
-async def test_long_listing_is_split_and_bounded(
+async def test_long_listing_is_paged_and_bounded(
     bot_factory: HarnessFactory, feed_server: FeedServer
 ) -> None:
-    """/list of 200 subscriptions with long titles comes as at most three messages, each within
-    Telegram's length and entity limits, the last saying how many lines were left out."""
+    """/list of 200 subscriptions with long titles is one message of pages, each within
+    Telegram's length and entity limits, that together show every subscription once."""
     harness = await _bot(bot_factory)
     titles = [f"Feed {n} " + "long words " * 40 for n in range(200)]
-    parts = await _list_of(harness, feed_server, titles)
-    assert len(parts) == 3
-    assert [_proper(part).startswith("Subscriptions (200)") for part in parts] == [1, 0, 0]
-    assert "more lines not shown" in (parts[-1].text or "")
+    pages = await _list_of(harness, feed_server, titles)
+    assert len(pages) > 1
+    assert all(_proper(page).startswith("Subscriptions (200) · page") for page in pages)
+    shown = "\n".join(_proper(page) for page in pages)
+    assert [shown.count(f"#{n + 1} Feed {n} ") for n in range(200)] == [1] * 200
 
 
-async def test_short_listing_with_many_links_is_split_by_entities(
+async def test_short_listing_with_many_links_is_paged(
     bot_factory: HarnessFactory, feed_server: FeedServer
 ) -> None:
-    """/list of 120 short subscriptions (one link each) is split so no message has over 100
-    entities, and every subscription is shown."""
+    """/list of 120 short subscriptions comes in pages of 20, each subscription once."""
     harness = await _bot(bot_factory)
-    parts = await _list_of(harness, feed_server, [f"S{n}" for n in range(120)])
-    assert len(parts) == 2
-    shown = "\n".join(_proper(part) for part in parts)
-    assert all(f"#{n + 1} S{n}\n" in shown + "\n" for n in range(120))
+    pages = await _list_of(harness, feed_server, [f"S{n}" for n in range(120)])
+    assert len(pages) == 6
+    shown = "\n".join(_proper(page) for page in pages)
+    assert all(shown.count(f"#{n + 1} S{n}\n") == 1 for n in range(120))

@@ -137,7 +137,7 @@ async def test_healthz_turns_unhealthy_when_the_update_loop_stalls(
         group = -1002000 - n
         bot_api.add_chat(group, "supergroup", admins=[5000 + n])
         releases.append(bot_api.hold_next("getChatMember", chat_id=group))
-        bot_api.user_sends(group, "/list", user_id=5000 + n)
+        bot_api.user_sends(group, "/unsub", user_id=5000 + n)  # asks getChatMember
     assert harness.relay is not None
     gate = harness.relay.gate
     bot_api.user_sends(CHAT, "/start")

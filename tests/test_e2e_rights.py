@@ -15,6 +15,7 @@ from tests.harness import BotHarness, HarnessFactory
 
 ALICE, BOB = 1111, 2222
 NOT_YOURS = "You may change only your own private chat"
+STALE = "This button no longer works"
 
 
 def _feed(feeds: FeedServer, path: str, title: str) -> str:
@@ -59,7 +60,8 @@ async def _alice_subscribes(harness: BotHarness, feeds: FeedServer) -> int:
 async def test_forged_presses_cannot_touch_another_private_chat(
     bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
 ) -> None:
-    """Bob's forged unsub:/set: presses naming Alice's subscription change nothing, are refused."""
+    """Bob's forged unsub:/set: presses naming Alice's subscription change nothing and are
+    answered as presses naming no subscription at all."""
     harness = await _bot(bot_factory)
     secret = await _alice_subscribes(harness, feed_server)
     assert harness.relay is not None
@@ -68,7 +70,7 @@ async def test_forged_presses_cannot_touch_another_private_chat(
     help_message = await harness.command(BOB, "/help")
     for data in (f"unsub:{secret}", f"set:{secret}:pictures", f"set:{secret}:summary"):
         answer = await harness.press(BOB, help_message.message_id, data, user_id=BOB)
-        assert answer.startswith(NOT_YOURS), (data, answer)
+        assert answer.startswith(STALE), (data, answer)
     assert await harness.relay.store.list_subscriptions(ALICE) == before
     assert bot_api.edits == []
     assert len(bot_api.sent) == said_before + 1  # Bob's /help, nothing else
@@ -88,8 +90,9 @@ async def test_named_private_chat_of_another_user_is_refused(
     assert harness.relay is not None
     before = await _dump(harness)
     documents = [m for m in bot_api.sent if m.document_name]
+    reply = await harness.command(BOB, "/list @alice", user_id=BOB)
+    assert (reply.text or "").startswith("You may see only your own private chat")
     for text in (
-        "/list @alice",
         "/unsub @alice 1",
         "/unsub @alice all",
         "/export @alice",
@@ -143,7 +146,7 @@ async def test_group_admin_cannot_reach_another_groups_subscription(
     [other] = await harness.relay.store.list_subscriptions(second)
     message = await harness.command(first, "/help", user_id=admin)
     answer = await harness.press(first, message.message_id, f"unsub:{other.id}", user_id=admin)
-    assert answer.startswith(NOT_YOURS)
+    assert answer.startswith(STALE)
     assert await harness.relay.store.list_subscriptions(second) == [other]
     assert bot_api.edits == []
 
@@ -151,7 +154,8 @@ async def test_group_admin_cannot_reach_another_groups_subscription(
 async def test_channel_keyboards_work_from_its_admins_private_chat_only(
     bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
 ) -> None:
-    """/set @channel and /unsub @channel keyboards act for the channel's admin, not for others."""
+    """/set @channel and /unsub @channel keyboards act for the channel's admin, not for others
+    (whose presses are answered as presses on nothing)."""
     channel, admin, stranger = -100777, 31337, 4444
     bot_api.add_chat(channel, "channel", title="Headlines", username="headlines", admins=[admin])
     bot_api.add_chat(admin, "private")
@@ -169,7 +173,7 @@ async def test_channel_keyboards_work_from_its_admins_private_chat_only(
     lure = await harness.command(stranger, "/help", user_id=stranger)
     for data in (pictures, f"unsub:{sub.id}"):
         answer = await harness.press(stranger, lure.message_id, data, user_id=stranger)
-        assert answer.startswith("Only chat administrators"), answer
+        assert answer.startswith(STALE), answer
     assert await harness.relay.store.list_subscriptions(channel) == [changed]
     menu = await harness.command(admin, "/unsub @headlines", user_id=admin)
     assert menu.reply_markup is not None
@@ -219,3 +223,32 @@ async def test_named_target_outside_allowed_chats_is_refused(
     assert await _dump(harness) == before
     assert feed_server.count("/e.xml") == 0
     assert bot_api.rejected == []
+
+
+async def test_a_forged_press_cannot_tell_another_chats_id_from_an_unknown_one(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """Presses naming a subscription of another private chat, of a group or channel the presser
+    does not administer, or no subscription at all are answered alike and send nothing, so
+    callback data cannot be used to find out which ids exist."""
+    channel, admin = -100_999, 31_338
+    bot_api.add_chat(channel, "channel", title="Wire", username="wire", admins=[admin])
+    bot_api.add_chat(admin, "private")
+    harness = await _bot(bot_factory)
+    alices = await _alice_subscribes(harness, feed_server)
+    await harness.command(
+        admin, f"/sub @wire {_feed(feed_server, '/w.xml', 'Wire')}", user_id=admin
+    )
+    assert harness.relay is not None
+    [channels] = await harness.relay.store.list_subscriptions(channel)
+    lure = await harness.command(BOB, "/help")
+    sent = len(bot_api.sent)
+    answers = {
+        data: await harness.press(BOB, lure.message_id, data, user_id=BOB)
+        for sub_id in (alices, channels.id, 987_654)
+        for data in (f"unsub:{sub_id}", f"set:{sub_id}:album")
+    }
+    assert len(set(answers.values())) == 1, answers
+    assert next(iter(answers.values())).startswith(STALE)
+    assert len(bot_api.sent) == sent
+    assert bot_api.edits == []

@@ -236,3 +236,19 @@ async def test_seen_keys_are_kept_while_carried_and_forgotten_long_after(
     await harness.poll()
     sent = await bot_api.wait_for_sent(CHAT, 3)
     assert "Older story 0" in (sent[2].text or "")
+
+
+async def test_spellings_of_one_url_are_one_subscription(
+    bot_factory: HarnessFactory, feed_server: FeedServer
+) -> None:
+    """Case of scheme and host, a default port and a fragment do not make a second feed."""
+    feed_server.put("/Spell.xml", rss("Spelled", OLD_ITEMS))
+    harness = await bot_factory(delivery={"backlog_on_subscribe": 0})
+    url = feed_server.url("/Spell.xml")
+    await harness.command(CHAT, f"/sub {url}")
+    shouted = url.replace("http://", "HTTP://").replace(":", ":0", 2).replace(":0//", "://")
+    shouted += "#latest"  # HTTP://127.0.0.1:0<port>/Spell.xml#latest
+    again = await harness.command(CHAT, f"/sub {shouted}")
+    assert "Already subscribed to Spelled as #1" in (again.text or "")
+    assert harness.relay is not None
+    assert await harness.relay.store.count_subscriptions(CHAT) == 1

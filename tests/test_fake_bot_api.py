@@ -11,6 +11,8 @@ import pytest
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeChatAdministrators,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaPhoto,
@@ -816,6 +818,45 @@ async def test_commands_chat_and_members(bot_api: FakeBotAPI, bot: Bot) -> None:
         "creator",
         "administrator",
     ]
+
+
+async def test_command_menus_by_scope_and_language(bot_api: FakeBotAPI, bot: Bot) -> None:
+    """Menus are kept per scope and language; a regional code, an unknown chat or a chat
+    scope Telegram does not allow in a private chat is refused."""
+    bot_api.add_chat(42)
+    await bot.set_my_commands([BotCommand("sub", "订阅")], language_code="zh")
+    await bot.set_my_commands([BotCommand("stats", "numbers")], scope=BotCommandScopeChat(42))
+    assert bot_api.commands_for(language_code="zh") == ["sub"]
+    assert bot_api.commands_for() == []
+    assert bot_api.commands_for({"type": "chat", "chat_id": 42}) == ["stats"]
+    with pytest.raises(BadRequest, match=r"(?i)invalid language code"):
+        await bot.set_my_commands([BotCommand("sub", "订阅")], language_code="zh-hans")
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.set_my_commands([BotCommand("sub", "x")], scope=BotCommandScopeChat(43))
+    with pytest.raises(BadRequest, match=r"(?i)private chat"):
+        await bot.set_my_commands(
+            [BotCommand("sub", "x")], scope=BotCommandScopeChatAdministrators(42)
+        )
+
+
+async def test_edits_count_against_the_flood_limits(
+    clocked: tuple[FakeBotAPI, ManualClock],
+) -> None:
+    """Editing a message over and over meets the same 429 as sending; a refused "not
+    modified" edit costs nothing."""
+    fake, clock = clocked
+    fake.add_chat(7)
+    async with _bot(fake) as client:
+        message = await client.send_message(7, "0/9")
+        for n in range(1, 3):
+            await client.edit_message_text(f"{n}/9", chat_id=7, message_id=message.message_id)
+        with pytest.raises(BadRequest, match=r"(?i)not modified"):
+            await client.edit_message_text("2/9", chat_id=7, message_id=message.message_id)
+        with pytest.raises(RetryAfter):
+            await client.edit_message_text("3/9", chat_id=7, message_id=message.message_id)
+        clock.advance(1.0)
+        await client.edit_message_text("3/9", chat_id=7, message_id=message.message_id)
+    assert [edit.text for edit in fake.edits] == ["1/9", "2/9", "3/9"]
 
 
 async def test_raw_requests(bot_api: FakeBotAPI) -> None:

@@ -1,4 +1,5 @@
-"""Property tests: the parser fails only with FilterSyntaxError, and canonical text round-trips."""
+"""Property tests: the parser fails only with FilterSyntaxError, and canonical text round-trips
+(operators, groups and escapes included)."""
 
 # full-width operators and quotes are what these tests feed in
 
@@ -8,6 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.filters import CompiledFilter, FilterFields, FilterSyntaxError, compile_filter
+from bot.filters.syntax import ERROR_CODES, parse
 
 # Pieces that exercise every branch of the grammar, mixed with arbitrary text.
 _PIECES = st.sampled_from(
@@ -15,6 +17,8 @@ _PIECES = st.sampled_from(
         " ", "+", "-", "＋", "－", '"', "“", "”", "/", "\\", ":", "：", "，", "、",
         "title:", "tag:", "author:", "标题:", "http:", "(", ")", "[", "*", "?", "{2}",
         "a", "nato", "乌克兰", "烏克蘭", "ＮＡＴＯ", "35", "\u200b", "\t", "\n", "$",
+        "（", "）", " OR ", " AND ", "NOT ", "ＯＲ", "or", "\\(", "\\:", "re:", "std::", "-(",
+        "title:(", "(NOT ",
     ]
 )  # fmt: skip
 _EXPRESSIONS = st.lists(_PIECES | st.text(max_size=4), max_size=30).map("".join)
@@ -35,19 +39,23 @@ def _compile_or_none(expr: str) -> CompiledFilter | None:
         error = exc
     assert "\n" not in str(error)
     assert 1 <= error.position <= len(expr) + 1
+    assert error.code in ERROR_CODES
     return None
 
 
 @settings(max_examples=400, deadline=None)
 @given(_EXPRESSIONS)
 @example('title:"a b" +/x\\/y/ -http://z ＋标题：烏克蘭')
+@example("(a OR b\\)) AND NOT -title:(c d) F\\(x\\:")
+@example("orＮＡＴＯ(NOT \\，)\\\\([")  # a word ending in \\ just before a closing parenthesis
 def test_parser_raises_only_syntax_errors_and_round_trips(expr: str) -> None:
     """Any input compiles or raises FilterSyntaxError; the canonical text means the same."""
     compiled = _compile_or_none(expr)
     if compiled is None:
         return
-    again = compile_filter(compiled.expression)
+    again = compile_filter(compiled.expression, stored=True)
     assert again.expression == compiled.expression
+    assert parse(compiled.expression, typed=False) == compiled.clauses
     assert again.describe() == compiled.describe()
     assert again.describe("zh") == compiled.describe("zh")
     for fields in _SAMPLES:

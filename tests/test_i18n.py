@@ -7,8 +7,12 @@ import re
 import pytest
 
 from bot.feeds.failure import FetchError, FetchErrorKind
+from bot.filters import FilterSyntaxError, compile_filter
+from bot.filters.match import REGEX_PROBLEMS
+from bot.filters.syntax import ERROR_CODES
 from bot.i18n import LANGUAGES, t
 from bot.i18n.failures import fetch_failure_text, stored_error_text
+from bot.i18n.filter_errors import filter_error_reason, filter_error_text
 from bot.i18n.texts import EN, ZH, Plural
 
 K = FetchErrorKind
@@ -118,6 +122,11 @@ def test_stored_error(stored: str, en: str, zh: str) -> None:
         ("pause_all", 1, "⏸ Paused 1 subscription; /resume all restarts it"),
         ("resume_all", 3, "▶️ Resumed 3 subscriptions"),
         ("import_start", 1, "Importing 1 feed…"),
+        ("unsub_all_confirm", 1, "Remove the only subscription, with its filter?"),
+        ("unsub_all_confirm", 4, "Remove all 4 subscriptions, with their filters?"),
+        ("offer_many", 2, "Subscribe this chat to these 2 addresses?"),
+        ("sub_progress_done", 1, "✅ The address was read; the result follows"),
+        ("sub_progress_done", 7, "✅ All 7 addresses were read; the results follow"),
     ],
 )
 def test_plural_forms(key: str, count: int, en: str) -> None:
@@ -126,7 +135,79 @@ def test_plural_forms(key: str, count: int, en: str) -> None:
     assert str(count) in t("zh", key, count=count)
 
 
+@pytest.mark.parametrize("count", [1, 3])
+def test_the_limit_line_reads_right_for_one_and_many(count: int) -> None:
+    """The line for addresses /sub could not take, in both languages, one and several."""
+    en = t("en", "sub_over_limit", count=count, limit=200)
+    assert en.startswith(f"❌ {count} more {'address was' if count == 1 else 'addresses were'}")
+    zh = t("zh", "sub_over_limit", count=count, limit=200)
+    assert zh == f"❌ 另有 {count} 个网址未能订阅：本聊天的订阅已达上限 200 个"
+
+
 def test_plural_templates_are_english_only() -> None:
     """Chinese has no plural forms: every Chinese template is a plain string."""
     assert [key for key, value in ZH.items() if isinstance(value, Plural)] == []
     assert set(EN) == set(ZH)
+
+
+def _refusal(expr: str) -> FilterSyntaxError:
+    try:
+        compile_filter(expr)
+    except FilterSyntaxError as exc:
+        return exc
+    raise AssertionError(f"{expr!r} was accepted")
+
+
+@pytest.mark.parametrize(
+    ("expr", "en", "zh"),
+    [
+        ('乌克兰 "北约 峰会', "❌ Bad filter at character 5: this quote is never closed",
+         "❌ 过滤器第 5 个字符处有误：引号没有闭合"),
+        ("乌克兰 auther:x", "❌ Bad filter at character 5: unknown field “auther”; the fields are "
+         "title, content, author and tag (quote the term to search for it as written)",
+         "❌ 过滤器第 5 个字符处有误：没有“auther”这个字段；可用字段为 标题、正文、作者、标签"
+         "（要按原样搜索这个词，请加引号）"),
+        ("(乌克兰 OR 俄罗斯", "❌ Bad filter at character 1: this parenthesis is never closed",
+         "❌ 过滤器第 1 个字符处有误：这个括号没有闭合"),
+        ("乌克兰 OR", "❌ Bad filter at character 5: OR needs a term on each side",
+         "❌ 过滤器第 5 个字符处有误：OR 两边都要有关键词"),
+        ("乌克兰 NOT", "❌ Bad filter at character 5: NOT needs a term after it",
+         "❌ 过滤器第 5 个字符处有误：NOT 后面要有关键词"),
+        ("/(?<=a)b/", "❌ Bad filter at character 1: bad regex: “(?&lt;=”: lookarounds, "
+         "backreferences and such groups are not supported",
+         "❌ 过滤器第 1 个字符处有误：正则表达式有误：“(?&lt;=”：不支持环视、反向引用这类写法"),
+        ("a" * 1001, "❌ Bad filter at character 1001: a filter may have at most 1000 characters",
+         "❌ 过滤器第 1001 个字符处有误：过滤器最多 1000 个字符"),
+    ],
+)  # fmt: skip
+def test_filter_error_reply(expr: str, en: str, zh: str) -> None:
+    """A refused filter is one line in the chat's language: where, and why."""
+    error = _refusal(expr)
+    assert (filter_error_text("en", error), filter_error_text("zh", error)) == (en, zh)
+
+
+_FILTER_VALUES: dict[str, str | int] = {
+    "after": "+", "field": "auther", "operator": "OR", "limit": 10, "fragment": "(?=",
+}  # fmt: skip
+_FILTER_ERRORS = [
+    *(FilterSyntaxError(code, 3, **_FILTER_VALUES) for code in ERROR_CODES if code != "bad_regex"),
+    FilterSyntaxError("dangling_operator", 3, operator="NOT"),
+    *(
+        FilterSyntaxError("bad_regex", 3, problem=problem, fragment="(?=")
+        for problem in REGEX_PROBLEMS
+    ),
+]
+
+
+@pytest.mark.parametrize("error", _FILTER_ERRORS, ids=lambda e: str(e).split(" at ")[0])
+def test_every_filter_error_is_worded_in_every_language(error: FilterSyntaxError) -> None:
+    """Every code (and regex problem) has its sentence in English and in Chinese, and the
+    Chinese one holds no English beyond the filter language's own words."""
+    for lang in LANGUAGES:
+        reason = filter_error_reason(lang, error)
+        assert reason
+        assert "\n" not in reason
+        assert "{" not in reason
+    english = filter_error_reason("en", error)
+    assert filter_error_reason("zh", error) != english
+    assert _latin_words(filter_error_reason("zh", error), "auther", "NOT", "OR") == []

@@ -128,3 +128,86 @@ def test_deep_nesting_does_not_recurse() -> None:
     data = b"<opml><body>" + b"<outline>" * depth + b'<outline xmlUrl="https://deep/"/>'
     data += b"</outline>" * depth + b"</body></opml>"
     assert read_opml(data, max_outlines=5).outlines == (Outline("https://deep/"),)
+
+
+NS = "https://ns.example/1"
+SCOPED = f"""<?xml version="1.0" encoding="UTF-8"?>
+<opml version="2.0" xmlns:a="{NS}" a:everywhere="root">
+  <body>
+    <outline text="A" xmlUrl="https://a.example/rss" a:x="1" x="plain" b:y="unbound"/>
+    <outline text="folder" xmlns:other="{NS}">
+      <outline text="B" xmlUrl="https://b.example/rss" other:x="2"/>
+    </outline>
+    <outline text="C" xmlUrl="https://c.example/rss" other:x="out of scope"/>
+    <outline text="D" xmlns:a="https://elsewhere/" xmlUrl="https://d.example/rss" a:x="3"/>
+    <outline text="E" xmlUrl="https://e.example/rss" a:x="4"/>
+  </body>
+</opml>
+""".encode()
+
+
+def test_namespaced_attributes_are_read_by_namespace_not_prefix() -> None:
+    """A prefix means its namespace where it is declared (element and inside), nowhere else."""
+    document = read_opml(SCOPED, max_outlines=10)
+    assert document.extensions == ((f"{{{NS}}}everywhere", "root"),)
+    assert [o.extensions for o in document.outlines] == [
+        ((f"{{{NS}}}x", "1"),),
+        ((f"{{{NS}}}x", "2"),),
+        (),
+        (("{https://elsewhere/}x", "3"),),
+        ((f"{{{NS}}}x", "4"),),
+    ]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        f'<opml xmlns:a="{NS}"><body><outline text="x&y" a:k="v" xmlUrl="https://a/?1&2"/>'
+        "</body></opml>",
+        f'<opml xmlns:a="{NS}"><body><outline text="<b>" a:k="v" xmlUrl="https://a/">'
+        "</body></opml>",
+    ],
+    ids=["bare-ampersand", "tag-soup"],
+)
+def test_namespaced_attributes_survive_the_lenient_readings(data: str) -> None:
+    """A file expat refuses keeps its namespaced attributes when it is read leniently."""
+    document = read_opml(data.encode(), max_outlines=10)
+    assert document.notes
+    assert document.outlines[0].extensions == ((f"{{{NS}}}k", "v"),)
+
+
+def test_deeply_nested_declarations_are_read_in_linear_time() -> None:
+    """A new prefix declared on each of 28,000 nested outlines costs no quadratic copying."""
+    depth = 28_000
+    opening = b"".join(b'<outline xmlns:p%d="u">' % n for n in range(depth))
+    data = b"<opml><body>" + opening + b'<outline p7:x="1" xmlUrl="https://deep/"/>'
+    data += b"</outline>" * depth + b"</body></opml>"
+    started = time.perf_counter()
+    document = read_opml(data, max_outlines=5)
+    assert time.perf_counter() - started < 2.0
+    assert document.outlines[0].extensions == (("{u}x", "1"),)
+
+
+def test_written_extensions_read_back_and_need_a_declared_namespace() -> None:
+    """write_opml declares the prefixes and writes each namespaced attribute; an undeclared
+    namespace is a programming error."""
+    outline = Outline("https://a.example/rss", "A", extensions=((f"{{{NS}}}x", 'q"<&>\n'),))
+    data = write_opml(
+        "t", [outline], created=0, namespaces={"a": NS}, extensions=((f"{{{NS}}}r", "1"),)
+    )
+    assert f'xmlns:a="{NS}"'.encode() in data
+    document = read_opml(data, max_outlines=5)
+    assert document.notes == ()
+    assert document.outlines == (outline,)
+    assert document.extensions == ((f"{{{NS}}}r", "1"),)
+    with pytest.raises(ValueError, match="no prefix"):
+        write_opml("t", [outline], created=0)
+
+
+def test_characters_xml_cannot_hold_are_replaced_when_writing() -> None:
+    """A title with C0 controls (a JSON feed may have one) still makes a well-formed file."""
+    outline = Outline("https://a.example/rss", "bell\x07 and \x01 end")
+    data = write_opml("chat \x0b", [outline], created=0)
+    document = read_opml(data, max_outlines=5)
+    assert document.notes == ()  # read by expat as written, no lenient pass
+    assert document.outlines[0].title == "bell\ufffd and \ufffd end"

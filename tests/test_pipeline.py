@@ -11,6 +11,7 @@ import pytest
 from bot.cadence import Bounds
 from bot.config import FetchSettings
 from bot.feeds.fetch import Fetcher
+from bot.filters import compile_filter
 from bot.models import DisplayOptions, Entry, ParsedFeed, Subscription, SummaryMode
 from bot.pipeline import (
     MAX_BACKOFF_SECONDS,
@@ -108,6 +109,11 @@ WEATHER = Entry(
 ENTRIES = (TALKS, FOOTBALL, WEATHER)
 BAD_FILTER = '"unclosed'
 """A stored filter the parser refuses (as a stricter parser might refuse an old one)."""
+LONG_STORED = " ".join(
+    ["标题：(Weather OR Football)", *(f"-标题：({'乌' * 13})" for _ in range(48))]
+)
+"""Typed in under 1000 characters; its canonical spelling (``-title:(…)``) is longer, and
+must still apply when stored."""
 
 
 def _sub(sub_id: int, chat_id: int, **fields: Any) -> Subscription:
@@ -228,6 +234,8 @@ def test_plan_deliveries_marks_the_matched_terms() -> None:
         (("", "+Ukraine"), [True, False, True]),
         (("-talks", "Ukraine"), [False, False, True]),
         ((BAD_FILTER, "+sport"), [False, True, False]),
+        ((compile_filter(LONG_STORED).expression,), [False, True, True]),
+        (("(Ukraine OR sport) AND NOT content:storms",), [True, True, False]),
     ],
 )
 def test_filter_verdicts(expressions: tuple[str, ...], expected: list[bool]) -> None:

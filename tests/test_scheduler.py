@@ -107,7 +107,7 @@ async def test_per_host_limit(farm: FeedServer, store: Store) -> None:
     await _follow(store, _urls(farm, 12) + _urls(farm, 12, SECOND_HOST), lambda _: clock.time())
     fetcher = Fetcher(FetchSettings(allow_private_networks=True, per_host_concurrency=3))
     poller = _poller(store, fetcher, clock, concurrency=8, per_host=3)
-    release = farm.hold()
+    release = farm.hold_documents()
     try:
         async for _ in _running(poller):
             await eventually(

@@ -35,6 +35,7 @@ from bot.store import (
     encode_message,
     encode_options,
 )
+from bot.store.schema import MIGRATIONS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 T0 = 1_700_000_000.0
@@ -107,6 +108,32 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
         raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(RuntimeError, match="newer"):
         await Store.open(path)
+
+
+async def test_filters_stored_before_operators_keep_their_meaning(tmp_path: Path) -> None:
+    """Migration 7 respells an older file's filters: its `OR` and `(a` were words."""
+    path = tmp_path / "bot.db"
+    with contextlib.closing(sqlite3.connect(path)) as raw:
+        for script in MIGRATIONS[:3]:
+            raw.executescript(script)
+        raw.executescript(
+            """
+            INSERT INTO chats (id, filter_expr) VALUES (1, '(a OR b)'), (2, '');
+            INSERT INTO feeds (id, url, interval_seconds, next_fetch_at, created_at)
+                VALUES (1, 'https://a.example/feed', 300, 0, 0);
+            INSERT INTO subscriptions (chat_id, feed_id, number, filter_expr)
+                VALUES (1, 1, 1, '乌克兰 OR 俄罗斯 re:Invent'), (2, 1, 1, '');
+            PRAGMA user_version = 3;
+            """
+        )
+    store = await Store.open(path)
+    try:
+        chats = [await store.get_chat(chat_id) for chat_id in (1, 2)]
+        assert [chat.filter_expr if chat else None for chat in chats] == ['\\(a "OR" b\\)', ""]
+        subs = [*await store.list_subscriptions(1), *await store.list_subscriptions(2)]
+        assert [sub.filter_expr for sub in subs] == ['乌克兰 "OR" 俄罗斯 re\\:Invent', ""]
+    finally:
+        await store.close()
 
 
 async def test_state_survives_close_and_reopen(tmp_path: Path) -> None:
@@ -438,6 +465,7 @@ async def test_migrate_chat_moves_everything_to_the_supergroup(store: Store) -> 
     feed_b, sub_b = await _followed_feed(store, chat_id=-5, url="https://b.example/")
     await store.set_chat_language(-5, "zh")
     await store.set_chat_filter(-5, "-ads")
+    await store.set_chat_timezone(-5, "Asia/Shanghai")
     await store.commit_entries(feed_a, seen=[], outbox=[_item(-5, sub_a, feed_a, "a1")], now=T0)
     await store.commit_entries(feed_b, seen=[], outbox=[_item(-5, sub_b, feed_b, "b1")], now=T0)
     # The supergroup already follows feed b as #1, queued with the same entry.
@@ -452,11 +480,12 @@ async def test_migrate_chat_moves_everything_to_the_supergroup(store: Store) -> 
     assert await store.get_chat(-5) is None
     chat = await store.get_chat(-1005)
     assert chat is not None
-    assert (chat.kind, chat.title, chat.language, chat.filter_expr) == (
+    assert (chat.kind, chat.title, chat.language, chat.filter_expr, chat.timezone) == (
         "supergroup",
         "Super",
         "zh",
         "-ads",
+        "Asia/Shanghai",
     )
     assert [(s.number, s.feed_id) for s in await store.list_subscriptions(-1005)] == [
         (1, feed_b),

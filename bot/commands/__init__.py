@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from telegram import BotCommand
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -13,29 +12,17 @@ from telegram.ext import (
 
 from bot.commands.basic import help_command, start
 from bot.commands.buttons import stale_button
+from bot.commands.chatter import plain_text, subscribe_button, unknown_command
 from bot.commands.display_options import set_button, set_command
 from bot.commands.filtering import filter_command
 from bot.commands.language import lang
+from bot.commands.listing import list_button, list_subscriptions
 from bot.commands.opml_commands import IMPORT_CAPTION, export, import_caption, import_command
 from bot.commands.pausing import pause, resume
 from bot.commands.stats import stats
-from bot.commands.subscriptions import list_subscriptions, sub, unsub, unsub_button
-
-BOT_COMMANDS = (
-    BotCommand("sub", "subscribe to a feed"),
-    BotCommand("unsub", "unsubscribe"),
-    BotCommand("list", "subscriptions"),
-    BotCommand("filter", "keyword filter"),
-    BotCommand("set", "display options"),
-    BotCommand("pause", "stop deliveries, keep the subscription"),
-    BotCommand("resume", "restart deliveries"),
-    BotCommand("export", "subscriptions as OPML"),
-    BotCommand("import", "subscribe to the feeds of an OPML file"),
-    BotCommand("lang", "reply language (en, zh)"),
-    BotCommand("stats", "bot numbers (bot admins only)"),
-    BotCommand("help", "how to use the bot"),
-)
-
+from bot.commands.subscriptions import sub, unsub, unsub_button
+from bot.commands.timezone import tz
+from bot.commands.unsub_all import unsub_all_button
 
 COMMAND_HANDLERS = (
     ("start", start),
@@ -48,6 +35,7 @@ COMMAND_HANDLERS = (
     ("pause", pause),
     ("resume", resume),
     ("lang", lang),
+    ("tz", tz),
     ("stats", stats),
     ("export", export),
     ("import", import_command),
@@ -66,7 +54,13 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
             import_caption,
         )
     )
+    # What no handler above took: unknown commands and other text (bot.commands.chatter).
+    application.add_handler(MessageHandler(new_posts & filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(new_posts & filters.TEXT, plain_text))
     application.add_handler(CallbackQueryHandler(unsub_button, pattern=r"^unsub:"))
+    application.add_handler(CallbackQueryHandler(unsub_all_button, pattern=r"^unsuball:"))
+    application.add_handler(CallbackQueryHandler(subscribe_button, pattern=r"^subscribe:"))
     application.add_handler(CallbackQueryHandler(set_button, pattern=r"^set:"))
+    application.add_handler(CallbackQueryHandler(list_button, pattern=r"^list:"))
     # Last: any other press (unknown prefix, old keyboard, forged data) is answered as stale.
     application.add_handler(CallbackQueryHandler(stale_button))

@@ -13,7 +13,9 @@ client may send any prefix at all. Hence:
   wrong" when it failed (the error is then logged by the application's error
   handler); an unanswered press leaves the user's client spinning.
 - ``pressed_subscription`` resolves the subscription id in the data and checks it
-  against the chat the button was pressed in (``rights.pressed_refusal``).
+  against the chat the button was pressed in (``rights.pressed_refusal``); an id of
+  another chat's subscription is answered exactly as an unknown id, so presses
+  cannot probe which ids exist.
 - ``stale_button`` answers any press no other handler recognises.
 - ``edit`` changes the pressed message; "message is not modified" is no failure.
 
@@ -29,13 +31,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, MaybeInaccessibleMessage, Update
 from telegram.error import TelegramError
 
 from bot.commands.common import Context, callback_parts, language, services_of, whole_number
+from bot.commands.pending import Pending, pending_book
 from bot.commands.rights import pressed_refusal
 from bot.i18n import plain
 from bot.i18n.values import NOTICE_UNITS, shown
@@ -51,6 +54,11 @@ class ButtonRefused(Exception):  # noqa: N818 -- a refusal, not an error
         self.key = key
 
 
+@dataclass(slots=True)
+class _Answered:
+    done: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Press:
     """One button press whose data had the expected shape."""
@@ -61,6 +69,14 @@ class Press:
     fields: list[str]
     """The data after the prefix, split at ``:``; exactly as many as the handler expects."""
     lang: str
+    answered: _Answered = field(default_factory=_Answered)
+
+    async def answer_now(self, notice: str | None = None) -> None:
+        """Answer the press at once, before a long action (Telegram wants an answer within
+        seconds); the handler's own notice is then not sent."""
+        if not self.answered.done:
+            self.answered.done = True
+            await _answer(self.query, notice)
 
 
 PressHandler = Callable[[Press], Awaitable[str | None]]
@@ -73,7 +89,7 @@ def button(prefix: str | None, fields: int = 0) -> Callable[[PressHandler], Hand
     ``prefix`` None takes any data. The handler returns the notice to answer with
     (plain text, or None for none) or raises ``ButtonRefused``; data of another
     shape is refused as stale without calling it. The query is answered once in
-    every case.
+    every case: at the end, or earlier when the handler calls ``Press.answer_now``.
     """
 
     def wrap(func: PressHandler) -> Handler:
@@ -82,18 +98,19 @@ def button(prefix: str | None, fields: int = 0) -> Callable[[PressHandler], Hand
             query = update.callback_query
             if query is None:
                 return
-            lang, notice = "en", None
+            lang, notice, answered = "en", None, _Answered()
             try:
                 lang = await language(services_of(context), update)
                 parts = _fields(query.data, prefix, fields)
-                notice = await func(Press(update, context, query, parts, lang))
+                notice = await func(Press(update, context, query, parts, lang, answered))
             except ButtonRefused as refused:
                 notice = plain(lang, refused.key)
             except Exception:
                 notice = plain(lang, "error")
                 raise
             finally:
-                await _answer(query, notice)
+                if not answered.done:
+                    await _answer(query, notice)
 
         return handler
 
@@ -130,16 +147,51 @@ async def pressed_subscription(press: Press, raw_id: str) -> Subscription:
     message = press.query.message
     if found is None or message is None:
         raise ButtonRefused("button_stale")
+    await check_press(press, message, found.chat_id)
+    return found
+
+
+async def check_press(
+    press: Press, message: MaybeInaccessibleMessage, owner_id: int, *, reading: bool = False
+) -> None:
+    """Raise ButtonRefused with ``rights.pressed_refusal``'s key unless the presser may
+    change (with ``reading``: see) chat ``owner_id`` by a press on ``message``."""
     refused = await pressed_refusal(
         press.context,
         message.chat,
-        found.chat_id,
+        owner_id,
         press.query.from_user.id,
-        services.settings.access.allowed_chats,
+        services_of(press.context).settings.access.allowed_chats,
+        reading=reading,
     )
     if refused is not None:
         raise ButtonRefused(refused)
-    return found
+
+
+async def pressed_pending(
+    press: Press, token: str, action: str, stale: str
+) -> tuple[Pending, MaybeInaccessibleMessage]:
+    """The pending ``action`` that ``token`` names, spent, if the presser may do it here;
+    and the pressed message.
+
+    The token must name an open ``action`` shown in the chat pressed in
+    (``bot.commands.pending``), and the presser must pass the rights rule for the
+    chat it changes (``rights.pressed_refusal``). Raises ButtonRefused: ``stale`` for
+    any token that fails the first test (unknown, forged, expired, spent, another
+    chat's, or spent by a press checked meanwhile), else the rights rule's key; a
+    refused press spends nothing.
+    """
+    message = press.query.message
+    services = services_of(press.context)
+    book = pending_book(press.context)
+    now = services.clock()
+    found = book.peek(token, action, message.chat.id, now) if message is not None else None
+    if message is None or found is None:
+        raise ButtonRefused(stale)
+    await check_press(press, message, found.chat_id)
+    if book.take(token, action, message.chat.id, now) is None:
+        raise ButtonRefused(stale)
+    return found, message
 
 
 async def edit(change: Awaitable[object]) -> None:

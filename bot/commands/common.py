@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
-from bot.commands.rights import actor_of, refusal
+from bot.commands.rights import actor_of, read_refusal, refusal
 from bot.commands.splitting import split_reply
 from bot.i18n import pick_language, t
 from bot.i18n.values import LABEL_UNITS, shown
@@ -74,9 +74,21 @@ async def reply(
         notice = t(await language(services, update), "reply_cut", count=left_out)
         parts[-1:] = ["\n".join([*parts[-1:], notice])]
     thread = thread_of(message)
+    sender = sender_of(update)
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        await replier.send(Reply(message.chat_id, part, thread, markup if last else None))
+        # Only the first part is the sender's ask; the rest continue it.
+        asked_by = sender if index == 0 else None
+        await replier.send(
+            Reply(message.chat_id, part, thread, markup if last else None, sender=asked_by)
+        )
+
+
+def sender_of(update: Update) -> int | None:
+    """Who sent an update: the chat a message spoke for (an anonymous admin, a channel
+    post), else its user."""
+    actor = actor_of(update)
+    return actor.sender_chat_id if actor.sender_chat_id is not None else actor.user_id
 
 
 async def reply_lines(update: Update, context: Context, lines: list[str]) -> None:
@@ -116,11 +128,14 @@ def is_chat_ref(word: str) -> bool:
     return word.startswith("@") or (word.startswith("-") and whole_number(word[1:]) is not None)
 
 
-async def resolve_target(update: Update, context: Context, args: list[str]) -> Target:
+async def resolve_target(
+    update: Update, context: Context, args: list[str], *, reading: bool = False
+) -> Target:
     """The chat a command acts on; consumes a leading ``@channel``/``-100…`` argument.
 
-    Raises CommandError unless the sender may change that chat (``bot.commands.rights``);
-    a chat is stored only once it passed.
+    Raises CommandError unless the sender may change that chat, or with ``reading``
+    only see its subscriptions (``bot.commands.rights``); a chat is stored only once
+    it passed.
     """
     services = services_of(context)
     lang = await language(services, update)
@@ -136,12 +151,18 @@ async def resolve_target(update: Update, context: Context, args: list[str]) -> T
             # Telegram's own words (or a proxy's) never reach the chat; the log has them.
             event(log, logging.INFO, "target_unknown", ref=ref, error=exc.message)
             raise CommandError(t(lang, "bad_target", ref=ref)) from exc
-        refused = await refusal(context, target, actor_of(update), allowed)
+        if reading:
+            refused = await read_refusal(context, target, actor_of(update), allowed, here=False)
+        else:
+            refused = await refusal(context, target, actor_of(update), allowed)
         if refused is not None:
             raise CommandError(t(lang, refused))
         await services.store.ensure_chat(target.id, kind=target.type, title=target.title or "")
         return Target(target.id, None, lang)
-    refused = await refusal(context, chat, actor_of(update), allowed)
+    if reading:
+        refused = await read_refusal(context, chat, actor_of(update), allowed, here=True)
+    else:
+        refused = await refusal(context, chat, actor_of(update), allowed)
     if refused is not None:
         raise CommandError(t(lang, refused))
     title = chat.title or chat.full_name or ""

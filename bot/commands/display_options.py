@@ -1,4 +1,4 @@
-"""/set: a subscription's display options, toggled on an inline keyboard."""
+"""/set: a subscription's display options, toggled on an inline keyboard, and its interval."""
 
 from __future__ import annotations
 
@@ -18,8 +18,15 @@ from bot.commands.common import (
     resolve_target,
     services_of,
 )
+from bot.durations import DAY, duration_text, parse_duration
 from bot.i18n import t
 from bot.models import DisplayOptions, Subscription, SummaryMode
+from bot.services import Services
+
+MAX_ASKED_INTERVAL = 7 * DAY
+"""The longest interval ``/set ID interval`` accepts, seconds."""
+_INTERVAL_WORDS = frozenset({"interval", "every", "间隔"})
+_DEFAULT_WORDS = frozenset({"default", "默认"})
 
 _SUMMARY_CYCLE = {
     SummaryMode.SHORT: SummaryMode.FULL,
@@ -64,13 +71,46 @@ async def set_command(update: Update, context: Context) -> None:
     target = await resolve_target(update, context, args)
     if not args:
         raise CommandError(t(target.lang, "set_usage"))
-    sub = await find_subscription(services_of(context), target.chat_id, args[0], target.lang)
-    await reply(
-        update,
-        context,
-        t(target.lang, "set_head", number=sub.number, title=sub.title or sub.url),
-        options_keyboard(sub, target.lang),
-    )
+    services = services_of(context)
+    sub = await find_subscription(services, target.chat_id, args[0], target.lang)
+    if len(args) > 1:
+        if len(args) != 3 or args[1].lower() not in _INTERVAL_WORDS:  # ID interval N
+            raise CommandError(t(target.lang, "set_usage"))
+        await reply(update, context, await _set_interval(services, sub, args[2], target.lang))
+        return
+    every = sub.interval_seconds or services.settings.polling.effective_interval
+    head = t(target.lang, "set_head", number=sub.number, title=sub.title or sub.url)
+    hint = t(target.lang, "set_every", every=duration_text(target.lang, every), number=sub.number)
+    await reply(update, context, f"{head}\n{hint}", options_keyboard(sub, target.lang))
+
+
+async def _set_interval(services: Services, sub: Subscription, value: str, lang: str) -> str:
+    """Record the interval ``value`` asks for (or the default); the reply's text.
+
+    Raises CommandError for a value that is no duration or outside the bounds: never
+    below ``polling.min_interval_seconds``, never above ``MAX_ASKED_INTERVAL``.
+    """
+    title, polling = sub.title or sub.url, services.settings.polling
+    if value.lower() in _DEFAULT_WORDS:
+        await services.store.set_subscription_interval(sub.id, None)
+        every = duration_text(lang, polling.effective_interval)
+        return t(lang, "set_interval_default", number=sub.number, title=title, every=every)
+    seconds = parse_duration(value)
+    if seconds is None:
+        raise CommandError(t(lang, "set_interval_bad", what=value))
+    if seconds < polling.min_interval_seconds:
+        raise CommandError(
+            t(lang, "set_interval_low", every=duration_text(lang, polling.min_interval_seconds))
+        )
+    if seconds > MAX_ASKED_INTERVAL:
+        raise CommandError(
+            t(lang, "set_interval_high", every=duration_text(lang, MAX_ASKED_INTERVAL))
+        )
+    # A shorter interval applies from now, not from the check already planned.
+    due_by = services.clock() + seconds
+    await services.store.set_subscription_interval(sub.id, seconds, due_by=due_by)
+    every = duration_text(lang, seconds)
+    return t(lang, "set_interval_ok", number=sub.number, title=title, every=every)
 
 
 @button("set", fields=2)

@@ -20,12 +20,16 @@ from bot.commands.common import (
 )
 from bot.feeds.failure import FetchError
 from bot.filters import FilterSyntaxError, compile_filter
-from bot.i18n import t
+from bot.i18n import plain, t
 from bot.i18n.failures import fetch_failure_text
+from bot.i18n.filter_errors import filter_error_text
 from bot.i18n.values import TITLE_UNITS, shown
 from bot.models import Subscription
 from bot.services import Services
 from bot.services.filter_preview import preview_filter
+
+NUMBERS_SHOWN = 10
+"""Subscriptions named in a reply about the chat's filters; more are an ellipsis."""
 
 
 def _expression(text: str, skip: int) -> str:
@@ -66,76 +70,97 @@ async def filter_command(update: Update, context: Context) -> None:
         await _sub_filter(update, context, target, sub, expr)
 
 
-def _words(expr: str, lang: str) -> str:
+def _words(expr: str, lang: str, *, stored: bool = False) -> str:
+    """The filter in words; a refused one ends the command with the reason."""
     try:
-        return compile_filter(expr).describe(lang)
+        return compile_filter(expr, stored=stored).describe(lang)
     except FilterSyntaxError as exc:
-        raise CommandError(t(lang, "filter_bad", reason=str(exc))) from exc
+        raise CommandError(filter_error_text(lang, exc)) from exc
+
+
+def _numbers(lang: str, subs: list[Subscription]) -> str:
+    """``#2, #5`` (``#2、#5``): the first ``NUMBERS_SHOWN`` subscriptions, then ``…``."""
+    shown = [f"#{sub.number}" for sub in subs[:NUMBERS_SHOWN]]
+    return plain(lang, "list_join").join(shown) + ("…" if len(subs) > NUMBERS_SHOWN else "")
 
 
 async def _chat_filter(update: Update, context: Context, target: Target, expr: str) -> None:
     services = services_of(context)
-    name = t(target.lang, "target_chat")
     store = services.store
+    lang = target.lang
     if expr.lower() == "off":
         await store.set_chat_filter(target.chat_id, "")
-        await reply(update, context, t(target.lang, "filter_cleared", target=name))
+        filtered = await _filtered(services, target.chat_id)
+        if filtered:
+            text = t(
+                lang, "filter_cleared_chat_subs", count=len(filtered), subs=_numbers(lang, filtered)
+            )
+        else:
+            text = t(lang, "filter_cleared_chat")
+        await reply(update, context, text)
     elif expr:
-        words = _words(expr, target.lang)
+        words = _words(expr, lang)
         await store.set_chat_filter(target.chat_id, compile_filter(expr).expression)
-        await reply(update, context, t(target.lang, "filter_set", target=name, words=words))
+        await reply(update, context, t(lang, "filter_set_chat", words=words))
     else:
         chat = await store.get_chat(target.chat_id)
         current = chat.filter_expr if chat else ""
-        if not current:
-            await reply(update, context, t(target.lang, "filter_none", target=name))
+        if current:
+            words = _words(current, lang, stored=True)
+            await reply(update, context, t(lang, "filter_show_chat", expr=current, words=words))
             return
-        await reply(
-            update,
-            context,
-            t(
-                target.lang,
-                "filter_show",
-                target=name,
-                expr=current,
-                words=_words(current, target.lang),
-            ),
-        )
+        filtered = await _filtered(services, target.chat_id)
+        if filtered:
+            text = t(
+                lang,
+                "filter_none_chat_subs",
+                count=len(filtered),
+                subs=_numbers(lang, filtered),
+                first=filtered[0].number,
+            )
+        else:
+            text = t(lang, "filter_none_chat")
+        await reply(update, context, text)
+
+
+async def _filtered(services: Services, chat_id: int) -> list[Subscription]:
+    """The chat's subscriptions that have a filter of their own, by number."""
+    subs = await services.store.list_subscriptions(chat_id)
+    return sorted((sub for sub in subs if sub.filter_expr), key=lambda sub: sub.number)
+
+
+async def _chat_has_filter(services: Services, chat_id: int) -> bool:
+    chat = await services.store.get_chat(chat_id)
+    return bool(chat and chat.filter_expr)
 
 
 async def _sub_filter(
     update: Update, context: Context, target: Target, sub: Subscription, expr: str
 ) -> None:
     services = services_of(context)
-    name = t(target.lang, "target_sub", number=sub.number)
     store = services.store
+    lang = target.lang
+    number = sub.number
     if expr.lower() == "off":
         await store.set_subscription_filter(sub.id, "")
-        await reply(update, context, t(target.lang, "filter_cleared", target=name))
+        chat_filter = await _chat_has_filter(services, sub.chat_id)
+        key = "filter_cleared_sub_chat" if chat_filter else "filter_cleared_sub"
+        await reply(update, context, t(lang, key, number=number))
         return
     if expr:
-        words = _words(expr, target.lang)
+        words = _words(expr, lang)
         canonical = compile_filter(expr).expression
         await store.set_subscription_filter(sub.id, canonical)
-        head = t(target.lang, "filter_set", target=name, words=words)
-        await reply(
-            update,
-            context,
-            "\n".join([head, *await _preview(services, sub, canonical, target.lang)]),
-        )
+        head = t(lang, "filter_set_sub", number=number, words=words)
+        preview = await _preview(services, sub, canonical, lang)
+        await reply(update, context, "\n".join([head, *preview]))
         return
     if not sub.filter_expr:
-        await reply(update, context, t(target.lang, "filter_none", target=name))
+        chat_filter = await _chat_has_filter(services, sub.chat_id)
+        key = "filter_none_sub_chat" if chat_filter else "filter_none_sub"
+        await reply(update, context, t(lang, key, number=number))
         return
-    shown = t(
-        target.lang,
-        "filter_show",
-        target=name,
-        expr=sub.filter_expr,
-        words=_words(sub.filter_expr, target.lang),
-    )
-    await reply(
-        update,
-        context,
-        "\n".join([shown, *await _preview(services, sub, sub.filter_expr, target.lang)]),
-    )
+    words = _words(sub.filter_expr, lang, stored=True)
+    shown = t(lang, "filter_show_sub", number=number, expr=sub.filter_expr, words=words)
+    preview = await _preview(services, sub, sub.filter_expr, lang)
+    await reply(update, context, "\n".join([shown, *preview]))

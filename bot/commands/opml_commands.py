@@ -5,8 +5,11 @@ caption is ``/import`` (Telegram runs no command handler on captions, so a
 message handler matches it), or ``/import`` sent in reply to such a document.
 The file is checked against ``MAX_OPML_BYTES`` before it is downloaded, and at
 most ``access.max_subscriptions_per_chat`` outlines are read. Feeds are
-subscribed one after the other through ``bot.services.subscriptions.subscribe_all``,
-which enforces the per-chat limit and gives each failure its reason.
+subscribed one after the other through ``bot.services.backup.import_document``
+(``subscribe_all`` enforces the per-chat limit and gives each failure its reason),
+which also restores the filters, pauses and display options a newsrelay export
+carries (``bot.opml_options``). The report adds what the lenient OPML reader
+repaired or left out, and what the file gave that was refused.
 """
 
 from __future__ import annotations
@@ -28,17 +31,17 @@ from bot.commands.common import (
     services_of,
     thread_of,
 )
+from bot.commands.display_options import MAX_ASKED_INTERVAL
+from bot.commands.import_report import note_lines, restore_lines
 from bot.commands.subscriptions import result_line
 from bot.i18n import t
+from bot.i18n.refusals import opml_failure_text
 from bot.logs import event
-from bot.opml import MAX_OPML_BYTES, OpmlError, Outline, read_opml, write_opml
+from bot.opml import MAX_OPML_BYTES, OpmlError, read_opml
+from bot.opml_options import write_backup
 from bot.replies import Reply
-from bot.services.subscriptions import (
-    NotSubscribed,
-    Subscribed,
-    release_backlog,
-    subscribe_all,
-)
+from bot.services.backup import import_document
+from bot.services.subscriptions import NotSubscribed, Subscribed, release_backlog
 
 log = logging.getLogger(__name__)
 IMPORT_CAPTION = re.compile(r"^/import(?:@(\w+))?(?:\s|$)", re.IGNORECASE)
@@ -57,7 +60,7 @@ async def _send_document(
 
 @command
 async def export(update: Update, context: Context) -> None:
-    """The chat's subscriptions as an OPML 2.0 file."""
+    """The chat's subscriptions, with their settings and the chat's filter, as OPML 2.0."""
     args = command_args(context)
     target = await resolve_target(update, context, args)
     services = services_of(context)
@@ -66,8 +69,13 @@ async def export(update: Update, context: Context) -> None:
         raise CommandError(t(target.lang, "list_empty"))
     chat = await services.store.get_chat(target.chat_id)
     name = (chat.title if chat is not None else "") or str(target.chat_id)
-    outlines = [Outline(s.url, s.title) for s in subscriptions]
-    data = write_opml(f"newsrelay: {name}", outlines, created=services.clock())
+    data = write_backup(
+        f"newsrelay: {name}",
+        subscriptions,
+        chat_filter=chat.filter_expr if chat is not None else "",
+        time_zone=chat.timezone if chat is not None else None,
+        created=services.clock(),
+    )
     caption = t(target.lang, "export_caption", count=len(subscriptions), chat=name)
     await _send_document(update, context, data, f"newsrelay-{target.chat_id}.opml", caption)
 
@@ -124,18 +132,25 @@ async def _import(update: Update, context: Context, args: list[str], document: D
     try:
         opml = read_opml(data, max_outlines=limit)
     except OpmlError as exc:
-        raise CommandError(t(target.lang, "import_bad", reason=str(exc))) from exc
+        reason = opml_failure_text(target.lang, exc)
+        raise CommandError(t(target.lang, "import_bad", reason=reason)) from exc
+    notes = note_lines(target.lang, opml.notes)
     if not opml.outlines:
-        raise CommandError(t(target.lang, "import_empty"))
+        raise CommandError("\n".join([t(target.lang, "import_empty"), *notes]))
     await reply(update, context, t(target.lang, "import_start", count=len(opml.outlines)))
-    urls = [outline.url for outline in opml.outlines]
-    results = await subscribe_all(services, target.chat_id, target.thread_id, urls)
+    outcome = await import_document(
+        services, target.chat_id, target.thread_id, opml, max_interval=MAX_ASKED_INTERVAL
+    )
+    results = outcome.results
     failed = sum(isinstance(result, NotSubscribed) for result in results)
     existing = sum(isinstance(result, Subscribed) and result.existed for result in results)
     counts = {"new": len(results) - failed - existing, "existing": existing, "failed": failed}
     head = [t(target.lang, "import_done", **counts)]
     if opml.truncated:
         head.append(t(target.lang, "import_truncated", count=len(opml.outlines)))
+    # What went wrong or was restored comes before the per-feed lines, which a long
+    # import may have cut (``reply`` sends at most three messages).
+    head += notes + restore_lines(target.lang, outcome.restored)
     lines = [result_line(target.lang, result) for result in results]
     await reply_lines(update, context, head + lines)
     await release_backlog(services, results)

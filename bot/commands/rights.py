@@ -11,18 +11,25 @@ only chat administrators may change subscriptions"), in ``refusal``:
    by a user whom Telegram (getChatMember) calls its creator or an administrator.
    A status Telegram cannot tell us grants nothing.
 
+Reading a chat's subscriptions (/list) changes nothing, and whoever receives a
+chat's deliveries sees them anyway, so ``read_refusal`` asks less: with
+``allowed_chats`` set the chat must be on it; a command read in the chat it was sent
+in is allowed to anyone there; a named chat (``/list @channel`` from a private chat)
+only to its own user (a private chat) or to a member of the group or channel.
+
 Every path applies it to the chat whose state would change: a command to its own
 chat or to the chat it names (``@channel``, ``-100…``), and a button press to the
-chat that owns the subscription in its callback data (``pressed_refusal``). The
+chat that owns the subscription in its callback data (``pressed_refusal``, which
+answers a press on another chat's data exactly as one on data naming nothing). The
 command line is outside: whoever runs it owns the database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from telegram import Chat, ChatFullInfo, Update
+from telegram import Chat, ChatFullInfo, ChatMember, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -62,19 +69,72 @@ async def refusal(
     channel, or Telegram could not say). Asks Telegram (getChatMember) only for
     groups and channels; never raises for Telegram's answers.
     """
+    return await _rule(context, chat, actor, allowed_chats, _CHANGE)
+
+
+_MEMBER_STATUSES = {*_ADMIN_STATUSES, ChatMemberStatus.MEMBER}
+
+
+async def read_refusal(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat: Chat | ChatFullInfo,
+    actor: Actor,
+    allowed_chats: Collection[int],
+    *,
+    here: bool,
+) -> str | None:
+    """None when ``actor`` may read ``chat``'s subscriptions, else the reply key saying why not.
+
+    ``here``: the actor asks from inside ``chat`` (anyone there may read). Keys:
+    ``not_allowed``, ``not_your_chat_read`` (another user's private chat),
+    ``members_only_read`` (not a member of the group or channel, or Telegram could
+    not say). Never raises for Telegram's answers.
+    """
+    if here and not (allowed_chats and chat.id not in allowed_chats):
+        return None  # anyone in the chat may read it there
+    return await _rule(context, chat, actor, allowed_chats, _READ)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """What a group or channel member must be, and the reply keys of a refusal."""
+
+    passes: Callable[[ChatMember], bool]
+    not_yours: str
+    """Another user's private chat."""
+    not_in: str
+    """A group or channel the actor is not (enough) part of."""
+
+
+_CHANGE = _Rule(lambda member: member.status in _ADMIN_STATUSES, "not_your_chat", "admins_only")
+_READ = _Rule(
+    lambda member: member.status in _MEMBER_STATUSES or bool(getattr(member, "is_member", False)),
+    "not_your_chat_read",
+    "members_only_read",
+)
+
+
+async def _rule(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat: Chat | ChatFullInfo,
+    actor: Actor,
+    allowed_chats: Collection[int],
+    rule: _Rule,
+) -> str | None:
+    """The rule of the module docstring for ``chat``; None or the refusal's reply key."""
     if allowed_chats and chat.id not in allowed_chats:
         return "not_allowed"
     if chat.type == ChatType.PRIVATE:
-        return None if actor.user_id == chat.id else "not_your_chat"
+        return None if actor.user_id == chat.id else rule.not_yours
     if actor.sender_chat_id == chat.id:
         return None
     if actor.user_id is None:
-        return "admins_only"
+        return rule.not_in
     try:
         member = await context.bot.get_chat_member(chat.id, actor.user_id)
     except TelegramError:
-        return "admins_only"
-    return None if member.status in _ADMIN_STATUSES else "admins_only"
+        return rule.not_in
+    return None if rule.passes(member) else rule.not_in
 
 
 async def pressed_refusal(
@@ -83,25 +143,35 @@ async def pressed_refusal(
     owner_id: int,
     user_id: int,
     allowed_chats: Collection[int],
+    *,
+    reading: bool = False,
 ) -> str | None:
-    """None when a press in ``pressed_in`` by ``user_id`` may change a subscription of
-    chat ``owner_id``, else the reply key saying why not (see ``refusal``).
+    """None when a press in ``pressed_in`` by ``user_id`` may change chat ``owner_id``
+    (the chat of the subscription or list its data names), else the reply key saying
+    why not (see ``refusal``).
 
-    Callback data is whatever the client sends, so the subscription it names is
-    checked against the chat the button was pressed in: it must belong to that
-    chat, or the press must come from the presser's own private chat, where
-    ``/unsub @channel`` and ``/set @channel 3`` put the keyboards of a group or
-    channel they administer; then that chat is checked as a named target is.
-    Any other press is refused as ``not_your_chat``, so a forged id never reaches
-    another chat's subscription, nor shows its title.
+    Callback data is whatever the client sends, so the chat it names is checked
+    against the chat the button was pressed in: it must be that chat, or the press
+    must come from the presser's own private chat, where ``/unsub @channel`` and
+    ``/set @channel 3`` put the keyboards of a group or channel they administer;
+    then that chat is checked as a named target is. Any other press, and any refused
+    press on another chat's data, is answered ``button_stale``, exactly as data that
+    names nothing: a forged id never reaches another chat, nor tells whether it exists.
+    ``reading``: the press only shows the chat's subscriptions (``read_refusal``).
     """
     actor = Actor(user_id)
     if owner_id == pressed_in.id:
+        if reading:
+            return await read_refusal(context, pressed_in, actor, allowed_chats, here=True)
         return await refusal(context, pressed_in, actor, allowed_chats)
     if pressed_in.type != ChatType.PRIVATE or pressed_in.id != user_id:
-        return "not_your_chat"
+        return "button_stale"
     try:
         owner = await context.bot.get_chat(owner_id)
     except TelegramError:
-        return "not_your_chat"
-    return await refusal(context, owner, actor, allowed_chats)
+        return "button_stale"
+    if reading:
+        refused = await read_refusal(context, owner, actor, allowed_chats, here=False)
+    else:
+        refused = await refusal(context, owner, actor, allowed_chats)
+    return None if refused is None else "button_stale"

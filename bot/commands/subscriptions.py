@@ -1,8 +1,8 @@
-"""/sub, /unsub and /list."""
+"""/sub and /unsub (/unsub all asks first: ``bot.commands.unsub_all``)."""
 
 from __future__ import annotations
 
-from html import escape
+from collections.abc import Sequence
 
 from telegram import Update
 
@@ -10,6 +10,7 @@ from bot.commands.buttons import Press, button, edit, pressed_subscription
 from bot.commands.common import (
     CommandError,
     Context,
+    Target,
     command,
     command_args,
     find_subscription,
@@ -18,11 +19,13 @@ from bot.commands.common import (
     reply_lines,
     resolve_target,
     services_of,
+    thread_of,
 )
+from bot.commands.progress import Progress
+from bot.commands.unsub_all import ask_unsub_all
 from bot.i18n import plain, t
-from bot.i18n.failures import fetch_failure_text, stored_error_text
-from bot.i18n.values import TITLE_UNITS, shown
-from bot.models import Subscription
+from bot.i18n.failures import fetch_failure_text
+from bot.services import Services
 from bot.services.subscriptions import (
     LimitReached,
     NotSubscribed,
@@ -31,7 +34,8 @@ from bot.services.subscriptions import (
     subscribe_all,
 )
 
-MAX_URLS_PER_COMMAND = 20
+PROGRESS_FROM = 5
+"""A /sub of this many addresses or more shows its progress in one edited message."""
 
 
 def reason_text(lang: str, result: NotSubscribed) -> str:
@@ -49,27 +53,77 @@ def result_line(lang: str, result: SubscribeResult) -> str:
     return t(lang, key, title=result.title, number=result.subscription.number)
 
 
+def _over_limit(result: SubscribeResult) -> LimitReached | None:
+    if isinstance(result, NotSubscribed) and isinstance(result.reason, LimitReached):
+        return result.reason
+    return None
+
+
+def report_lines(lang: str, results: list[SubscribeResult]) -> list[str]:
+    """One line per URL, in order; the URLs the chat's limit left out share one line."""
+    lines = [result_line(lang, result) for result in results if _over_limit(result) is None]
+    over = [reason for result in results if (reason := _over_limit(result)) is not None]
+    if over:
+        lines.append(t(lang, "sub_over_limit", count=len(over), limit=over[0].limit))
+    return lines
+
+
 @command
 async def sub(update: Update, context: Context) -> None:
-    """Subscribe the chat to each URL given."""
+    """Subscribe the chat to each URL given, as many as its limit allows."""
     args = command_args(context)
     target = await resolve_target(update, context, args)
     if not args:
         raise CommandError(t(target.lang, "sub_usage"))
+    await subscribe_and_report(update, context, target, args)
+
+
+async def subscribe_and_report(
+    update: Update, context: Context, target: Target, args: Sequence[str]
+) -> None:
+    """Subscribe ``target`` to each URL in ``args``, as many as its limit allows, and report
+    in the chat ``update`` came from (the rights were checked by the caller).
+
+    The feeds are read a few at a time (``subscribe_all``); from ``PROGRESS_FROM``
+    URLs on, one message counts them as they are done (``bot.commands.progress``).
+    """
     services = services_of(context)
-    lines = []
-    if len(args) > MAX_URLS_PER_COMMAND:
-        lines.append(t(target.lang, "sub_too_many", limit=MAX_URLS_PER_COMMAND, count=len(args)))
-    urls = args[:MAX_URLS_PER_COMMAND]
-    results = await subscribe_all(services, target.chat_id, target.thread_id, urls)
-    lines += [result_line(target.lang, result) for result in results]
-    await reply_lines(update, context, lines)
+    urls = list(dict.fromkeys(args))  # the same address twice is one subscription
+    progress = _progress(update, services, target.lang, len(urls))
+    try:
+        results = await subscribe_all(
+            services,
+            target.chat_id,
+            target.thread_id,
+            urls,
+            on_result=progress.advance if progress is not None else None,
+        )
+    finally:
+        if progress is not None:
+            await progress.stop()
+    if progress is not None:
+        await progress.finish(t(target.lang, "sub_progress_done", count=len(urls)))
+    await reply_lines(update, context, report_lines(target.lang, results))
     await release_backlog(services, results)
+
+
+def _progress(update: Update, services: Services, lang: str, total: int) -> Progress | None:
+    """A started progress message in the command's chat for ``total`` URLs, if worth one."""
+    message = update.effective_message
+    if total < PROGRESS_FROM or message is None or services.replier is None:
+        return None
+
+    def text(done: int, count: int) -> str:
+        return t(lang, "sub_progress", done=done, count=count)
+
+    progress = Progress(services.replier, message.chat_id, thread_of(message), total, text)
+    progress.start()
+    return progress
 
 
 @command
 async def unsub(update: Update, context: Context) -> None:
-    """Unsubscribe by number, URL or ``all``; with no argument, offer a keyboard."""
+    """Unsubscribe by number or URL; ``all`` asks first; with no argument, offer a keyboard."""
     args = command_args(context)
     target = await resolve_target(update, context, args)
     store = services_of(context).store
@@ -81,8 +135,7 @@ async def unsub(update: Update, context: Context) -> None:
         await reply(update, context, t(target.lang, "unsub_pick"), keyboard(buttons))
         return
     if args[0].lower() == "all":
-        count = await store.remove_all_subscriptions(target.chat_id)
-        await reply(update, context, t(target.lang, "unsub_all", count=count))
+        await ask_unsub_all(update, context, target)
         return
     found = await find_subscription(services_of(context), target.chat_id, args[0], target.lang)
     await store.remove_subscription(found.id)
@@ -101,35 +154,3 @@ async def unsub_button(press: Press) -> str | None:
     text = t(press.lang, "unsub_ok", title=found.title or found.url, number=found.number)
     await edit(press.query.edit_message_text(text, parse_mode="HTML"))
     return None
-
-
-def list_line(sub: Subscription) -> str:
-    """``#3 Title``, the title shown bounded and linking the feed's URL."""
-    title = escape(shown(sub.title or sub.url, TITLE_UNITS), quote=False)
-    return f'#{sub.number} <a href="{escape(sub.url)}">{title}</a>'
-
-
-@command
-async def list_subscriptions(update: Update, context: Context) -> None:
-    """Every subscription with its number, title, URL, filter, paused state and last error."""
-    args = command_args(context)
-    target = await resolve_target(update, context, args)
-    store = services_of(context).store
-    subscriptions = await store.list_subscriptions(target.chat_id)
-    if not subscriptions:
-        await reply(update, context, t(target.lang, "list_empty"))
-        return
-    lines = [t(target.lang, "list_head", count=len(subscriptions))]
-    chat = await store.get_chat(target.chat_id)
-    if chat is not None and chat.filter_expr:
-        lines.append(t(target.lang, "list_chat_filter", expr=chat.filter_expr))
-    for s in subscriptions:
-        lines.append(list_line(s))
-        if s.filter_expr:
-            lines.append(t(target.lang, "list_filter", expr=s.filter_expr))
-        if s.paused:
-            lines.append(t(target.lang, "list_paused"))
-        if s.last_error:
-            error = stored_error_text(target.lang, s.last_error)
-            lines.append(t(target.lang, "list_error", error=error))
-    await reply_lines(update, context, lines)

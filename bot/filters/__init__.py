@@ -1,6 +1,8 @@
 """The keyword filter language: parse an expression once, match entries fast.
 
-See `bot.filters.match` for the rules and `bot.filters.syntax` for the grammar.
+See `bot.filters.match` for the rules, `bot.filters.syntax` for the grammar,
+`bot.filters.canonical` for the stored spelling and `bot.filters.legacy` for
+filters stored before operators existed.
 """
 
 from bot.filters.match import (

@@ -20,6 +20,7 @@ from bot.models import Entry, ParsedFeed, Subscription
 from bot.pipeline.plan import CROSS_FEED_WINDOW_SECONDS, FloodRule, chronological, plan_deliveries
 from bot.render import Boilerplate, detect_boilerplate
 from bot.store import Chat, Store
+from bot.zones import zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +179,7 @@ async def queue_entries(
         selection.entries,
         selection.subscriptions,
         {chat_id: chat.filter_expr for chat_id, chat in chats.items() if chat.filter_expr},
+        chat_zones={chat_id: zone(chat.timezone) for chat_id, chat in chats.items()},
         feed_id=feed_id,
         feed_title=title,
         seen=selection.seen,

@@ -76,11 +76,12 @@ async def record_refresh_failure(
         event(log, logging.WARNING, "feed_gone", feed_id=feed.id, url=feed.url, removed=removed)
         return RefreshResult(feed.id, RefreshStatus.GONE, queued=len(farewell), error=error)
     failures = feed.error_count + 1
+    bounds = policy.bounds.asked(feed.requested_interval)
     due = retry_at(
         now=now,
         failures=failures,
-        interval=policy.bounds.clamp(feed.interval_seconds),
-        bounds=policy.bounds,
+        interval=bounds.clamp(feed.interval_seconds),
+        bounds=bounds,
         retry_after=error.retry_after,
         skip_hours=feed.rhythm.skip_hours,
         rng=policy.rng,

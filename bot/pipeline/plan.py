@@ -13,7 +13,7 @@ import logging
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from bot.config import DeliverySettings
 from bot.feeds.identity import article_keys
@@ -78,7 +78,7 @@ def stored_filters(*expressions: str) -> list[CompiledFilter]:
         if not expr:
             continue
         try:
-            compiled.append(compile_filter(expr))
+            compiled.append(compile_filter(expr, stored=True))
         except FilterSyntaxError as exc:
             log.warning("stored_filter_skipped expr=%r error=%s", expr, exc)
     return compiled
@@ -109,6 +109,7 @@ def plan_deliveries(
     subscriptions: Sequence[Subscription],
     chat_filters: Mapping[int, str],
     *,
+    chat_zones: Mapping[int, tzinfo] | None = None,
     feed_id: int,
     feed_title: str,
     seen: Collection[str] = frozenset(),
@@ -121,12 +122,13 @@ def plan_deliveries(
     """Dedupe, filter, collapse floods and render: the pure middle of the chain.
 
     Takes the entries oldest first, the audience's subscriptions, each chat's
-    chat-wide filter expression and the keys already seen. Returns the deliveries in
+    chat-wide filter expression and time zone (``chat_zones``, UTC where missing) and
+    the keys already seen. Returns the deliveries in
     entry order, one per entry and subscription, where: the entry is not in ``seen``
     (unless ``backlog``, which is made of seen entries); the subscription is not
     paused; the chat-wide filter and the subscription's filter both pass (see
     ``stored_filters`` for a stored filter that no longer compiles). Each entry is
-    rendered once per display options and matched terms; an entry the renderer fails
+    rendered once per display options, matched terms and time zone; an entry the renderer fails
     on is sent as its title and link.
 
     With a ``flood`` rule, a subscription that would get more than its threshold
@@ -158,7 +160,8 @@ def plan_deliveries(
                 alert_terms = result.matched
             passing[index].append((position, alert_terms))
     planned: list[tuple[float, int, PlannedDelivery]] = []
-    rendered: dict[tuple[str, DisplayOptions, tuple[str, ...]], OutgoingMessage] = {}
+    zones = chat_zones or {}
+    rendered: dict[tuple[str, DisplayOptions, tuple[str, ...], tzinfo], OutgoingMessage] = {}
     for index, (sub, _) in enumerate(audience):
         chosen = passing[index]
         if flood is not None and not backlog and len(chosen) > flood.threshold:
@@ -171,10 +174,13 @@ def plan_deliveries(
             chosen = kept
         for position, alert_terms in chosen:
             entry = offered[position]
-            cache_key = (entry.key, sub.options, alert_terms)
+            tz = zones.get(sub.chat_id, UTC)
+            cache_key = (entry.key, sub.options, alert_terms, tz)
             message = rendered.get(cache_key)
             if message is None:
-                message = _render_or_plain(entry, feed_title, sub.options, alert_terms, boilerplate)
+                message = _render_or_plain(
+                    entry, feed_title, sub.options, alert_terms, boilerplate, tz=tz
+                )
                 rendered[cache_key] = message
             articles = article_keys(entry, site_link)
             delivery = _delivery(
@@ -225,8 +231,11 @@ def _render_or_plain(
     options: DisplayOptions,
     alert_terms: tuple[str, ...],
     boilerplate: Boilerplate | None,
+    *,
+    tz: tzinfo = UTC,
 ) -> OutgoingMessage:
-    """The rendered entry; if the renderer fails on it, its title and link as plain text.
+    """The rendered entry (times in ``tz``); if the renderer fails on it, its title and link
+    as plain text.
 
     One entry's unforeseen HTML must not stop its feed: the entry is still delivered,
     and the failure is logged with its traceback so the renderer can be fixed.
@@ -236,7 +245,7 @@ def _render_or_plain(
             entry,
             feed_title=feed_title,
             options=options,
-            tz=UTC,
+            tz=tz,
             alert_terms=alert_terms,
             boilerplate=boilerplate,
         )

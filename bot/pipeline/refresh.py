@@ -236,7 +236,8 @@ async def _succeeded(
     """Record a successful check: validators, rhythm and the next check."""
     now = clock()
     rhythm = learn(_hinted(feed.rhythm, response), new_entries, now)
-    interval = interval_for(rhythm, policy.bounds, now=now, since=feed.created_at)
+    bounds = policy.bounds.asked(feed.requested_interval)
+    interval = interval_for(rhythm, bounds, now=now, since=feed.created_at)
     due = next_check(
         now=now,
         due_at=feed.next_fetch_at,

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.feeds.fetch import Fetcher
 from bot.ratelimit import SendSlots
 from bot.replies import Replier
+from bot.services.fairness import FairSlots
 from bot.store import Store
 
 
@@ -37,3 +38,9 @@ class Services:
         default_factory=lambda: defaultdict(asyncio.Lock)
     )
     """One lock per feed URL: subscriptions to one feed are set up one at a time."""
+    chat_locks: defaultdict[int, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock)
+    )
+    """One lock per chat: a chat's subscriptions are added one at a time (its limit)."""
+    subscribing: FairSlots = field(default_factory=FairSlots)
+    """How many feeds subscribing fetches at once, per chat and overall."""

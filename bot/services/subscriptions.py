@@ -10,16 +10,18 @@ the caller words it in its reader's language.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from bot.cadence import after_subscribe
 from bot.feeds.failure import FetchError, FetchErrorKind
+from bot.feeds.fetch import FetchResult
 from bot.feeds.load import load_feed
-from bot.models import Subscription
+from bot.models import ParsedFeed, Subscription
 from bot.pipeline import NewSubscriber, queue_entries
 from bot.services import Services
 from bot.store import SubscriptionExists
@@ -58,6 +60,12 @@ class NotSubscribed:
 
 
 SubscribeResult = Subscribed | NotSubscribed
+Prepare = Callable[[str, Subscription], Awaitable[Subscription]]
+"""Called with the URL as given and a new subscription before its backlog is planned;
+returns the subscription as it is then (an import restores its settings here)."""
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def normalise_url(text: str) -> str | None:
@@ -66,19 +74,42 @@ def normalise_url(text: str) -> str | None:
     if _BARE_HOST.match(candidate):
         candidate = "https://" + candidate
     parts = urlsplit(candidate)
-    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+    scheme = parts.scheme.lower()
+    if scheme not in {"http", "https"} or not parts.hostname:
         return None
-    return candidate
+    # One feed, one spelling: scheme and host are case-blind, a default port and a
+    # fragment say nothing to the server (RFC 3986 6.2.2-6.2.3). Path and query stay
+    # as typed: servers may tell their case and trailing slashes apart.
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    netloc = host if port in {None, _DEFAULT_PORTS[scheme]} else f"{host}:{port}"
+    if "@" in parts.netloc:
+        netloc = f"{parts.netloc.rsplit('@', 1)[0]}@{netloc}"
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
-async def subscribe(
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    """A URL whose feed was read, ready to be subscribed to."""
+
+    text: str
+    feed_url: str
+    parsed: ParsedFeed
+    response: FetchResult
+
+
+async def _load(
     services: Services, chat_id: int, thread_id: int | None, text: str
-) -> SubscribeResult:
-    """Subscribe the chat (or forum topic) to the feed at ``text``.
+) -> SubscribeResult | _Loaded:
+    """Read the feed at ``text``, unless the chat already follows it or is at its limit.
 
-    Returns ``Subscribed`` (a new or an existing subscription) or ``NotSubscribed``
-    with the reason: not a web address, the chat's limit, or why the feed could not
-    be read. Raises nothing of its own.
+    Returns the feed read (``_Loaded``), or the result when there is nothing to
+    subscribe to: an existing subscription, or why not (not a web address, the
+    chat's limit, why the feed could not be read). Raises nothing of its own.
     """
     url = normalise_url(text)
     if url is None:
@@ -94,10 +125,29 @@ async def subscribe(
         feed_url, parsed, response = await load_feed(services.fetcher, url)
     except FetchError as exc:
         return NotSubscribed(text, exc)
+    return _Loaded(text, feed_url, parsed, response)
 
+
+async def _commit(
+    services: Services,
+    chat_id: int,
+    thread_id: int | None,
+    loaded: _Loaded,
+    prepare: Prepare | None = None,
+) -> SubscribeResult:
+    """Subscribe the chat (or forum topic) to a feed read by ``_load``; the result.
+
+    ``prepare`` sees a new subscription before its backlog is queued.
+    """
+    store, settings = services.store, services.settings
+    text, feed_url, parsed, response = loaded.text, loaded.feed_url, loaded.parsed, loaded.response
+    limit = settings.access.max_subscriptions_per_chat
     # Two chats subscribing to one feed at once: the second must see the entries the
     # first marked seen, or its backlog misses an entry no refresh will offer again.
-    async with services.feed_locks[feed_url]:
+    # One chat's subscribes are counted one at a time, so they cannot pass its limit.
+    async with services.feed_locks[feed_url], services.chat_locks[chat_id]:
+        if await store.count_subscriptions(chat_id) >= limit:
+            return NotSubscribed(text, LimitReached(limit))
         now = services.clock()
         interval = settings.polling.effective_interval
         feed, created = await store.get_or_create_feed(
@@ -113,6 +163,8 @@ async def subscribe(
         except SubscriptionExists as exc:
             title = feed.title or parsed.title or feed_url
             return Subscribed(text, exc.existing, title, existed=True)
+        if prepare is not None:
+            subscription = await prepare(text, subscription)
 
         backlog = NewSubscriber(
             subscription,
@@ -141,18 +193,34 @@ async def subscribe_all(
     urls: Iterable[str],
     *,
     on_result: Callable[[SubscribeResult], None] | None = None,
+    prepare: Prepare | None = None,
 ) -> list[SubscribeResult]:
-    """Subscribe the chat to each URL in turn; one result per URL, in order.
+    """Subscribe the chat to each URL; one result per URL, in order.
 
-    ``on_result`` hears each result as it comes (a progress display). The new
-    subscriptions' backlog is held: call ``release_backlog`` once the chat has been told.
+    The feeds are read a few at a time (``services.subscribing``: a bound per chat and
+    one over all chats, ``bot.services.fairness``) and subscribed to in the order
+    given, so their numbers follow it. ``on_result`` hears each result in that order
+    as it comes (a progress display); ``prepare`` as ``_commit`` says. The new
+    subscriptions' backlog is held: call
+    ``release_backlog`` once the chat has been told.
     """
-    results = []
-    for url in urls:
-        result = await subscribe(services, chat_id, thread_id, url)
-        if on_result is not None:
-            on_result(result)
-        results.append(result)
+
+    async def load(url: str) -> SubscribeResult | _Loaded:
+        async with services.subscribing.slot(chat_id):
+            return await _load(services, chat_id, thread_id, url)
+
+    results: list[SubscribeResult] = []
+    async with asyncio.TaskGroup() as group:
+        loading = [group.create_task(load(url)) for url in urls]
+        for task in loading:
+            loaded = await task
+            if isinstance(loaded, _Loaded):
+                result = await _commit(services, chat_id, thread_id, loaded, prepare)
+            else:
+                result = loaded
+            if on_result is not None:
+                on_result(result)
+            results.append(result)
     return results
 
 

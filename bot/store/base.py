@@ -4,9 +4,13 @@ the statements more than one part needs.
 Every store method hands one operation (a plain function of a :class:`Db`) to the
 engine (``bot.store.engine``), which runs it whole in one transaction: all of it
 commits, or none of it. Writes go through ``_tx``, reads through ``_view``; one-statement
-methods use ``_all``/``_one``/``_run``/``_write``. The SQL is written once for both
-engines: ``?`` parameters, no engine-only functions except those ``bot.store.engine``
-translates (``json_each``, ``GREATEST``), flags as INTEGER 0/1.
+methods use ``_all``/``_one``/``_run``/``_write``. On PostgreSQL a write may run more
+than once (retried from the start after a serialization failure), so an operation does
+nothing but SQL and returns what it read: no clock, no I/O, no state outside its
+arguments. The SQL is written once for both engines: ``?`` parameters, no engine-only
+functions except those ``bot.store.engine`` translates (``json_each``, ``GREATEST``),
+flags as INTEGER 0/1, an explicit CAST where PostgreSQL cannot infer a parameter's type
+(``CAST(? AS BIGINT)`` in a SELECT list, ``CAST(? AS DOUBLE PRECISION) IS NULL``).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ T = TypeVar("T")
 
 SUBSCRIPTION_SELECT = """
     SELECT s.id, s.chat_id, s.feed_id, s.number, s.thread_id, s.filter_expr, s.paused,
-           s.options, f.title, f.url, f.last_error
+           s.options, s.interval_seconds, f.title, f.url, f.last_error
     FROM subscriptions AS s JOIN feeds AS f ON f.id = s.feed_id
 """
 
@@ -31,7 +35,9 @@ FEED_SELECT = """
     SELECT f.id, f.url, f.title, f.etag, f.last_modified, f.body_hash, f.last_error,
            f.error_count, f.interval_seconds, f.next_fetch_at, f.created_at, f.last_success_at,
            f.failing_since, f.failure_notified, f.hint_seconds, f.skip_hours, f.last_new_at,
-           f.new_gap_seconds, f.new_samples, f.boilerplate
+           f.new_gap_seconds, f.new_samples, f.boilerplate,
+           (SELECT MIN(r.interval_seconds) FROM subscriptions AS r
+            WHERE r.feed_id = f.id AND r.paused = 0) AS requested_interval
     FROM feeds AS f
 """
 
@@ -76,6 +82,7 @@ def chat_from_row(row: Row) -> Chat:
         language=row["language"],
         filter_expr=row["filter_expr"],
         deactivated_reason=row["deactivated_reason"],
+        timezone=row["timezone"],
     )
 
 
@@ -103,6 +110,7 @@ def feed_from_row(row: Row) -> Feed:
             new_samples=row["new_samples"],
         ),
         boilerplate=row["boilerplate"],
+        requested_interval=row["requested_interval"],
     )
 
 
@@ -116,6 +124,7 @@ def subscription_from_row(row: Row) -> Subscription:
         filter_expr=row["filter_expr"],
         paused=bool(row["paused"]),
         options=decode_options(row["options"]),
+        interval_seconds=row["interval_seconds"],
         title=row["title"],
         url=row["url"],
         last_error=row["last_error"],

@@ -13,7 +13,7 @@ from bot.store.engine import Db, Row
 from bot.store.records import Chat
 
 _CHAT_SELECT = """
-    SELECT id, kind, title, active, language, filter_expr, deactivated_reason
+    SELECT id, kind, title, active, language, filter_expr, deactivated_reason, timezone
     FROM chats WHERE id = ?
 """
 
@@ -59,6 +59,10 @@ class ChatsMixin(StoreBase):
     async def set_chat_language(self, chat_id: int, language: str | None) -> None:
         await self._write("UPDATE chats SET language = ? WHERE id = ?", (language, chat_id))
 
+    async def set_chat_timezone(self, chat_id: int, timezone: str | None) -> None:
+        """An IANA time zone name, or None for UTC."""
+        await self._write("UPDATE chats SET timezone = ? WHERE id = ?", (timezone, chat_id))
+
     async def set_chat_filter(self, chat_id: int, expr: str) -> None:
         """An empty expression clears the chat-wide filter."""
         await self._write("UPDATE chats SET filter_expr = ? WHERE id = ?", (clean(expr), chat_id))
@@ -67,8 +71,8 @@ class ChatsMixin(StoreBase):
         """Move a group that became a supergroup, in one transaction.
 
         The new chat row is created from the old one when missing (kind
-        "supergroup"), else kept and given the old language/filter where it has
-        none. Subscriptions move over, taking the smallest free number when theirs is
+        "supergroup"), else kept and given the old language/filter/time zone where it
+        has none. Subscriptions move over, taking the smallest free number when theirs is
         taken; one that the new chat already has for the same topic and feed is
         merged into it, dropping pending messages the new chat already has queued.
         All outbox rows follow, then the old chat row is deleted.
@@ -83,12 +87,13 @@ def _migrate_chat(db: Db, old_id: int, new_id: int) -> None:
     db.run(
         """
         INSERT INTO chats (id, kind, title, active, language, filter_expr,
-                           deactivated_reason, created_at)
+                           deactivated_reason, created_at, timezone)
         SELECT CAST(?1 AS BIGINT), 'supergroup', title, active, language, filter_expr,
-               deactivated_reason, created_at
+               deactivated_reason, created_at, timezone
         FROM chats WHERE id = ?2
         ON CONFLICT (id) DO UPDATE SET
             language = COALESCE(chats.language, excluded.language),
+            timezone = COALESCE(chats.timezone, excluded.timezone),
             filter_expr = CASE WHEN chats.filter_expr = '' THEN excluded.filter_expr
                                ELSE chats.filter_expr END
         """,

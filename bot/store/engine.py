@@ -18,7 +18,8 @@ Why this shape (measured with ``bench/store.py`` and a prototype of one feed che
 The SQL is written once, with ``?``/``?NNN`` parameters as SQLite reads them;
 :func:`for_postgres` rewrites them to asyncpg's ``$n`` and swaps the few functions the
 dialects spell differently (``json_each`` → ``jsonb_array_elements_text``); SQLite's
-form of ``GREATEST`` is ``MAX``. Both forms are made once per statement text and kept.
+forms of ``GREATEST`` and ``LEAST`` are ``MAX`` and ``MIN``. Both forms are made once
+per statement text and kept.
 
 Transactions: SQLite writes take the write lock up front (``BEGIN IMMEDIATE``), so
 they run one after the other as before. PostgreSQL writes run SERIALIZABLE (the same
@@ -32,9 +33,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import itertools
 import random
 import re
 import sqlite3
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -52,8 +55,9 @@ BUSY_TIMEOUT_MS = 5000
 PG_POOL_SIZE = 10
 """Connections kept open per process: the fetchers (``fetch.concurrency``, 32 by default)
 spend most of their time on the network, and a store call holds a connection briefly."""
-PG_RETRIES = 30
-"""Attempts of one write that keeps meeting serialization failures before giving up."""
+PG_RETRY_SECONDS = 15.0
+"""How long (real time) one write may keep meeting serialization failures before the last
+one is raised: contention ends as rivals commit, however many attempts that takes."""
 PG_BACKOFF_SECONDS = 0.002
 """First pause before a retry; doubled each time (with jitter), at most ``PG_BACKOFF_MAX``."""
 PG_BACKOFF_MAX = 0.1
@@ -105,8 +109,9 @@ _JSON_EACH = re.compile(r"json_each\((\?\d*)\)")
 
 @functools.lru_cache(maxsize=512)
 def for_sqlite(sql: str) -> str:
-    """The statement as SQLite reads it (``GREATEST`` is its two-argument ``MAX``)."""
-    return sql.replace("GREATEST(", "MAX(")
+    """The statement as SQLite reads it: ``GREATEST`` and ``LEAST`` are its scalar ``MAX``
+    and ``MIN`` of several arguments."""
+    return sql.replace("GREATEST(", "MAX(").replace("LEAST(", "MIN(")
 
 
 @functools.lru_cache(maxsize=512)
@@ -267,6 +272,14 @@ class SqliteEngine(Engine):
         self._connection.commit()
         return result
 
+    async def create_function(
+        self, name: str, arguments: int, function: Callable[..., Any]
+    ) -> None:
+        """Make a deterministic Python function callable from this connection's SQL."""
+        await self._in_thread(
+            lambda: self._connection.create_function(name, arguments, function, deterministic=True)
+        )
+
     async def script(self, sql: str) -> None:
         """Run a script of statements as written (migrations bring their own BEGIN/COMMIT)."""
         try:
@@ -340,7 +353,7 @@ class PostgresEngine(Engine):
         read_only: bool = False,
     ) -> T:
         """``operation(db, *args)`` in one transaction at ``isolation``; retried from the start
-        on a serialization failure or deadlock (up to ``PG_RETRIES`` attempts in all)."""
+        on a serialization failure or deadlock for up to ``PG_RETRY_SECONDS``."""
         from sqlalchemy.exc import DBAPIError  # noqa: PLC0415 - only for PostgreSQL
 
         options: dict[str, Any] = {"isolation_level": isolation}
@@ -353,18 +366,19 @@ class PostgresEngine(Engine):
             with connection.begin():
                 return operation(PgDb(connection), *args)
 
-        for attempt in range(PG_RETRIES):
+        deadline = time.monotonic() + PG_RETRY_SECONDS
+        for attempt in itertools.count():
             try:
                 async with self._engine.connect() as connection:
                     configured = await connection.execution_options(**options)
                     return await configured.run_sync(body)
             except DBAPIError as exc:
-                if _sqlstate(exc) not in _RETRY_SQLSTATES or attempt == PG_RETRIES - 1:
+                if _sqlstate(exc) not in _RETRY_SQLSTATES or time.monotonic() > deadline:
                     raise
             # Retrying at once would meet the same rivals mid-flight again (twenty writers
             # of one chat, retried together, lose together). The pause is in real time on
             # purpose, not on the bot's Clock: it waits for other database sessions.
-            pause = min(PG_BACKOFF_MAX, PG_BACKOFF_SECONDS * 2**attempt)
+            pause = min(PG_BACKOFF_MAX, PG_BACKOFF_SECONDS * 2 ** min(attempt, 16))
             await asyncio.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not secrecy
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 

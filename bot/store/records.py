@@ -18,6 +18,8 @@ class Chat:
     language: str | None
     filter_expr: str
     deactivated_reason: str | None
+    timezone: str | None = None
+    """The IANA time zone its times are shown in (/tz); None: UTC."""
 
 
 @dataclass(frozen=True, slots=True)

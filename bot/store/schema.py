@@ -6,7 +6,7 @@ version bump, so a crash mid-migration leaves the previous version intact. Never
 a released migration: append a new one.
 
 PostgreSQL: ``PG_MIGRATIONS``, the table ``schema_version`` holds the version. No
-PostgreSQL database predates version 4, so its first step creates version 4 whole; a
+PostgreSQL database predates version 7, so its first step creates version 7 whole; a
 later change appends one step to each list, with the same number. Each step runs in
 one transaction (PostgreSQL's DDL is transactional) under an advisory lock, so
 processes starting together against one database migrate it once. The types differ
@@ -37,13 +37,22 @@ Notes on the shape:
   subscribers may have been told about; ``hint_seconds``, ``skip_hours``, ``last_new_at``,
   ``new_gap_seconds``, ``new_samples``: the feed's rhythm (``bot.models.Rhythm``);
   ``boilerplate``: what its entries repeat, so a partial parse renders like a full one.
-- ``processes``, ``leases``, ``replies`` (migration 5): the processes sharing a PostgreSQL
+- ``subscriptions.interval_seconds`` (migration 5): the interval a chat asked for with
+  ``/set ID interval``, NULL for the default; a feed is checked at the shortest one its
+  running subscriptions asked for (``requested_interval`` in ``FEED_SELECT``).
+- Migration 7 rewrites the filters stored before ``AND``/``OR``/``NOT`` and
+  parentheses existed so that they match what they matched before
+  (``bot.filters.legacy.upgrade``, called from SQL as ``upgrade_filter``).
+- ``chats.timezone`` (migration 6) is an IANA name (``Asia/Shanghai``) set by /tz; NULL
+  shows times in UTC.
+- ``processes``, ``leases``, ``replies`` (migration 8): the processes sharing a PostgreSQL
   database, their heartbeats, the named leases (one outbox sender and one long poller per
   bot token) and the replies other processes hand to the sender (``bot.store.leases``).
 """
 
 from __future__ import annotations
 
+from bot.filters.legacy import upgrade
 from bot.store.engine import Db, Engine, PostgresEngine, SqliteEngine
 
 MIGRATIONS: tuple[str, ...] = (
@@ -148,7 +157,20 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feeds ADD COLUMN boilerplate TEXT;
     UPDATE feeds SET failing_since = last_checked_at WHERE error_count > 0;
     """,
-    # 5: several processes on one database (bot.coordination): who runs, who holds which
+    # 5: the interval a subscription asked for (/set ID interval)
+    """
+    ALTER TABLE subscriptions ADD COLUMN interval_seconds INTEGER;
+    """,
+    # 6: the time zone a chat's times are shown in (/tz)
+    """
+    ALTER TABLE chats ADD COLUMN timezone TEXT;
+    """,
+    # 7: filters written before AND/OR/NOT and parentheses keep their meaning
+    """
+    UPDATE chats SET filter_expr = upgrade_filter(filter_expr) WHERE filter_expr <> '';
+    UPDATE subscriptions SET filter_expr = upgrade_filter(filter_expr) WHERE filter_expr <> '';
+    """,
+    # 8: several processes on one database (bot.coordination): who runs, who holds which
     # lease, and command replies waiting for the process that sends. A SQLite database
     # has one process and leaves these empty; they exist so both schemas stay alike.
     """
@@ -181,9 +203,10 @@ SCHEMA_VERSION = len(MIGRATIONS)
 PG_LOCK_KEY = 0x6E657773  # "news": the advisory lock that serialises migrations
 
 PG_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
-    # 0 -> 4: the whole schema of version 4 (SQLite's migrations 1 to 4)
+    # 0 -> 7: the whole schema of version 7 (SQLite's migrations 1 to 7; 7 rewrites
+    # filters stored before AND/OR/NOT, which no PostgreSQL database holds)
     (
-        4,
+        7,
         (
             """
             CREATE TABLE chats (
@@ -194,7 +217,8 @@ PG_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
                 language TEXT,
                 filter_expr TEXT NOT NULL DEFAULT '',
                 deactivated_reason TEXT,
-                created_at DOUBLE PRECISION
+                created_at DOUBLE PRECISION,
+                timezone TEXT
             )
             """,
             """
@@ -235,6 +259,7 @@ PG_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
                 options TEXT NOT NULL DEFAULT '{}',
                 created_at DOUBLE PRECISION,
                 paused_at DOUBLE PRECISION,
+                interval_seconds BIGINT,
                 UNIQUE (chat_id, number),
                 UNIQUE (chat_id, thread_id, feed_id)
             )
@@ -284,9 +309,9 @@ PG_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "CREATE INDEX chat_articles_feed ON chat_articles (feed_id)",
         ),
     ),
-    # 4 -> 5: processes, leases and queued replies (SQLite's migration 5)
+    # 7 -> 8: processes, leases and queued replies (SQLite's migration 8)
     (
-        5,
+        8,
         (
             """
             CREATE TABLE processes (
@@ -360,6 +385,7 @@ async def _migrate_sqlite(engine: SqliteEngine) -> None:
     version = await current_version(engine)
     if version > SCHEMA_VERSION:
         raise _newer(version)
+    await engine.create_function("upgrade_filter", 1, upgrade)
     for number in range(version + 1, SCHEMA_VERSION + 1):
         # executescript commits any open transaction first, so BEGIN..COMMIT inside
         # the script makes the migration and its version bump one unit.

@@ -123,6 +123,31 @@ class SubscriptionsMixin(StoreBase):
             (encode_options(options), subscription_id),
         )
 
+    async def set_subscription_interval(
+        self, subscription_id: int, seconds: int | None, *, due_by: float | None = None
+    ) -> None:
+        """Record the interval a subscription asks for (None: the default), seconds.
+
+        With ``due_by`` (Unix seconds) its feed is checked no later than that, so a
+        shorter interval takes effect now rather than after the check already planned.
+        """
+
+        def record(db: Db) -> None:
+            db.run(
+                "UPDATE subscriptions SET interval_seconds = ? WHERE id = ?",
+                (seconds, subscription_id),
+            )
+            if due_by is not None:
+                db.run(
+                    """
+                    UPDATE feeds SET next_fetch_at = LEAST(next_fetch_at, ?)
+                    WHERE id = (SELECT feed_id FROM subscriptions WHERE id = ?)
+                    """,
+                    (due_by, subscription_id),
+                )
+
+        await self._tx(record)
+
     async def set_subscription_paused(
         self, subscription_id: int, paused: bool, *, now: float | None = None
     ) -> None:

@@ -2,7 +2,8 @@
 
 Each path answers in one of a few ways set at runtime: a document (with ETag,
 Last-Modified and 304s), a redirect, a fixed status, an endless slow drip, or
-a huge body streamed lazily. Every request is logged so tests can assert what
+a huge body streamed lazily. Paths under a held prefix wait until the test lets
+them through, counting how many waited at once. Every request is logged so tests can assert what
 the client sent (conditional headers, User-Agent) and how often.
 """
 
@@ -77,6 +78,17 @@ _Route = _Document | _Redirect | _Status | _Slow | _Huge
 
 
 @dataclass
+class _Hold:
+    """Requests under a path prefix wait here until let through (``FeedServer.hold``)."""
+
+    permits: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(0))
+    waiting: int = 0
+    most: int = 0
+    """The most requests that ever waited at once: how many the client had open together."""
+    opened: bool = False
+
+
+@dataclass
 class FeedServer:
     """An aiohttp server on 127.0.0.1 with an ephemeral port; set paths, then fetch them."""
 
@@ -91,6 +103,9 @@ class FeedServer:
     _runner: web.AppRunner | None = None
     _base: str = ""
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _holds: dict[str, _Hold] = field(default_factory=dict)
+    _all_held: _Hold = field(default_factory=_Hold)
+    """Counts requests waiting under any held prefix."""
 
     async def start(self, *also: str) -> None:
         """Listen on 127.0.0.1 on a free port, and on the same port at each loopback
@@ -107,8 +122,10 @@ class FeedServer:
             await web.TCPSite(self._runner, other, port).start()
 
     async def stop(self) -> None:
-        """End drips and streams, then close the listener."""
+        """End drips and streams, let held requests go, then close the listener."""
         self._stopping.set()
+        for prefix in self._holds:
+            self.let_through(prefix)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -183,10 +200,49 @@ class FeedServer:
         """Stream size zero bytes lazily; without declare_length no Content-Length is sent."""
         self._routes[path] = _Huge(size, declare_length, content_type)
 
-    def hold(self) -> asyncio.Event:
-        """Make document answers wait until the returned event is set (counting them)."""
+    def hold_documents(self) -> asyncio.Event:
+        """Make every document answer wait until the returned event is set, counting the
+        answers under way per listening address (``in_flight``, ``peak_in_flight``): for
+        per-host limits. ``hold`` holds requests by path prefix instead."""
         self._held = asyncio.Event()
         return self._held
+
+    def hold(self, prefix: str) -> None:
+        """Keep requests for paths under ``prefix`` waiting until ``let_through`` lets them go:
+        a slow site, for seeing how many requests a client has open at once."""
+        self._holds[prefix] = _Hold()
+
+    def let_through(self, prefix: str, count: int | None = None) -> None:
+        """Let ``count`` waiting (or future) requests under ``prefix`` go; None: all, for good."""
+        held = self._holds[prefix]
+        if count is None:
+            held.opened = True
+            count = held.waiting
+        for _ in range(count):
+            held.permits.release()
+
+    def waiting(self, prefix: str) -> int:
+        """Requests under ``prefix`` waiting now."""
+        return self._holds[prefix].waiting
+
+    def most_waiting(self, prefix: str | None = None) -> int:
+        """The most requests under ``prefix`` (None: under any held prefix) that were waiting
+        at the same time."""
+        return (self._all_held if prefix is None else self._holds[prefix]).most
+
+    async def _wait_if_held(self, path: str) -> None:
+        for prefix, held in self._holds.items():
+            if path.startswith(prefix) and not held.opened:
+                counters = (held, self._all_held)
+                for counter in counters:
+                    counter.waiting += 1
+                    counter.most = max(counter.most, counter.waiting)
+                try:
+                    await held.permits.acquire()
+                finally:
+                    for counter in counters:
+                        counter.waiting -= 1
+                return
 
     def count(self, path: str, status: int | None = None) -> int:
         """How many requests the path received, optionally only those answered with status."""
@@ -210,6 +266,7 @@ class FeedServer:
         )
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        await self._wait_if_held(request.path)
         route = self._routes.get(request.path_qs) or self._routes.get(request.path)
         match route:
             case None:

@@ -60,6 +60,8 @@ class ChatMethods(ServerState):
             return {"status": "creator", "user": user, "is_anonymous": False}
         if user_id in chat.admins:
             return {**_ADMIN_RIGHTS, "status": "administrator", "user": user}
+        if chat.members is not None and user_id not in chat.members:
+            return {"status": "left", "user": user}
         return {"status": "member", "user": user}
 
     async def _get_chat_member(self, params: Params) -> JSON:

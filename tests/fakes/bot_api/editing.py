@@ -1,4 +1,9 @@
-"""Methods on messages already sent, and button presses: edits, deletes, callback answers."""
+"""Methods on messages already sent, and button presses: edits, deletes, callback answers.
+
+An edit counts against the flood limits like a send: Telegram answers a bot that
+edits one message too often (a progress display) with 429 ``Too Many Requests``
+just the same. An edit that would change nothing is refused before it counts.
+"""
 
 from __future__ import annotations
 
@@ -48,6 +53,7 @@ class EditingMethods(ServerState):
             message.get("reply_markup"),
         ):
             raise Rejected(400, _NOT_MODIFIED)
+        self._limits.take(chat.id)
         message.update(text=text, entities=entities, edit_date=self._now())
         _replace_markup(message, markup)
         self.edits.append(
@@ -70,6 +76,7 @@ class EditingMethods(ServerState):
             check_inline_keyboard(markup)
         if markup == message.get("reply_markup"):
             raise Rejected(400, _NOT_MODIFIED)
+        self._limits.take(chat.id)
         _replace_markup(message, markup)
         self.edits.append(
             SentMessage(

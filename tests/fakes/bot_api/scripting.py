@@ -23,8 +23,13 @@ class Scripting(ServerState):
         username: str | None = None,
         is_forum: bool = False,
         admins: list[int] | None = None,
+        members: list[int] | None = None,
     ) -> None:
-        """Make a chat known, as if the bot had been added to it or a user had written."""
+        """Make a chat known, as if the bot had been added to it or a user had written.
+
+        ``members``: who else is in a group or channel (getChatMember says "left" for
+        anyone else); without it, anyone asked about is a member.
+        """
         if type not in {"private", "group", "supergroup", "channel"}:
             raise ValueError(f"unknown chat type {type!r}")
         if (type == "private") != (chat_id > 0):
@@ -32,7 +37,13 @@ class Scripting(ServerState):
         if is_forum and type != "supergroup":
             raise ValueError("only supergroups can be forums")
         self._chats[chat_id] = ServerChat(
-            chat_id, type, title, username, is_forum, list(admins or [])
+            chat_id,
+            type,
+            title,
+            username,
+            is_forum,
+            list(admins or []),
+            members=None if members is None else set(members),
         )
 
     def add_topic(self, chat_id: int, thread_id: int) -> None:

@@ -31,6 +31,8 @@ class ServerChat:
     is_forum: bool
     admins: list[int]
     topics: set[int] = field(default_factory=set)
+    members: set[int] | None = None
+    """Users in a group or channel besides its admins; None: anyone asked about is a member."""
     gone: str | None = None
     """A 403 description once the bot is blocked or kicked."""
     migrated_to: int | None = None

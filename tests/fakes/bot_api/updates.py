@@ -19,6 +19,17 @@ from tests.fakes.bot_api.state import ServerState
 from tests.fakes.bot_api.wire import Params
 from tests.fakes.telegram_rules import Rejected
 
+_SCOPES: dict[str, tuple[str, ...]] = {
+    "default": (),
+    "all_private_chats": (),
+    "all_group_chats": (),
+    "all_chat_administrators": (),
+    "chat": ("chat_id",),
+    "chat_administrators": ("chat_id",),
+    "chat_member": ("chat_id", "user_id"),
+}
+"""BotCommandScope types and the fields each one needs (Bot API, "BotCommandScope")."""
+
 
 class UpdateMethods(ServerState):
     """Identity, updates and the command menu."""
@@ -63,9 +74,34 @@ class UpdateMethods(ServerState):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._updates_changed.wait(), remaining)
 
-    @staticmethod
-    def _commands_key(params: Params) -> str:
-        return json.dumps([params.get_json("scope"), params.get_str("language_code") or ""])
+    def _commands_key(self, params: Params) -> str:
+        """The menu a call addresses: its scope (checked) and its language code (checked).
+
+        Telegram takes a two-letter ISO 639-1 code or none ("zh-hans" is refused), and
+        a chat scope only for a chat the bot knows; no scope is the default scope.
+        """
+        language = params.get_str("language_code") or ""
+        if language and not (len(language) == 2 and language.isascii() and language.islower()):
+            raise Rejected(400, "Bad Request: invalid language code specified")
+        scope = params.get_json("scope") or {"type": "default"}
+        if not isinstance(scope, dict) or scope.get("type") not in _SCOPES:
+            raise Rejected(400, "Bad Request: can't parse BotCommandScope JSON object")
+        needs = _SCOPES[scope["type"]]
+        if set(scope) != {"type", *needs}:
+            raise Rejected(400, "Bad Request: can't parse BotCommandScope JSON object")
+        if "chat_id" in needs:
+            raw = scope["chat_id"]
+            chat = next((c for c in self._chats.values() if raw in (c.id, f"@{c.username}")), None)
+            if chat is None:
+                raise Rejected(400, "Bad Request: chat not found")
+            if scope["type"] != "chat" and chat.type == "private":
+                raise Rejected(400, "Bad Request: can't use this scope in a private chat")
+        return json.dumps([scope, language], sort_keys=True)
+
+    def commands_for(self, scope: JSON | None = None, language_code: str = "") -> list[str]:
+        """The command names of one menu as the bot set it (empty when it set none)."""
+        key = json.dumps([scope or {"type": "default"}, language_code], sort_keys=True)
+        return [command["command"] for command in self.commands.get(key, [])]
 
     async def _set_my_commands(self, params: Params) -> bool:
         commands = params.get_json("commands")

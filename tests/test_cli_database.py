@@ -1,0 +1,23 @@
+"""The command line against a PostgreSQL database it cannot reach: one line, no password."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.test_cli import TOKEN, _run
+from tests.test_config_database import PASSWORD
+
+
+def test_unreachable_postgresql_is_one_line_without_the_password(tmp_path: Path) -> None:
+    """`stats` and `run` exit 1 with one line naming the database; the password never shows."""
+    url = f"postgresql://relay:{PASSWORD}@/news?host={tmp_path / 'no-server-here'}"
+    config = tmp_path / "c.yaml"
+    config.write_text(f"database:\n  url: {url}\n")
+    for args in (("stats",), ("run", "--token", TOKEN)):
+        result = _run(*args, "-c", str(config), cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        assert PASSWORD not in result.stdout + result.stderr
+        assert lines[0].startswith("newsrelay: cannot open the database postgresql://"), lines
