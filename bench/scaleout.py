@@ -177,13 +177,10 @@ async def _transactions(url: str) -> tuple[int, int]:
 async def _sender_pid(url: str) -> int | None:
     leases = LeaseStore.connect(url)
     try:
-        holders = {
-            name.partition(":")[0]: who for name, (who, _) in (await leases.leases()).items()
-        }
-        pids = {row.id: row.pid for row in await leases.processes()}
+        holders = await leases.holders()
     finally:
         await leases.close()
-    return pids.get(holders.get("send", ""))
+    return next((row.pid for name, row in holders.items() if name.startswith("send:")), None)
 
 
 def run(

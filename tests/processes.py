@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from tests.virtual_time import eventually
+
 
 def write_config(folder: Path, name: str, data: dict[str, Any]) -> Path:
     """A YAML configuration file ``name`` in ``folder`` holding ``data``."""
@@ -61,6 +63,14 @@ class BotProcess:
         """How many stderr lines so far hold ``text``."""
         return sum(text in line for line in self.lines)
 
+    async def until(self, text: str, times: int = 1, real_seconds: float = 30) -> None:
+        """Wait (real time) until ``times`` stderr lines hold ``text``, or fail."""
+        await eventually(
+            lambda: self.count(text) >= times,
+            what=f"{times} stderr lines with {text!r}: {self.lines}",
+            real_seconds=real_seconds,
+        )
+
     async def stop(self, signum: int = signal.SIGTERM, *, real_seconds: float = 20) -> int:
         """Signal the process (if still running) and return its exit code; killed if it
         does not end within ``real_seconds``."""
@@ -74,3 +84,23 @@ class BotProcess:
                 await self.process.wait()
         await self._reader
         return code
+
+
+async def run_cli(
+    cwd: Path, *args: str, real_seconds: float = 60, **env: str
+) -> tuple[int, str, str]:
+    """Run ``python -m bot <args>`` until it exits by itself (killed after ``real_seconds``);
+    its exit code, stdout and stderr."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args,
+        cwd=cwd, env=clean_environ(**env),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout=real_seconds)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()

@@ -3,26 +3,13 @@ heartbeats; ``run --role`` is refused on SQLite, where one process does all the 
 
 from __future__ import annotations
 
-import asyncio
-import sys
 import time
 from pathlib import Path
 
 from bot.store import Store
 from bot.store.leases import LeaseStore, ProcessRow
 from tests.postgres import DatabaseFactory
-from tests.processes import clean_environ, write_config
-
-
-async def _cli(folder: Path, *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args,
-        cwd=folder, env=clean_environ(),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+from tests.processes import run_cli, write_config
 
 
 async def test_stats_lists_processes_roles_leases_and_heartbeats(
@@ -49,7 +36,7 @@ async def test_stats_lists_processes_roles_leases_and_heartbeats(
     finally:
         await leases.close()
     config = write_config(tmp_path, "c.yaml", {"database": {"url": url}})
-    code, out, err = await _cli(tmp_path, "stats", "-c", str(config))
+    code, out, err = await run_cli(tmp_path, "stats", "-c", str(config))
     assert code == 0, err
     assert "processes: 1 running, 1 not responding" in out
     assert "box-a pid 41: roles fetch,send,updates; holds send,updates; last heartbeat" in out
@@ -62,7 +49,7 @@ async def test_stats_on_sqlite_lists_no_processes(tmp_path: Path) -> None:
     path = tmp_path / "n.db"
     await (await Store.open(path)).close()
     config = write_config(tmp_path, "c.yaml", {"database": {"url": f"sqlite:///{path}"}})
-    code, out, err = await _cli(tmp_path, "stats", "-c", str(config))
+    code, out, err = await run_cli(tmp_path, "stats", "-c", str(config))
     assert code == 0, err
     assert "processes" not in out
 
@@ -72,7 +59,7 @@ async def test_roles_need_postgresql(tmp_path: Path) -> None:
     config = write_config(
         tmp_path, "c.yaml", {"database": {"url": f"sqlite:///{tmp_path / 'n.db'}"}}
     )
-    code, _, err = await _cli(
+    code, _, err = await run_cli(
         tmp_path, "run", "-c", str(config), "--token", "1:x", "--role", "fetch"
     )
     assert code == 1
@@ -81,7 +68,7 @@ async def test_roles_need_postgresql(tmp_path: Path) -> None:
 
 async def test_unknown_role_is_a_usage_error(tmp_path: Path) -> None:
     """A role that does not exist is argparse's usage error (exit 2) naming the choices."""
-    code, _, err = await _cli(tmp_path, "run", "--role", "everything")
+    code, _, err = await run_cli(tmp_path, "run", "--role", "everything")
     assert code == 2
     assert "fetch" in err
 
@@ -97,7 +84,7 @@ async def test_webhook_on_postgresql_needs_a_shared_secret(tmp_path: Path) -> No
             "telegram": {"webhook": {"url": "https://bot.example.com/hook"}},
         },
     )
-    code, _, err = await _cli(tmp_path, "run", "-c", str(config), "--token", "1:x")
+    code, _, err = await run_cli(tmp_path, "run", "-c", str(config), "--token", "1:x")
     assert code == 1
     assert "telegram.webhook.secret_token must be set" in err
     assert "pw" not in err

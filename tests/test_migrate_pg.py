@@ -4,8 +4,6 @@ running bot and a wrong URL are refused in one line."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import Item, rss
 from tests.harness import HarnessFactory
 from tests.postgres import DatabaseFactory
-from tests.processes import clean_environ, write_config
+from tests.processes import run_cli, write_config
 
 CHAT = 6161
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -118,14 +116,7 @@ async def _seed(path: Path) -> None:
 
 
 async def _migrate(folder: Path, config: Path, url: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "migrate", "-c", str(config), "--to", url,
-        cwd=folder, env=clean_environ(),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await run_cli(folder, "migrate", "-c", str(config), "--to", url)
 
 
 async def test_migrate_command_copies_everything_once(

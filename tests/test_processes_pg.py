@@ -134,13 +134,10 @@ async def _holder(url: str, duty: str) -> int | None:
     """The pid of the process holding ``duty``'s lease, if any holds it now."""
     leases = LeaseStore.connect(url)
     try:
-        held = {
-            name.partition(":")[0]: holder for name, (holder, _) in (await leases.leases()).items()
-        }
-        rows = {row.id: row.pid for row in await leases.processes()}
+        holders = await leases.holders()
     finally:
         await leases.close()
-    return rows.get(held.get(duty, ""))
+    return next((row.pid for name, row in holders.items() if name.startswith(f"{duty}:")), None)
 
 
 @pytest.mark.parametrize("victim", ["sender", "the other"])

@@ -222,6 +222,13 @@ class LeaseStore:
         rows = await self._run(lambda db: db.all("SELECT name, holder, expires_at FROM leases"))
         return {row[0]: (row[1], float(row[2])) for row in rows}
 
+    async def holders(self) -> dict[str, ProcessRow]:
+        """The registered process holding each lease, by the lease's name (``send:<bot id>``,
+        ``updates:<bot id>``); a lease whose holder is not registered is left out."""
+        names = await self.leases()
+        rows = {row.id: row for row in await self.processes()}
+        return {name: rows[holder] for name, (holder, _) in names.items() if holder in rows}
+
     # -- due feeds -------------------------------------------------------------------------
 
     async def claim_due_feeds(

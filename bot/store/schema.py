@@ -173,8 +173,9 @@ MIGRATIONS: tuple[str, ...] = (
     # 8: several processes on one database (bot.coordination): who runs, who holds which
     # lease, and command replies waiting for the process that sends. A SQLite database
     # has one process and leaves these empty; they exist so both schemas stay alike.
+    # IF NOT EXISTS: running it twice is harmless (a test rewinds a file's version).
     """
-    CREATE TABLE processes (
+    CREATE TABLE IF NOT EXISTS processes (
         id TEXT PRIMARY KEY,
         host TEXT NOT NULL,
         pid INTEGER NOT NULL,
@@ -183,12 +184,12 @@ MIGRATIONS: tuple[str, ...] = (
         started_at REAL NOT NULL,
         heartbeat_at REAL NOT NULL
     );
-    CREATE TABLE leases (
+    CREATE TABLE IF NOT EXISTS leases (
         name TEXT PRIMARY KEY,
         holder TEXT NOT NULL,
         expires_at REAL NOT NULL
     );
-    CREATE TABLE replies (
+    CREATE TABLE IF NOT EXISTS replies (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         chat_id INTEGER NOT NULL,
         payload TEXT NOT NULL,
