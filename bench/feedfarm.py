@@ -174,12 +174,16 @@ class Farm:
         self.interval = interval
         self.clock = clock
         self.seed = seed
+        self.frozen = False
+        """No more changes (SIGUSR1): what was served is all there is to deliver."""
 
     def document(self, feed: int) -> Document:
         """The corpus document feed ``feed`` is built on."""
         return self.documents[feed % len(self.documents)]
 
     def _roll(self, feed: int, state: FeedState, now: float) -> None:
+        if self.frozen:
+            return
         if state.cycle_at is None:
             state.cycle_at = now  # the seeded state is checked first, unchanged
             return
@@ -217,10 +221,14 @@ class Farm:
     def report(self, api: TimedBotAPI) -> JSON:
         """What happened: every request, and served-to-sent latency of each new entry."""
         sent: dict[tuple[int, int], float] = {}
+        duplicates: list[tuple[int, int]] = []
         for when, text in api.accepted:
             found = TITLE.search(text)
             if found:
-                sent.setdefault((int(found.group(1)), int(found.group(2))), when)
+                key = (int(found.group(1)), int(found.group(2)))
+                if key in sent:  # each feed has one follower: a repeat is a duplicate
+                    duplicates.append(key)
+                sent.setdefault(key, when)
         latencies = [
             sent[(feed, number)] - served
             for feed, state in enumerate(self.states)
@@ -233,6 +241,9 @@ class Farm:
             "latencies": latencies,
             "served_new": served_count,
             "sent_new": len(latencies),
+            "duplicates": len(duplicates),
+            "duplicated_entries": duplicates,
+            "lost": served_count - len(latencies),
             "rejected": len(api.rejected),
             "messages": len(api.accepted),
         }
@@ -269,6 +280,11 @@ async def serve(options: JSON) -> JSON:
     print(json.dumps({"hosts": hosts, "api": api.base_url, "token": api.token}), flush=True)
     stop = asyncio.Event()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
+
+    def freeze() -> None:
+        farm.frozen = True
+
+    loop.add_signal_handler(signal.SIGUSR1, freeze)
     await stop.wait()
     report = farm.report(api)
     await runner.cleanup()

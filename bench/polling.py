@@ -92,13 +92,20 @@ def feed_url(hosts: list[list[Any]], feed: int) -> str:
     return f"http://{host}:{port}/f/{feed}"
 
 
-def chat_of(feed: int) -> int:
-    """The chat that follows feed ``feed``: one per 1,000 feeds."""
+def chat_of(feed: int, chats: int | None = None) -> int:
+    """The chat that follows feed ``feed``: one per 1,000 feeds, or feed ``i`` by chat
+    ``i`` modulo ``chats`` when that many chats are asked for."""
+    if chats:
+        return FIRST_CHAT + feed % chats
     return FIRST_CHAT + feed // FEEDS_PER_CHAT
 
 
 async def seed(options: dict[str, Any]) -> None:
-    """Subscribe every feed through the store, in the state a running bot leaves it."""
+    """Subscribe every feed through the store, in the state a running bot leaves it.
+
+    ``options``: ``db`` (a SQLite file) or ``url`` (any ``database.url``), ``hosts``,
+    ``feeds``, ``interval``, ``corpus``, ``start``, and ``chats`` (optional, see ``chat_of``).
+    """
     # Imported here: the seeding runs in its own process, and the bot's process should
     # not carry the farm's or the parser's memory in its peak RSS.
     from bench.feedfarm import corpus_documents, etag_of, render  # noqa: PLC0415
@@ -110,9 +117,11 @@ async def seed(options: dict[str, Any]) -> None:
     now = options["start"]
     spread = random.Random(7)
     shared: dict[str, ParsedFeed | None] = {}
-    store = await Store.open(options["db"])
+    chats = options.get("chats")
+    url = options.get("url")
+    store = await (Store.open_url(url) if url else Store.open(options["db"]))
     try:
-        for chat in sorted({chat_of(i) for i in range(feeds)}):
+        for chat in sorted({chat_of(i, chats) for i in range(feeds)}):
             await store.ensure_chat(chat, kind="private", now=now)
         for feed in range(feeds):
             document = documents[feed % len(documents)]
@@ -123,7 +132,7 @@ async def seed(options: dict[str, Any]) -> None:
             row, _ = await store.get_or_create_feed(
                 url, title=parsed.title, interval_seconds=interval, now=now, next_fetch_at=due
             )
-            await store.add_subscription(chat_of(feed), row.id, now=now)
+            await store.add_subscription(chat_of(feed, chats), row.id, now=now)
             keys = [entry.key for entry in parsed.entries]
             await store.commit_entries(row.id, seen=keys, outbox=[], now=now)
             await store.record_fetch_success(

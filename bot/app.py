@@ -21,6 +21,8 @@ from bot.commands import register
 from bot.commands.common import language, reply, sender_of, services_of, thread_of
 from bot.commands.menu import publish_menus
 from bot.config import Settings
+from bot.coordination import ALL_ROLES, Duty, Role
+from bot.coordination.setup import Coordination, coordinate, refusal
 from bot.delivery import Deliverer
 from bot.feeds.fetch import Fetcher
 from bot.health import Health, HealthReport
@@ -101,8 +103,12 @@ class Relay:
         clock: Clock | None = None,
         limits: Limits | None = None,
         poll_tick_seconds: float | None = None,
+        roles: frozenset[Role] = ALL_ROLES,
     ) -> None:
+        """``roles``: the work this process may do (several processes on PostgreSQL)."""
         self.settings = settings
+        self._roles = roles
+        self._coordination: Coordination | None = None
         self.metrics = Metrics()
         """This bot's own registry of counters (several bots in one process never share)."""
         # Wall-clock time for the schedule and the outbox, monotonic time for send
@@ -117,7 +123,6 @@ class Relay:
         self._deliverer: Deliverer | None = None
         self._replier: Replier | None = None
         self._slots: SendSlots | None = None
-        self._delivery_task: asyncio.Task[None] | None = None
         # One process per SQLite file; PostgreSQL is shared by design (SPEC: several processes).
         sqlite = settings.database.engine == "sqlite"
         self._lock = RunLock(settings.database.path) if sqlite else None
@@ -179,6 +184,12 @@ class Relay:
         return self.metrics.exposition()
 
     @property
+    def coordination(self) -> Coordination:
+        """Who does what: the leases of several processes (on SQLite: all of it, here)."""
+        assert self._coordination is not None, "Relay not started"  # noqa: S101 - misuse guard
+        return self._coordination
+
+    @property
     def store(self) -> Store:
         assert self._store is not None, "Relay not started"  # noqa: S101 - misuse guard
         return self._store
@@ -190,6 +201,9 @@ class Relay:
         left open keeps its thread alive and the process would hang instead of exiting.
         """
         settings = self.settings
+        refused = refusal(settings)
+        if refused is not None:
+            raise StartupError(refused)
         if self._lock is not None:
             try:
                 self._lock.acquire()
@@ -221,6 +235,11 @@ class Relay:
         except TelegramError as exc:
             await self._teardown()
             raise StartupError(f"the Telegram Bot API refused to start: {exc.message}") from exc
+        except database_errors() as exc:
+            await self._teardown()
+            raise StartupError(
+                f"cannot use the database {settings.database.shown}: {error_reason(exc)}"
+            ) from exc
         except BaseException:
             await self._teardown()
             raise
@@ -238,10 +257,11 @@ class Relay:
             observe=metrics.update,
         )
         webhook = bool(settings.telegram.webhook.url)
+        fetching = poll_feeds and Role.FETCH in self._roles
         self._health = health = Health(
             stalled_for=gate.stalled_for,
-            receiving=self._webhook_running if webhook else lambda: None,
-            poll_tick_seconds=self._tick if poll_feeds else None,
+            receiving=self._receiving,
+            poll_tick_seconds=self._tick if fetching else None,
         )
         self._application = application = build_application(settings, gate, self._api_answered)
         await reach_telegram(application, clock=clock, where=self._api_description)
@@ -249,11 +269,20 @@ class Relay:
         self._deliverer = deliverer = Deliverer(
             application.bot, store, clock=clock, slots=slots, on_outcome=metrics.delivery
         )
-        self._replier = replier = Replier(
-            application.bot, slots, clock, secrets=secrets_of(settings)
+        self._coordination = coordination = coordinate(
+            settings,
+            clock=clock,
+            roles=self._roles,
+            bot=application.bot,
+            slots=slots,
+            deliverer=deliverer,
+            receive=self._receive,
+            secrets=secrets_of(settings),
+            grace_seconds=STOP_GRACE_SECONDS,
         )
+        self._replier = replier = coordination.replier
         application.bot_data["services"] = Services(
-            settings, store, fetcher, clock.time, deliverer.wake, slots, replier
+            settings, store, fetcher, clock.time, coordination.signal, slots, replier
         )
         self._poller = Poller(
             store,
@@ -261,18 +290,20 @@ class Relay:
             clock=clock,
             concurrency=settings.fetch.concurrency,
             per_host=settings.fetch.per_host_concurrency,
-            on_queued=deliverer.wake,
+            on_queued=coordination.signal,
             policy=RefreshPolicy.from_settings(settings),
             idle_seconds=self._tick,
             housekeeper=Housekeeper(store, clock=clock.time),
             on_tick=health.poll_ticked,
             on_refreshed=self._refreshed,
+            due_feeds=coordination.due_feeds,
         )
+        coordination.watch(self._poller)
         await publish_menus(application.bot, settings.telegram.admins)
         await application.start()
-        await receive_updates(application, settings.telegram.webhook, self._poll_errors.failed)
-        self._delivery_task = asyncio.create_task(deliverer.run())
-        if poll_feeds:
+        # Receiving updates and sending start here, or once this process takes their lease.
+        await coordination.start()
+        if fetching:
             self._poller.start()
         self._heartbeat = asyncio.create_task(health.heartbeat())
         if settings.http.port:
@@ -300,6 +331,24 @@ class Relay:
     def _webhook_running(self) -> bool:
         application = self._application
         return application is not None and bool(application.updater and application.updater.running)
+
+    def _receiving(self) -> bool | None:
+        """For the health check: None while long polling (getUpdates answers tell), else
+        whether the webhook server runs; True for a process that leaves updates to another."""
+        coordination = self._coordination
+        if coordination is None or not coordination.coordinator.holds(Duty.UPDATES):
+            return True
+        return self._webhook_running() if self.settings.telegram.webhook.url else None
+
+    async def _receive(self, on: bool) -> None:
+        """Start receiving updates (long polling or the webhook), or stop."""
+        application = self.application
+        if on:
+            await receive_updates(
+                application, self.settings.telegram.webhook, self._poll_errors.failed
+            )
+        elif application.updater is not None and application.updater.running:
+            await application.updater.stop()
 
     def _api_answered(self, method: str, code: int | None, seconds: float) -> None:
         """Every Bot API call: metrics, health, and the end of a 409 Conflict episode."""
@@ -341,15 +390,12 @@ class Relay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat
             self._heartbeat = None
+        if self._coordination is not None:
+            self._coordination.halt()
         if self._poller is not None:
             await self._poller.stop()
-        if self._delivery_task is not None:
-            self._delivery_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._delivery_task
-            self._delivery_task = None
-        if self._deliverer is not None:
-            await self._deliverer.drain(STOP_GRACE_SECONDS)
+        if self._coordination is not None:
+            await self._coordination.sender.stop()
         if self._replier is not None:
             await self._replier.close(STOP_GRACE_SECONDS)
         application = self._application
@@ -361,6 +407,9 @@ class Relay:
             if application.running:
                 await application.stop()
             await application.shutdown()
+        if self._coordination is not None:
+            await self._coordination.close()
+            self._coordination = None
         await self._close_resources()
 
     async def _close_resources(self) -> None:

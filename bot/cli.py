@@ -28,6 +28,7 @@ from bot.clock import Clock
 from bot.commands.display_options import MAX_ASKED_INTERVAL
 from bot.config import (
     ConfigError,
+    DatabaseSettings,
     Settings,
     load_settings,
     masked_token,
@@ -35,6 +36,8 @@ from bot.config import (
     overriding_settings,
 )
 from bot.console import plain, progress, wants_colour
+from bot.coordination import ALL_ROLES, Role
+from bot.coordination.report import process_lines
 from bot.feeds.failure import FetchError
 from bot.feeds.fetch import Fetcher
 from bot.feeds.load import load_feed
@@ -42,6 +45,7 @@ from bot.feeds.parse import NotAFeed, parse_feed
 from bot.i18n.failures import fetch_failure_text, stored_error_text
 from bot.i18n.refusals import refusal_text
 from bot.logs import configure_logging
+from bot.migrate import MigrateError, migrate_instance
 from bot.models import DisplayOptions, ParsedFeed, SummaryMode
 from bot.opml import CLI_MAX_OPML_BYTES, OpmlDocument, OpmlError, read_opml
 from bot.opml_options import write_backup, written_name
@@ -97,6 +101,13 @@ def _parser() -> argparse.ArgumentParser:
 
     run = command("run", "run the bot", config, token)
     run.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    run.add_argument(
+        "--role",
+        action="append",
+        choices=[role.value for role in Role],
+        help="only this work (repeatable; default all): fetch feeds, send, receive updates;"
+        " needs a PostgreSQL database.url",
+    )
 
     command("check-config", "validate and print the effective configuration", config, token)
 
@@ -120,6 +131,9 @@ def _parser() -> argparse.ArgumentParser:
 
     exporter = command("export-opml", "print a chat's subscriptions as OPML", config)
     exporter.add_argument("--chat", type=int, required=True, help="Telegram chat id")
+
+    mover = command("migrate", "copy this SQLite instance into an empty PostgreSQL", config)
+    mover.add_argument("--to", required=True, metavar="URL", help="postgresql://user:pass@host/db")
     return parser
 
 
@@ -159,12 +173,19 @@ def _run(args: argparse.Namespace) -> int:
         json_lines=settings.logging.format == "json",
     )
 
+    roles = frozenset(Role(role) for role in args.role) if args.role else ALL_ROLES
+    if roles != ALL_ROLES and settings.database.engine == "sqlite":
+        raise CliError(
+            "--role needs a PostgreSQL database.url: one process serves a SQLite database,"
+            " and it does all the work"
+        )
+
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await run_until_signalled(Relay(settings), stop)
+        await run_until_signalled(Relay(settings, roles=roles), stop)
 
     try:
         asyncio.run(main())
@@ -258,6 +279,8 @@ def _stats(args: argparse.Namespace) -> int:
             f"failing feeds: {len(stats.failing_feeds)}",
         ]
         lines += [failing_line(feed, now=time.time()) for feed in stats.failing_feeds]
+        if settings.database.engine == "postgresql":
+            lines += await process_lines(settings.database.url, now=time.time())
         print(scrub("\n".join(lines)))
 
     asyncio.run(collect())
@@ -444,6 +467,32 @@ def _export_opml(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+
+    def copied(table: str, rows: int) -> None:
+        print(f"{table}: {rows} rows")
+
+    try:
+        counts = asyncio.run(migrate_instance(settings, args.to, on_table=copied))
+    except MigrateError as exc:
+        raise CliError(str(exc), secrets=_password_of(args.to)) from exc
+    print(
+        f"copied {sum(counts.values())} rows; set database.url to the PostgreSQL URL and start"
+        " the bot (keep the SQLite file as a backup, and do not start a bot on it again)"
+    )
+    return 0
+
+
+def _password_of(url: str) -> list[str]:
+    """The password of a postgresql:// URL, for scrubbing (none when it does not parse)."""
+    try:
+        password = DatabaseSettings(url=url).password
+    except ValueError:
+        return []
+    return [password] if password else []
+
+
 _COMMANDS = {
     "run": _run,
     "check-config": _check_config,
@@ -451,6 +500,7 @@ _COMMANDS = {
     "stats": _stats,
     "import-opml": _import_opml,
     "export-opml": _export_opml,
+    "migrate": _migrate,
 }
 
 

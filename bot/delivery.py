@@ -83,6 +83,8 @@ class Deliverer:
         self._sending: set[asyncio.Task[None]] = set()
         """The sends past their slot wait: in flight or acting on the answer."""
         self._working = 0
+        self._ended: set[int] = set()
+        """Rows whose send ended since the current pass began reading the outbox."""
 
     @property
     def busy(self) -> bool:
@@ -128,11 +130,15 @@ class Deliverer:
     async def _dispatch(self) -> float:
         now = self._clock.time()
         delay = IDLE_SECONDS
+        # A send that ends while this pass reads the outbox may still be read as pending:
+        # PostgreSQL's pooled connections answer in any order (SQLite's one thread answers
+        # in turn). Its chat is no longer busy then, but its row must not go out again.
+        self._ended = set()
         next_due = await self._store.next_outbox_time()
         if next_due is not None and next_due > now:
             delay = min(delay, next_due - now)
         for row in await self._store.outbox_heads(now, BATCH):
-            if row.chat_id in self._busy_chats:
+            if row.chat_id in self._busy_chats or row.id in self._ended:
                 continue
             cost = max(1, len(row.message.photo_urls))
             # Book slots up to a second ahead, so that one pass can fill the bot-wide
@@ -165,6 +171,7 @@ class Deliverer:
                 if task is not None:
                     self._sending.discard(task)
         finally:
+            self._ended.add(row.id)
             self._busy_chats.discard(row.chat_id)
 
     async def _attempt(self, row: OutboxRow) -> None:

@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -51,6 +51,9 @@ ORPHAN_GRACE_SECONDS = 3600
 """A feed nobody follows is kept this long after its creation: /sub creates the feed row
 a moment before its subscription, and a pass in between must not delete it."""
 HOUSEKEEPING_EVERY_SECONDS = 6 * 3600
+
+DueFeeds = Callable[[float, int, Collection[int]], Awaitable[list[Feed]]]
+"""``(now, limit, skip)`` → up to ``limit`` feeds due at ``now``, none of the ids in ``skip``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +143,17 @@ class Poller:
         housekeeper: Housekeeper | None = None,
         on_tick: Callable[[], None] | None = None,
         on_refreshed: Callable[[RefreshResult, float], None] | None = None,
+        due_feeds: DueFeeds | None = None,
     ) -> None:
         """``on_tick`` hears each finished tick, ``on_refreshed`` each refresh and its
-        duration in seconds (metrics and health)."""
+        duration in seconds (metrics and health). ``due_feeds(now, limit, skip)`` gives the
+        due feeds to start (default: the store's; several processes on one database claim
+        them instead, ``bot.coordination.feeds``)."""
         self._store = store
+        self._claiming = due_feeds is not None
+        self._due_feeds: DueFeeds = due_feeds or (
+            lambda now, limit, skip: store.due_feeds(now, limit, skip=skip)
+        )
         self._on_tick = on_tick or (lambda: None)
         self._on_refreshed = on_refreshed or (lambda _result, _seconds: None)
         self._fetcher = fetcher
@@ -168,6 +178,10 @@ class Poller:
     def running(self) -> int:
         """Refreshes under way."""
         return len(self._running)
+
+    def held_feeds(self) -> set[int]:
+        """The ids of the feeds read ahead or being refreshed."""
+        return {*self._running, *(feed.id for feed in self._queue)}
 
     def start(self) -> None:
         """Start the dispatcher; the housekeeper, if any, runs on an APScheduler job."""
@@ -217,9 +231,7 @@ class Poller:
         while len(self._running) < self._concurrency:
             now = self._clock.time()
             if not self._queue or now - self._queued_at > QUEUE_MAX_AGE:
-                self._queue = deque(
-                    await self._store.due_feeds(now, self._batch, skip=self._running.keys())
-                )
+                self._queue = deque(await self._due_feeds(now, self._batch, self._running.keys()))
                 self._queued_at = now
                 if not self._queue:
                     break
@@ -228,7 +240,7 @@ class Poller:
             # Every feed read ahead waits for its host: look further down the schedule.
             if len(self._queue) < MAX_QUEUE:
                 skip = {*self._running, *(feed.id for feed in self._queue)}
-                more = await self._store.due_feeds(now, self._batch, skip=skip)
+                more = await self._due_feeds(now, self._batch, skip)
                 if more:
                     self._queue.extend(more)
                     continue
@@ -242,6 +254,10 @@ class Poller:
 
     @property
     def _batch(self) -> int:
+        if self._claiming:
+            # A claimed feed is withheld from the other processes: claim about what can
+            # start soon (one claim per fetch would cost a statement per fetch).
+            return self._concurrency
         return 4 * self._concurrency
 
     def _start_queued(self) -> bool:
@@ -273,7 +289,7 @@ class Poller:
         Unlike the dispatcher, nothing is held back here: the refreshes wait for their
         slots themselves (for tests and tools that want every due feed done).
         """
-        due = await self._store.due_feeds(self._clock.time(), 1 << 30, skip=self._running.keys())
+        due = await self._due_feeds(self._clock.time(), 1 << 30, self._running.keys())
         return [self._launch(feed) for feed in due]
 
     async def poll_once(self) -> list[RefreshResult]:

@@ -59,12 +59,16 @@ class BotHarness:
         self.settings = make_settings(api, db, **sections)
         self.clock = clock
         self.relay: Relay | None = None
+        self.roles: frozenset[str] | None = None
+        """The ``--role`` values of this bot (None: all of them)."""
 
     async def start(self) -> Relay:
         # Imported here so that the suite's fixtures load even while a module is broken.
         from bot.app import Relay  # noqa: PLC0415
+        from bot.coordination import ALL_ROLES, Role  # noqa: PLC0415
 
-        self.relay = Relay(self.settings, clock=self.clock)
+        roles = ALL_ROLES if self.roles is None else frozenset(Role(r) for r in self.roles)
+        self.relay = Relay(self.settings, clock=self.clock, roles=roles)
         await self.relay.start(poll_feeds=False)
         self.api.may_advance = self.may_advance
         return self.relay
@@ -98,7 +102,13 @@ class BotHarness:
             await self.until(lambda: self.may_advance(wake), "nothing in flight")
             self.clock.advance_to_next()
             await asyncio.sleep(0)  # the woken tasks start: a send counts as in flight
+        # Not in the middle of a lease round either (PostgreSQL): a round's lease is dated
+        # when it starts, and a jump over its statements would let the lease lapse.
+        await self.until(lambda: not self._coordinating(), "the lease round to end")
         self.clock.advance(max(0.0, target - self.clock.monotonic()))
+
+    def _coordinating(self) -> bool:
+        return self.relay is not None and self.relay.coordination.busy
 
     def may_advance(self, seconds: float) -> bool:
         """Whether virtual time may jump ``seconds`` on now.
@@ -116,7 +126,8 @@ class BotHarness:
             relay.slots.in_flight
             or self.api.pending_updates
             or not relay.application.update_queue.empty()
-            or relay.deliverer.busy
+            or (relay.deliverer.busy and relay.coordination.sending)
+            or relay.coordination.busy
         ):
             return False
         return relay.gate.handling == 0 or seconds <= HANDLER_HORIZON

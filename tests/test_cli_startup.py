@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import socket
-import sys
 import time
 from pathlib import Path
 
@@ -17,39 +14,17 @@ from aiohttp import web
 
 from tests.fakes.bot_api import FakeBotAPI
 from tests.ports import free_port
-from tests.virtual_time import eventually
+from tests.processes import BotProcess, run_cli
 
-
-def _environ(api_base_url: str, **extra: str) -> dict[str, str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
-    environ["NEWSRELAY_TELEGRAM__API_BASE_URL"] = api_base_url
-    environ.update(extra)
-    return environ
+API_ENV = "NEWSRELAY_TELEGRAM__API_BASE_URL"
 
 
 async def _run(token: str, api_base_url: str, cwd: Path, *extra: str) -> tuple[int, str]:
     """Run the bot in a subprocess until it exits by itself; its exit code and stderr."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "--token",
-        token,
-        *extra,
-        cwd=cwd,
-        env=_environ(api_base_url),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    code, _, stderr = await run_cli(
+        cwd, "run", "--token", token, *extra, real_seconds=45, **{API_ENV: api_base_url}
     )
-    try:
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=45)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode is not None
-    return process.returncode, stderr.decode()
+    return code, stderr
 
 
 def _assert_one_line_failure(code: int, stderr: str, secret: str) -> None:
@@ -68,50 +43,11 @@ async def test_wrong_token(bot_api: FakeBotAPI, tmp_path: Path) -> None:
 
 
 class _Running:
-    """A `newsrelay run` subprocess whose stderr lines are collected as they come."""
+    """`newsrelay run` subprocesses against the Bot API at ``api_base_url``."""
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.lines: list[str] = []
-        self._reader = asyncio.create_task(self._read())
-
-    @classmethod
-    async def spawn(cls, cwd: Path, api_base_url: str, *args: str, **env: str) -> _Running:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", *args,
-            cwd=cwd, env=_environ(api_base_url, **env),
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        return cls(process)
-
-    async def _read(self) -> None:
-        assert self.process.stderr is not None
-        async for line in self.process.stderr:
-            self.lines.append(line.decode())
-
-    def count(self, text: str) -> int:
-        return sum(text in line for line in self.lines)
-
-    async def until(self, text: str, times: int = 1, real_seconds: float = 30) -> None:
-        """Wait (real time) until ``times`` stderr lines hold ``text``, or fail."""
-        await eventually(
-            lambda: self.count(text) >= times,
-            what=f"{times} stderr lines with {text!r}: {self.lines}",
-            real_seconds=real_seconds,
-        )
-
-    async def stop(self, signum: int = signal.SIGTERM) -> int:
-        """Signal the process (if still running) and return its exit code."""
-        if self.process.returncode is None:
-            self.process.send_signal(signum)
-        try:
-            code = await asyncio.wait_for(self.process.wait(), timeout=15)
-        finally:
-            if self.process.returncode is None:
-                self.process.kill()
-                await self.process.wait()
-        await self._reader
-        return code
+    @staticmethod
+    async def spawn(cwd: Path, api_base_url: str, *args: str, **env: str) -> BotProcess:
+        return await BotProcess.spawn(cwd, "run", *args, **{API_ENV: api_base_url, **env})
 
 
 async def test_unreachable_api_is_retried_until_it_answers(tmp_path: Path) -> None:

@@ -1,0 +1,258 @@
+"""Leases on a real PostgreSQL, two "processes" (two stores, two lease stores, two
+coordinators) in one test process on one virtual clock: no due feed is claimed twice, a
+lease left by a dead holder is taken over once it expires, and the sender's and the
+poller's leases change hands within 30 s of a holder's death."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+import pytest
+
+from bot.coordination import LEASE_SECONDS, RENEW_SECONDS, Coordinator, Duty, FeedClaims, Role
+from bot.coordination.roles import ALL_ROLES
+from bot.store import Store
+from bot.store.leases import LeaseStore
+from tests.fakes.cuttable import CuttableLink
+from tests.postgres import DatabaseFactory
+from tests.virtual_time import VirtualClock, eventually
+
+CHAT = 1001
+FEEDS = 40
+
+
+@dataclass
+class Process:
+    """What one bot process holds of the database; its coordination goes through ``link``."""
+
+    store: Store
+    leases: LeaseStore
+    link: CuttableLink
+
+
+Opener = Callable[[], Awaitable[Process]]
+
+
+@pytest.fixture
+async def shared(postgres_database: DatabaseFactory) -> AsyncIterator[Opener]:
+    """Open "processes" on one fresh database; all closed at the end."""
+    url = await postgres_database()
+    opened: list[Process] = []
+
+    async def open_one() -> Process:
+        link = CuttableLink(url)
+        await link.start()
+        process = Process(await Store.open_url(url), LeaseStore.connect(link.url), link)
+        opened.append(process)
+        return process
+
+    yield open_one
+    for process in opened:
+        await process.leases.close()
+        await process.store.close()
+        await process.link.stop()
+
+
+async def _run_for(clock: VirtualClock, seconds: float, *coordinators: Coordinator) -> None:
+    """Let ``seconds`` of virtual time pass, never while a coordinator's round is under way."""
+    until = clock.monotonic() + seconds
+    await eventually(
+        lambda: clock.monotonic() >= until,
+        what=f"{seconds} virtual seconds",
+        clock=clock,
+        may_advance=lambda _s: not any(c.busy for c in coordinators),
+    )
+
+
+async def _due_feeds(store: Store, count: int, now: float) -> list[int]:
+    """``count`` followed feeds, all due at ``now`` (one second apart, earliest first)."""
+    await store.ensure_chat(CHAT, kind="private", now=now)
+    ids = []
+    for number in range(count):
+        feed, _ = await store.get_or_create_feed(
+            f"http://feeds.example/{number}",
+            title=f"feed {number}",
+            interval_seconds=300,
+            now=now,
+            next_fetch_at=now - count + number,
+        )
+        await store.add_subscription(CHAT, feed.id, now=now)
+        ids.append(feed.id)
+    return ids
+
+
+async def test_two_processes_claiming_at_once_never_get_the_same_feed(
+    shared: Opener,
+) -> None:
+    """Two processes claiming due feeds at the same moment, round after round, share them
+    out: every due feed is claimed exactly once, and each claim keeps the time it was due."""
+    clock = VirtualClock()
+    now = clock.time()
+    a, b = await shared(), await shared()
+    ids = await _due_feeds(a.store, FEEDS, now)
+    claimed: list[int] = []
+    for _ in range(FEEDS):
+        first, second = await asyncio.gather(
+            a.leases.claim_due_feeds(now, 3, until=now + LEASE_SECONDS),
+            b.leases.claim_due_feeds(now, 3, until=now + LEASE_SECONDS),
+        )
+        claimed += [claim.feed.id for claim in (*first, *second)]
+        for claim in (*first, *second):
+            assert claim.feed.next_fetch_at == now - FEEDS + ids.index(claim.feed.id)
+        if not first and not second:
+            break
+    assert sorted(claimed) == sorted(ids), "every due feed claimed exactly once"
+
+
+async def test_a_dead_processes_claims_fall_due_when_the_lease_ends(
+    shared: Opener,
+) -> None:
+    """A process claims feeds and dies (renews nothing): the other gets none of them while
+    the lease runs and all of them once it ended (due since the lease's end: the row held the
+    lease in place of the due time)."""
+    clock = VirtualClock()
+    a, b = await shared(), await shared()
+    now = clock.time()
+    ids = await _due_feeds(a.store, 5, now)
+    dead = FeedClaims(a.leases, lease_seconds=LEASE_SECONDS)
+    assert [feed.id for feed in await dead.due_feeds(now, 10)] == ids
+    assert await b.leases.claim_due_feeds(now + LEASE_SECONDS - 1, 10, until=now + 99) == []
+    clock.advance(LEASE_SECONDS + 0.5)
+    later = clock.time()
+    taken = await b.leases.claim_due_feeds(later, 10, until=later + LEASE_SECONDS)
+    assert [claim.feed.id for claim in taken] == ids
+    assert {claim.feed.next_fetch_at for claim in taken} == {now + LEASE_SECONDS}
+
+
+async def test_renewed_claims_stay_and_given_back_ones_are_due_again(
+    shared: Opener,
+) -> None:
+    """Claims the poller still holds are renewed past their first lease; a claim it dropped
+    is given back with its due time; a feed whose check recorded its next time is left alone."""
+    clock = VirtualClock()
+    a, b = await shared(), await shared()
+    now = clock.time()
+    ids = await _due_feeds(a.store, 3, now)
+    claims = FeedClaims(a.leases, lease_seconds=LEASE_SECONDS)
+    await claims.due_feeds(now, 10)
+    checked, held, dropped = ids
+    claims.holding = lambda: {checked, held}
+    await a.store.record_fetch_success(
+        checked, next_fetch_at=now + 300, etag=None, last_modified=None, body_hash=None, now=now
+    )
+    clock.advance(RENEW_SECONDS)
+    await claims.renew(clock.time())
+    assert claims.held == 1  # the checked feed's row holds its own next time now
+    clock.advance(LEASE_SECONDS - 1)  # past the first lease, within the renewed one
+    taken = await b.leases.claim_due_feeds(clock.time(), 10, until=clock.time() + 1)
+    assert [claim.feed.id for claim in taken] == [dropped]
+    assert taken[0].feed.next_fetch_at == now - 3 + 2
+    checked_feed = await a.store.get_feed(checked)
+    assert checked_feed is not None
+    assert checked_feed.next_fetch_at == now + 300
+
+
+async def test_named_lease_has_one_holder_and_passes_on_after_expiry(
+    shared: Opener,
+) -> None:
+    """One holder at a time; a renewal keeps it; once it expired, another process takes it,
+    a later one only after the grace it was given, and the old holder's renewal fails."""
+    a, b = await shared(), await shared()
+    now = 1_000_000.0
+    assert await a.leases.take_lease("send:1", "a", now=now, seconds=15)
+    assert not await b.leases.take_lease("send:1", "b", now=now + 1, seconds=15)
+    assert await a.leases.take_lease("send:1", "a", now=now + 10, seconds=15)
+    assert not await b.leases.take_lease("send:1", "b", now=now + 20, seconds=15)
+    assert not await b.leases.take_lease("send:1", "b", now=now + 30, seconds=15, grace=15)
+    assert await b.leases.take_lease("send:1", "b", now=now + 26, seconds=15)
+    assert not await a.leases.take_lease("send:1", "a", now=now + 27, seconds=15)
+    assert (await a.leases.leases())["send:1"] == ("b", now + 41)
+
+
+@dataclass
+class Duties:
+    """A coordinator's duty callbacks, recording when each duty started and stopped."""
+
+    clock: VirtualClock
+    log: list[tuple[str, bool, float]] = field(default_factory=list)
+
+    def on(self, duty: Duty) -> Callable[[bool], Awaitable[None]]:
+        async def change(held: bool) -> None:
+            self.log.append((duty.value, held, self.clock.time()))
+
+        return change
+
+
+def _coordinator(
+    process: Process, clock: VirtualClock, duties: Duties, roles: frozenset[Role] = ALL_ROLES
+) -> Coordinator:
+    return Coordinator(
+        clock=clock,
+        roles=roles,
+        duties={Duty.SEND: duties.on(Duty.SEND), Duty.UPDATES: duties.on(Duty.UPDATES)},
+        leased=frozenset({Duty.SEND, Duty.UPDATES}),
+        leases=process.leases,
+        bot_id="123",
+    )
+
+
+async def test_survivor_takes_over_sending_and_polling_within_30_seconds(
+    shared: Opener,
+) -> None:
+    """The first process sends and polls, the second waits; the first dies without a word
+    (its rounds stop, its leases stay): the second takes both duties over within 30 s."""
+    clock = VirtualClock()
+    a_duties, b_duties = Duties(clock), Duties(clock)
+    a = _coordinator(await shared(), clock, a_duties)
+    b = _coordinator(await shared(), clock, b_duties)
+    await a.start()
+    await b.start()
+    assert a.holds(Duty.SEND)
+    assert a.holds(Duty.UPDATES)
+    assert not b.holds(Duty.SEND)
+    assert not b.holds(Duty.UPDATES)
+
+    def calm(_seconds: float) -> bool:
+        return not (a.busy or b.busy)
+
+    await _run_for(clock, 60, a, b)  # a minute of both alive: nothing changes hands
+    assert b_duties.log == []
+    a.halt()  # dies: no more renewals, no release
+    died = clock.time()
+    await eventually(
+        lambda: b.holds(Duty.SEND) and b.holds(Duty.UPDATES),
+        what="the survivor to take both duties",
+        clock=clock,
+        may_advance=calm,
+    )
+    took = max(when for _, _, when in b_duties.log)
+    assert took - died <= 30
+    await b.close()
+
+
+async def test_holder_cut_off_from_the_database_stops_before_its_lease_ends(
+    shared: Opener,
+) -> None:
+    """A holder whose renewals fail stops sending before the lease it last wrote ends, so
+    the process that takes over never sends at the same time."""
+    clock = VirtualClock()
+    a_duties, b_duties = Duties(clock), Duties(clock)
+    cut_off = await shared()
+    a = _coordinator(cut_off, clock, a_duties)
+    b = _coordinator(await shared(), clock, b_duties)
+    await a.start()
+    await b.start()
+    cut_off.link.cut()  # every statement of a's coordination fails from here on
+
+    def calm(_seconds: float) -> bool:
+        return not (a.busy or b.busy)
+
+    await eventually(lambda: b.holds(Duty.SEND), what="the takeover", clock=clock, may_advance=calm)
+    assert not a.holds(Duty.SEND)
+    stopped = next(when for duty, held, when in a_duties.log if duty == "send" and not held)
+    started = next(when for duty, held, when in b_duties.log if duty == "send" and held)
+    assert stopped < started
+    a.halt()
+    await b.close()
