@@ -77,7 +77,10 @@ def corpus_documents(folder: Path) -> list[Document]:
             continue
         base = _HINTS.sub(b"", raw)
         head = base[:4096]
-        kind = "atom" if b"<feed" in head else "rdf" if b"<rdf:RDF" in head else "rss"
+        # "<feed" alone also matches <feedburner:info> in an RSS document
+        kind = (
+            "atom" if re.search(rb"<feed[\s>]", head) else "rdf" if b"<rdf:RDF" in head else "rss"
+        )
         found = _FIRST[kind].search(base)
         documents.append(Document(path.name, kind, base, found.start() if found else 0))
     return documents

@@ -13,6 +13,7 @@ from ipaddress import ip_network
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+import httpx
 import yaml
 from pydantic import (
     AfterValidator,
@@ -58,7 +59,20 @@ def _proxy_url(value: str) -> str:
         raise ValueError("must be an http://, https:// or socks5:// URL (or empty for none)")
     if not rest.rsplit("@", 1)[-1].split("/", 1)[0]:
         raise ValueError("names no proxy host")
-    return value
+    # Read it as the HTTP clients will (httpx): a password holding '#', '/', '?', '@' or
+    # a space otherwise becomes a fragment or a "port" there, and is echoed in errors.
+    try:
+        parsed = httpx.URL(value)
+    except httpx.InvalidURL:
+        parsed = None
+    if parsed is None or not parsed.host or parsed.fragment or parsed.query:
+        raise ValueError(
+            "is not a valid proxy URL: percent-encode the user name and password"
+            " (# as %23, / as %2F, ? as %3F, @ as %40, a space as %20)"
+        )
+    # As httpx spells it (a space in the credentials percent-encoded), so that every
+    # output masks the credentials by their usual shape.
+    return str(parsed)
 
 
 ProxyUrl = Annotated[str, AfterValidator(_proxy_url)]

@@ -77,3 +77,32 @@ def test_token_is_masked() -> None:
     assert masked_token("123456:ABC-secret") == "123456:****"
     assert masked_token("") == "(not set)"
     assert "secret" not in masked_token("garbage-secret")
+
+
+@pytest.mark.parametrize(
+    "proxy",
+    [
+        "http://feeduser:Hunter2#x@127.0.0.1:9",
+        "http://feeduser:Hunter2/x@127.0.0.1:9",
+        "socks5://feeduser:Hunter2?@127.0.0.1:9",
+        "ftp://feeduser:Hunter2@127.0.0.1:9",
+    ],
+)
+@pytest.mark.parametrize("key", ["fetch", "telegram"])
+def test_a_proxy_url_clients_would_misread_is_refused_without_its_password(
+    key: str, proxy: str
+) -> None:
+    """A password with '#', '/' or '?' would turn into a fragment or a port for httpx (and
+    be echoed in its error): refused at load, naming the key, never showing the password."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={"BOT_TOKEN": "1:x"}, overrides={key: {"proxy": proxy}})
+    assert f"{key}.proxy" in str(caught.value)
+    assert "Hunter2" not in str(caught.value)
+
+
+def test_a_proxy_url_is_kept_as_httpx_spells_it() -> None:
+    """A space in the credentials is percent-encoded, so outputs mask it by its shape."""
+    settings = load_settings(
+        environ={"BOT_TOKEN": "1:x"}, overrides={"fetch": {"proxy": "http://a b:c@h:1/"}}
+    )
+    assert settings.fetch.proxy == "http://a%20b:c@h:1/"

@@ -81,8 +81,10 @@ async def test_set_shows_the_interval_and_refuses_what_it_cannot_do(
         (EN_CHAT, "/set 1 interval 8d"): "⚠️ The longest interval you can ask for is 7 days",
         (EN_CHAT, "/set 1 interval soon"): "⚠️ Not an interval: soon. Examples: 30m, 2h, 1d",
         (EN_CHAT, "/set 1 often 5m"): "Usage: /set ID, or /set ID interval 30m (or default)",
+        (EN_CHAT, "/set 1 interval 5 min now"): "Usage: /set ID, or /set ID interval 30m",
         (ZH_CHAT, "/set 1 interval 5秒"): "⚠️ 本机器人允许的最短间隔为 1 分钟",
         (ZH_CHAT, "/set 1 interval 很快"): "⚠️ 不是有效的间隔：很快。",
+        (ZH_CHAT, "/set 1 interval 3 小时"): "🕑 #1 Wire 今后每 3 小时检查一次",
         (ZH_CHAT, "/set 1 interval 2小时"): "🕑 #1 Wire 今后每 2 小时检查一次",
         (ZH_CHAT, "/set 1"): "每 2 小时检查一次",
     }

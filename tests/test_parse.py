@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import tracemalloc
 from collections import Counter
 from collections.abc import Callable
@@ -15,7 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.feeds.parse import NotAFeed, defuse, is_html_page, parse_feed
+from bot.feeds.parse import (
+    MAX_ENTRIES,
+    NotAFeed,
+    defuse,
+    first_entries,
+    is_html_page,
+    parse_feed,
+)
 from bot.models import ParsedFeed
 from tests.corpus import DW_LIKE_ITEM, NOT_A_FEED_PAGE, corpus_feed, corpus_feed_names, corpus_files
 from tests.fakes import feedgen
@@ -363,15 +369,14 @@ def _quadratic() -> bytes:
     ids=["billion-laughs", "quadratic", "billion-laughs-utf16"],
 )
 def test_entity_bombs_stay_small(body: bytes) -> None:
-    """Entity bombs (a billion laughs would be 3 GB, the quadratic one 200 MB) parse in little."""
+    """Entity bombs (a billion laughs would be 3 GB, the quadratic one 200 MB) parse in
+    little memory (tracemalloc's peak: deterministic, unlike a time limit)."""
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         feed = parse_feed(body, url=ORIGIN)
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert time.perf_counter() - started < 2
     assert peak < 20 * 1024 * 1024
     assert len(feed.entries) == 1
     assert feed.entries[0].link.startswith("https://e.example/")
@@ -441,13 +446,10 @@ def test_is_html_page(body: bytes, content_type: str | None, expected: bool) -> 
     assert is_html_page(body, content_type) is expected
 
 
-def test_large_feeds_parse_fast() -> None:
-    """A 150 KB, 55-entry feed parses in well under a second, even on a busy machine."""
+def test_a_large_feed_parses_whole() -> None:
+    """A 150 KB, 55-entry feed gives all 55 entries (its speed: bench/render.py)."""
     body = corpus_feed("en_guardian_world.xml").read_bytes()
-    parse_feed(body, url=ORIGIN)
-    started = time.perf_counter()
     feed = parse_feed(body, url=ORIGIN)
-    assert time.perf_counter() - started < 0.5
     assert len(feed.entries) == 55
 
 
@@ -476,3 +478,39 @@ def test_markup_noise_raises_only_not_a_feed(text: str) -> None:
     else:
         message = "not a feed: parsed"
     assert message.startswith("not a feed")
+
+
+def _many_items(count: int) -> bytes:
+    items = "".join(
+        f"<item><title>t{n}</title><link>https://e.example/{n}</link><guid>g{n}</guid></item>"
+        for n in range(count)
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Many</title>{items}'.encode()
+        + (b"</channel></rss>")
+    )
+
+
+def test_a_document_gives_at_most_its_first_max_entries() -> None:
+    """A hostile document of 20,000 tiny items is read as its first MAX_ENTRIES: feedparser
+    costs CPU per item on the loop every chat shares (a 9 MB one held the bot 57 s)."""
+    feed = parse_feed(_many_items(20_000), url=ORIGIN)
+    assert len(feed.entries) == MAX_ENTRIES
+    assert [feed.entries[0].title, feed.entries[-1].title] == ["t0", f"t{MAX_ENTRIES - 1}"]
+    whole = parse_feed(_many_items(MAX_ENTRIES), url=ORIGIN)
+    assert len(whole.entries) == MAX_ENTRIES
+
+
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        (b"<rss><channel><item>a</item><item>b</item><item>c</item>\n</channel></rss>",
+         b"<rss><channel><item>a</item><item>b</item>\n</channel></rss>"),
+        (b"<feed><entry>a</entry><atom:entry x='1'>b</atom:entry><entry>c</entry></feed>",
+         b"<feed><entry>a</entry><atom:entry x='1'>b</atom:entry></feed>"),
+        (b"<rss><channel><items>x</items><item>a</item><item>b</item></channel></rss>",
+         b"<rss><channel><items>x</items><item>a</item><item>b</item></channel></rss>"),
+    ],
+)  # fmt: skip
+def test_first_entries_cuts_before_the_one_past_the_limit(body: bytes, kept: bytes) -> None:
+    assert first_entries(body, limit=2) == kept

@@ -74,9 +74,11 @@ async def set_command(update: Update, context: Context) -> None:
     services = services_of(context)
     sub = await find_subscription(services, target.chat_id, args[0], target.lang)
     if len(args) > 1:
-        if len(args) != 3 or args[1].lower() not in _INTERVAL_WORDS:  # ID interval N
+        # ID interval N; "1 小时" and "10 min" arrive as two arguments
+        if len(args) not in {3, 4} or args[1].lower() not in _INTERVAL_WORDS:
             raise CommandError(t(target.lang, "set_usage"))
-        await reply(update, context, await _set_interval(services, sub, args[2], target.lang))
+        value = " ".join(args[2:])
+        await reply(update, context, await _set_interval(services, sub, value, target.lang))
         return
     every = sub.interval_seconds or services.settings.polling.effective_interval
     head = t(target.lang, "set_head", number=sub.number, title=sub.title or sub.url)

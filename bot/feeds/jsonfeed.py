@@ -16,6 +16,9 @@ from typing import Any
 from bot.feeds.textutil import absolute_http, entry_key, one_line, text_to_html
 from bot.models import Entry, ParsedFeed
 
+MAX_ITEMS = 500
+"""Items read from one document, as ``bot.feeds.parse.MAX_ENTRIES`` for XML (first ones)."""
+
 
 class NotAJsonFeed(ValueError):  # noqa: N818 -- reads as the condition it reports, like NotAFeed
     """The bytes are not JSON, or JSON that is not a JSON Feed."""
@@ -112,7 +115,8 @@ def parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
         raise NotAJsonFeed("JSON without a jsonfeed.org version")
     home = absolute_http(_str(data.get("home_page_url")), url)
     base = url or home
-    entries = tuple(_entry(item, data, base) for item in data["items"] if isinstance(item, dict))
+    items = data["items"][:MAX_ITEMS]
+    entries = tuple(_entry(item, data, base) for item in items if isinstance(item, dict))
     return ParsedFeed(
         title=one_line(html.unescape(_str(data.get("title")))),
         link=home,

@@ -247,10 +247,37 @@ def as_utf8(text: str) -> bytes:
     return text.encode("utf-8", errors="replace")
 
 
+MAX_ENTRIES = 500
+"""Entries read from one document, in document order (newest first in nearly every feed).
+
+feedparser costs about 0.2 ms of CPU per item, on the event loop every chat shares: a
+hostile 9 MB document of 110,000 tiny items held the bot for a minute. Real feeds carry
+10-100 items; podcast archives a few thousand, whose oldest nobody is waiting for."""
+_ENTRY_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s/>]")
+_ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>")
+
+
+def first_entries(body: bytes, limit: int = MAX_ENTRIES) -> bytes:
+    """The XML document without its items or entries past the first ``limit``.
+
+    The bytes from the ``limit + 1``-th item or entry start tag to the end of the last
+    item or entry are left out, so the document keeps its closing tags and stays
+    well-formed (feedparser's strict parser reads it as it would read the whole).
+    Documents with at most ``limit`` entries come back unchanged.
+    """
+    cut = next((m.start() for n, m in enumerate(_ENTRY_TAG.finditer(body)) if n == limit), None)
+    if cut is None:
+        return body
+    last_end = max((m.end() for m in _ENTRY_END.finditer(body, cut)), default=None)
+    if last_end is None:
+        return body[:cut]  # no end tag after the cut: nothing better to keep
+    return body[:cut] + body[last_end:]
+
+
 def _parse_xml(body: bytes, url: str) -> ParsedFeed:
     """Parse UTF-8 bytes (see ``as_utf8``) with feedparser, told so by the header it reads."""
     result = feedparser.parse(
-        io.BytesIO(defuse(body)),
+        io.BytesIO(first_entries(defuse(body))),
         sanitize_html=False,
         resolve_relative_uris=False,
         # Our bytes are UTF-8 whatever the server said: without a charset here feedparser
@@ -259,7 +286,7 @@ def _parse_xml(body: bytes, url: str) -> ParsedFeed:
     )
     feed = result.get("feed", {})
     title = _title(feed.get("title_detail"), str(feed.get("title", "")))
-    raw_entries = result.get("entries") or []
+    raw_entries = (result.get("entries") or [])[:MAX_ENTRIES]
     if not raw_entries and not (title and result.get("version")):
         raise NotAFeed("not a feed: no entries and no title")
     link = absolute_http(str(feed.get("link", "")), url)

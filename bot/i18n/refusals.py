@@ -29,6 +29,8 @@ def refusal_text(lang: str, refusal: Refusal) -> str:
     value = shown(refusal.value, LABEL_UNITS)
     if refusal.bounds is not None:
         low, high = (duration_text(lang, seconds) for seconds in refusal.bounds)
+        if value.isdecimal() and len(value) < 12:  # seconds, as the attribute holds them
+            value = duration_text(lang, int(value))
         return plain(lang, "restore_interval_bounds", value=value, low=low, high=high)
     if refusal.attribute == INTERVAL:
         return plain(lang, "restore_interval_bad", value=value)

@@ -294,7 +294,7 @@ EN: dict[str, Template] = {
     "restore_bad_value": "“{value}” is not one of {expected}",
     "restore_separator": ", ",
     "restore_interval_bad": "“{value}” is not an interval such as 3600, 30m, 2h or default",
-    "restore_interval_bounds": "{value} seconds is not between {low} and {high}",
+    "restore_interval_bounds": "{value} is not between {low} and {high}",
     "restore_more": Plural(
         "… {count} more value not restored", "… {count} more values not restored"
     ),
@@ -572,7 +572,7 @@ ZH: dict[str, Template] = {
     "restore_bad_value": "“{value}”不是 {expected} 之一",
     "restore_separator": "、",
     "restore_interval_bad": "“{value}”不是有效的间隔（例如 3600、30m、2h 或 default）",
-    "restore_interval_bounds": "{value} 秒不在 {low}到 {high}之间",
+    "restore_interval_bounds": "{value}不在 {low}到 {high}之间",
     "restore_more": "…… 另有 {count} 个值未恢复",
     "restore_filter_bad": "过滤器第 {position} 个字符处有误：{reason}",
     "admins_only": "只有群组管理员可以在这里修改订阅和设置",

@@ -30,7 +30,7 @@ from bot.feeds.failure import FetchError, classify
 from bot.feeds.fetch import Fetcher, FetchResult
 from bot.feeds.hints import cache_max_age, document_hints
 from bot.feeds.identity import all_keys
-from bot.feeds.parse import NotAFeed, parse_feed
+from bot.feeds.parse import MAX_ENTRIES, NotAFeed, parse_feed
 from bot.logs import event
 from bot.models import Feed, ParsedFeed, Rhythm
 from bot.pipeline.chain import EverySubscriber, queue_entries
@@ -144,6 +144,8 @@ async def _read(store: Store, feed: Feed, response: FetchResult, scanner: Scanne
     body, url, kind = response.body, response.url, response.content_type
     known = decode_boilerplate(feed.boilerplate)
     scan = scanner(body, url=url) if feed.last_success_at is not None else None
+    if scan is not None and len(scan.keys) > MAX_ENTRIES:
+        scan = None  # the full parse reads only the first MAX_ENTRIES: look up no more
     if scan is not None:
         unseen = await store.unseen_keys(feed.id, scan.keys)
         if not unseen:

@@ -21,6 +21,7 @@ from bot.cadence import after_subscribe
 from bot.feeds.failure import FetchError, FetchErrorKind
 from bot.feeds.fetch import FetchResult
 from bot.feeds.load import load_feed
+from bot.feeds.netguard import parse_ip_literal
 from bot.models import ParsedFeed, Subscription
 from bot.pipeline import NewSubscriber, queue_entries
 from bot.services import Services
@@ -84,7 +85,11 @@ def normalise_url(text: str) -> str | None:
         port = parts.port
     except ValueError:
         return None
-    host = parts.hostname.lower()
+    # An IP address has many spellings (127.1, 2130706433, 0x7f.1) and a name may end in
+    # a dot: each is one host, written the one way.
+    host = parts.hostname.lower().rstrip(".")
+    address = parse_ip_literal(host)
+    host = host if address is None else str(address)
     host = f"[{host}]" if ":" in host else host
     netloc = host if port in {None, _DEFAULT_PORTS[scheme]} else f"{host}:{port}"
     if "@" in parts.netloc:
