@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from bot.coordination import LEASE_SECONDS, RENEW_SECONDS, Coordinator, Duty, FeedClaims, Role
+from bot.coordination.notify import Listener
 from bot.coordination.roles import ALL_ROLES
 from bot.store import Store
-from bot.store.leases import LeaseStore
+from bot.store.leases import OUTBOX_CHANNEL, REPLIES_CHANNEL, LeaseStore
 from tests.fakes.cuttable import CuttableLink
 from tests.postgres import DatabaseFactory
 from tests.virtual_time import VirtualClock, eventually
@@ -30,6 +31,7 @@ class Process:
     store: Store
     leases: LeaseStore
     link: CuttableLink
+    url: str
 
 
 Opener = Callable[[], Awaitable[Process]]
@@ -44,7 +46,7 @@ async def shared(postgres_database: DatabaseFactory) -> AsyncIterator[Opener]:
     async def open_one() -> Process:
         link = CuttableLink(url)
         await link.start()
-        process = Process(await Store.open_url(url), LeaseStore.connect(link.url), link)
+        process = Process(await Store.open_url(url), LeaseStore.connect(link.url), link, url)
         opened.append(process)
         return process
 
@@ -256,3 +258,35 @@ async def test_holder_cut_off_from_the_database_stops_before_its_lease_ends(
     assert stopped < started
     a.halt()
     await b.close()
+
+
+async def test_a_notification_reaches_the_listening_process(shared: Opener) -> None:
+    """What one process queues wakes the sender at once (LISTEN/NOTIFY), channel by channel;
+    a queued reply notifies at its commit."""
+    sender, other = await shared(), await shared()
+    heard: list[str] = []
+    woken = asyncio.Event()
+
+    def hear(channel: str) -> Callable[[], None]:
+        def handler() -> None:
+            heard.append(channel)
+            woken.set()
+
+        return handler
+
+    listener = Listener(
+        sender.url, {OUTBOX_CHANNEL: hear(OUTBOX_CHANNEL), REPLIES_CHANNEL: hear(REPLIES_CHANNEL)}
+    )
+    await listener.ensure()
+    try:
+        assert listener.listening
+        await other.leases.notify(OUTBOX_CHANNEL)
+        await asyncio.wait_for(woken.wait(), timeout=10)
+        woken.clear()
+        await other.leases.queue_reply(CHAT, {"text": "hi"}, 1000.0)
+        await asyncio.wait_for(woken.wait(), timeout=10)
+        assert heard == [OUTBOX_CHANNEL, REPLIES_CHANNEL]
+        [queued] = await sender.leases.take_replies(10)
+        assert (queued.chat_id, queued.payload) == (CHAT, {"text": "hi"})
+    finally:
+        await listener.close()

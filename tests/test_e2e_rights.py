@@ -31,6 +31,8 @@ _TABLES = {
     "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
     "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
 }
+_CLOCKWORK = {"processes", "leases"}
+"""Heartbeats and lease times move with the clock (bot.coordination); no chat's state."""
 
 
 async def _dump(harness: BotHarness) -> dict[str, list[tuple[object, ...]]]:
@@ -39,7 +41,7 @@ async def _dump(harness: BotHarness) -> dict[str, list[tuple[object, ...]]]:
     engine = harness.relay.store.engine
 
     def dump(db: Db) -> dict[str, list[tuple[object, ...]]]:
-        tables = [row[0] for row in db.all(_TABLES[engine.name])]
+        tables = [row[0] for row in db.all(_TABLES[engine.name]) if row[0] not in _CLOCKWORK]
         # Table names come from the database itself, not from input.
         return {
             name: sorted((tuple(row) for row in db.all(f'SELECT * FROM "{name}"')), key=repr)  # noqa: S608
