@@ -18,10 +18,10 @@ to notice (up to its 5 s tick) is part of the cycle.
 
 Figures are CPU time (user + system) of this process, not wall time: the machine is
 shared. CPU per check comes from the unprofiled cycles, split into the event-loop thread,
-aiosqlite's worker thread and the rest; the warm-up's figure is the cost of a 304.
+the store's SQLite thread and the rest; the warm-up's figure is the cost of a 304.
 cProfile runs in the event-loop thread on that thread's own CPU clock; its own time is
 grouped into buckets (a standard-library helper or builtin counted in its caller's
-bucket) and the shares scaled to the loop's unprofiled CPU; aiosqlite's thread does
+bucket) and the shares scaled to the loop's unprofiled CPU; the store's thread does
 nothing but the store's SQL and round trips and counts wholly as store. The profiler
 slows Python code more than C code, so the shares are a guide, not exact figures.
 """
@@ -60,6 +60,7 @@ from bot.feeds.parse import parse_feed
 from bot.logs import configure_logging
 from bot.scheduler import Poller
 from bot.store import Store
+from bot.store.engine import SqliteEngine
 from tests.corpus import CORPUS_MISSING, find_shared
 
 FEEDS_PER_CHAT = 1000
@@ -71,7 +72,7 @@ FARM_ROLL_SECONDS = 1.0
 FARM = Path(__file__).resolve().with_name("feedfarm.py")
 
 BUCKETS: list[tuple[str, str]] = [
-    ("store: aiosqlite, sqlite3, bot/store", "/aiosqlite/ /bot/store/ sqlite3"),
+    ("store: sqlite3, bot/store", "/bot/store/ sqlite3"),
     (
         "parse: feedparser, expat, scan, bot/feeds",
         "/feedparser/ sgmllib pyexpat /xml/ /html/ /json/ /bot/feeds/parse.py /bot/feeds/scan.py"
@@ -257,8 +258,10 @@ async def run_cycles(
     fetcher = Fetcher(settings.fetch)
     cycle = Cycle(feeds)
     poller = make_poller(store, fetcher, settings, clock, cycle.heard)
-    # aiosqlite's private hook: runs a function in its worker thread (to read its CPU clock)
-    worker: Callable[..., Awaitable[Any]] = store._db._execute
+    # The SQLite engine's hook: runs a function in the store's thread (to read its CPU clock)
+    engine = store.engine
+    assert isinstance(engine, SqliteEngine)
+    worker: Callable[..., Awaitable[Any]] = engine._in_thread
     profile = cProfile.Profile(time.thread_time)
     figures: list[dict[str, Any]] = []
     poller.start()
@@ -345,7 +348,7 @@ def report(figures: list[dict[str, Any]], stats: pstats.Stats | None) -> None:
     for cycle in figures:
         print(
             f"  {cycle['kind']:<9} {cycle['checks']} checks of {cycle['feeds']} feeds  "
-            f"CPU {cycle['cpu']:.2f} s (loop {cycle['loop']:.2f}, aiosqlite {cycle['worker']:.2f})"
+            f"CPU {cycle['cpu']:.2f} s (loop {cycle['loop']:.2f}, store {cycle['worker']:.2f})"
             f"  wall {cycle['wall']:.1f} s  {cycle['statuses']}"
         )
     measured = [c for c in figures if c["kind"] == "measured"]
@@ -356,14 +359,14 @@ def report(figures: list[dict[str, Any]], stats: pstats.Stats | None) -> None:
     other = per["cpu"] - per["loop"] - per["worker"]
     print(
         f"CPU per check (unprofiled cycles): {per['cpu']:.2f} ms = event loop {per['loop']:.2f}"
-        f" + aiosqlite thread {per['worker']:.2f} + other threads {other:.2f}; "
+        f" + store thread {per['worker']:.2f} + other threads {other:.2f}; "
         f"a 304 (warm-up): {1000 * figures[0]['cpu'] / max(1, figures[0]['checks']):.2f} ms"
     )
     profiled = sum(c["checks"] for c in figures if c["kind"] == "profiled")
     table: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     total = sum(own for _, _, own, _, _ in table.values())
     spent = Counter({b: per["loop"] * own / total for b, own in buckets(stats).items()})
-    spent[BUCKETS[0][0]] += per["worker"]  # aiosqlite's thread: the store's SQL and round trips
+    spent[BUCKETS[0][0]] += per["worker"]  # the store's thread: its SQL and hand-overs
     spent["other threads"] += other
     print(
         f"Profiled CPU per check, event loop: {1000 * total / profiled:.2f} ms"
@@ -375,10 +378,10 @@ def report(figures: list[dict[str, Any]], stats: pstats.Stats | None) -> None:
             break
         print(f"  {ms:6.2f} ms {ms / sum(spent.values()):6.1%}  {bucket}")
     connects = sum(v[1] for f, v in table.items() if f[2] == CONNECT)
-    trips = sum(v[1] for f, v in table.items() if f[2] == "set_result" and "aiosqlite" in f[0])
+    trips = sum(v[1] for f, v in table.items() if f[2] == "_in_thread" and "bot/store" in f[0])
     print(
         f"Per check: {connects / profiled:.2f} TCP connects, "
-        f"{trips / profiled:.1f} aiosqlite round trips"
+        f"{trips / profiled:.1f} hand-overs to the store's thread"
     )
     print("Top 10 functions by own time (event loop, ms per check, profiled):")
     for function, (_, calls_, own, _, _) in sorted(table.items(), key=lambda item: -item[1][2])[
