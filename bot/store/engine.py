@@ -62,6 +62,12 @@ PG_BACKOFF_SECONDS = 0.002
 """First pause before a retry; doubled each time (with jitter), at most ``PG_BACKOFF_MAX``."""
 PG_BACKOFF_MAX = 0.1
 _RETRY_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+_UNIQUE_VIOLATION = "23505"
+UNIQUE_RETRIES = 5
+"""Attempts after a unique violation under SERIALIZABLE. PostgreSQL reports a conflict
+with a row a concurrent transaction inserted (two subscribes taking the same next
+number) as a unique violation, not always as a serialization failure (PostgreSQL docs,
+"Serializable Isolation Level"); a real duplicate fails again and is raised."""
 
 
 class Row(Protocol):
@@ -373,7 +379,14 @@ class PostgresEngine(Engine):
                     configured = await connection.execution_options(**options)
                     return await configured.run_sync(body)
             except DBAPIError as exc:
-                if _sqlstate(exc) not in _RETRY_SQLSTATES or time.monotonic() > deadline:
+                state = _sqlstate(exc)
+                concurrent_insert = (
+                    state == _UNIQUE_VIOLATION
+                    and isolation == "SERIALIZABLE"
+                    and attempt < UNIQUE_RETRIES
+                )
+                retryable = state in _RETRY_SQLSTATES or concurrent_insert
+                if not retryable or time.monotonic() > deadline:
                     raise
             # Retrying at once would meet the same rivals mid-flight again (twenty writers
             # of one chat, retried together, lose together). The pause is in real time on
