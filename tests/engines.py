@@ -33,6 +33,7 @@ ENGINES_ENV = "TEST_ENGINES"
 ENGINES = ("sqlite", "postgresql")
 BOTH = "both_engines"
 SQLITE_ONLY = "sqlite_only"
+FULL_RUN = "full_run"
 
 NewDatabase = Callable[[], Awaitable[str]]
 
@@ -44,6 +45,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{SQLITE_ONLY}: the test is about SQLite files; never run it on PostgreSQL"
     )
+    config.addinivalue_line(
+        "markers", f"{FULL_RUN}: slow in real time; deselected unless TEST_ENGINES=all (.ci/run)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect ``full_run`` tests from a plain ``pytest``: it stays quick, CI runs them."""
+    if all_engines():
+        return
+    slow = [item for item in items if item.get_closest_marker(FULL_RUN) is not None]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if item.get_closest_marker(FULL_RUN) is None]
 
 
 def all_engines() -> bool:

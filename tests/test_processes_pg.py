@@ -27,6 +27,10 @@ from tests.postgres import DatabaseFactory
 from tests.processes import BotProcess, write_config
 from tests.virtual_time import eventually
 
+# About 40 s of real time (two bot processes, a SIGKILL each, waiting out lease expiry):
+# too long for the README's quick `pytest`, which deselects it; `.ci/run` runs it.
+pytestmark = pytest.mark.full_run
+
 FEEDS = 20
 CHATS = 10
 TAKEOVER_SECONDS = 30.0
