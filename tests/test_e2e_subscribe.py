@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -246,8 +247,8 @@ async def test_spellings_of_one_url_are_one_subscription(
     harness = await bot_factory(delivery={"backlog_on_subscribe": 0})
     url = feed_server.url("/Spell.xml")
     await harness.command(CHAT, f"/sub {url}")
-    shouted = url.replace("http://", "HTTP://").replace(":", ":0", 2).replace(":0//", "://")
-    shouted += "#latest"  # HTTP://127.0.0.1:0<port>/Spell.xml#latest
+    parts = urlsplit(url)
+    shouted = f"HTTP://{parts.hostname}:0{parts.port}{parts.path}#latest"  # port as "0<port>"
     again = await harness.command(CHAT, f"/sub {shouted}")
     assert "Already subscribed to Spelled as #1" in (again.text or "")
     assert harness.relay is not None

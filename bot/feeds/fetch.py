@@ -50,11 +50,11 @@ from bot.feeds.failure import (
     human_size,
     status_error,
 )
+from bot.feeds.textutil import DEFAULT_PORTS
 
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _PERMANENT_STATUSES = frozenset({301, 308})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 _DECODE_PIECE = 64 * 1024
 _DRAIN_LIMIT = 64 * 1024
 """A redirect's or an error's body is read up to this much so the connection can be reused."""
@@ -311,7 +311,7 @@ class Fetcher:
             return _Response(await pool.handle_async_request(request))
         host = url.raw_host.decode("ascii")
         await netguard.check_proxied(
-            host, url.port or _DEFAULT_PORTS[url.scheme], policy=self._policy
+            host, url.port or DEFAULT_PORTS[url.scheme], policy=self._policy
         )
         try:
             return _Response(await pool.handle_async_request(request))

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-from bot.feeds.textutil import content_hash, one_line
+from bot.feeds.textutil import DEFAULT_PORTS, content_hash, one_line
 from bot.models import Entry
 
 _TRACKING = re.compile(
@@ -50,7 +50,6 @@ _SESSION = re.compile(
     re.IGNORECASE,
 )
 _PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid|sessionid)=[^/?#;]*", re.IGNORECASE)
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
 _MIN_TITLE = 12
 """Characters (after folding) a title needs before it names one article of a site."""
 _MIN_CJK_TITLE = 6
@@ -72,7 +71,7 @@ def normalise_link(url: str) -> str:
     host = (parts.hostname or "").lower().removeprefix("www.")
     if not host:
         return url
-    if port is not None and str(port) != _DEFAULT_PORTS.get(parts.scheme.lower()):
+    if port is not None and port != DEFAULT_PORTS.get(parts.scheme.lower()):
         host = f"{host}:{port}"
     path = _PATH_SESSION.sub("", parts.path) or "/"
     if len(path) > 1:

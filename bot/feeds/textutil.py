@@ -16,6 +16,9 @@ _HIDDEN = re.compile(
 _SPACE = re.compile(r"\s+")
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "html", "xhtml"})
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+"""The port each scheme means when a URL names none (RFC 9110 4.2)."""
+
 
 def plain_text(markup: str) -> str:
     """HTML to one line of the text a browser shows: tags, comments and scripts dropped.

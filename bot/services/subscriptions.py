@@ -22,6 +22,7 @@ from bot.feeds.failure import FetchError, FetchErrorKind
 from bot.feeds.fetch import FetchResult
 from bot.feeds.load import load_feed
 from bot.feeds.netguard import parse_ip_literal
+from bot.feeds.textutil import DEFAULT_PORTS
 from bot.models import ParsedFeed, Subscription
 from bot.pipeline import NewSubscriber, queue_entries
 from bot.services import Services
@@ -66,9 +67,6 @@ Prepare = Callable[[str, Subscription], Awaitable[Subscription]]
 returns the subscription as it is then (an import restores its settings here)."""
 
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
 def normalise_url(text: str) -> str | None:
     """An http(s) URL from what the user typed, or None when it is not one."""
     candidate = text.strip().strip("<>")
@@ -91,7 +89,7 @@ def normalise_url(text: str) -> str | None:
     address = parse_ip_literal(host)
     host = host if address is None else str(address)
     host = f"[{host}]" if ":" in host else host
-    netloc = host if port in {None, _DEFAULT_PORTS[scheme]} else f"{host}:{port}"
+    netloc = host if port in {None, DEFAULT_PORTS[scheme]} else f"{host}:{port}"
     if "@" in parts.netloc:
         netloc = f"{parts.netloc.rsplit('@', 1)[0]}@{netloc}"
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
