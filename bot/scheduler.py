@@ -8,7 +8,8 @@ time, however many chats follow it.
 
 Housekeeping rides on the same scheduler: at start and then every
 ``HOUSEKEEPING_EVERY_SECONDS`` of the bot's clock, failed outbox rows older than
-``FAILED_RETENTION_SECONDS`` and feeds nobody follows are deleted.
+``FAILED_RETENTION_SECONDS``, feeds nobody follows and article keys older than the
+cross-feed window are deleted.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from bot.feeds.fetch import Fetcher
 from bot.logs import event
 from bot.models import Feed
 from bot.pipeline import RefreshPolicy, RefreshResult, record_refresh_failure, refresh_feed
+from bot.pipeline.plan import CROSS_FEED_WINDOW_SECONDS
 from bot.store import Store, database_errors
 
 log = logging.getLogger(__name__)
@@ -64,13 +66,19 @@ class HousekeepingResult:
     """Failed outbox rows older than the retention period."""
     deleted_feeds: int
     """Feeds that no subscription followed (their seen keys and failed rows went too)."""
+    forgotten_articles: int = 0
+    """Article keys older than the cross-feed window (``CROSS_FEED_WINDOW_SECONDS``)."""
 
 
 async def housekeep(store: Store, now: float) -> HousekeepingResult:
-    """Delete expired failed rows and unfollowed feeds as of ``now`` (Unix seconds); the counts."""
+    """Delete expired failed rows, unfollowed feeds and article keys past the cross-feed
+    window as of ``now`` (Unix seconds); the counts."""
     purged = await store.purge_failed(now - FAILED_RETENTION_SECONDS)
     deleted = await store.delete_orphan_feeds(created_before=now - ORPHAN_GRACE_SECONDS)
-    return HousekeepingResult(purged_failed=purged, deleted_feeds=deleted)
+    forgotten = await store.forget_articles(now - CROSS_FEED_WINDOW_SECONDS)
+    return HousekeepingResult(
+        purged_failed=purged, deleted_feeds=deleted, forgotten_articles=forgotten
+    )
 
 
 class Housekeeper:

@@ -11,6 +11,7 @@ import pytest
 from bot.app import Relay
 from bot.cli import main
 from bot.models import OutgoingMessage, PlannedDelivery
+from bot.pipeline.plan import CROSS_FEED_WINDOW_SECONDS
 from bot.scheduler import (
     FAILED_RETENTION_SECONDS,
     HOUSEKEEPING_EVERY_SECONDS,
@@ -190,3 +191,35 @@ async def test_a_gone_feed_stays_until_its_notice_is_sent(store: Store) -> None:
     assert (row.entry_key, row.subscription_id) == ("notice:gone", None)
     await store.mark_delivered(row.id, now=11)
     assert await store.delete_orphan_feeds(created_before=100) == 1
+
+
+async def test_article_keys_past_the_cross_feed_window_go(store: Store) -> None:
+    """Housekeeping forgets article keys queued before the cross-feed window, not later ones;
+    a recent key still stops the same article arriving through a second feed."""
+    first, first_sub = await _feed(store, "first", created=T0)
+    second, second_sub = await _feed(store, "second", created=T0)
+
+    async def queue(feed: int, sub: int, key: str, *, at: float) -> int:
+        item = PlannedDelivery(
+            CHAT,
+            None,
+            sub,
+            feed,
+            key,
+            OutgoingMessage(text=key),
+            backlog=False,
+            article_keys=(f"article:{key}",),
+        )
+        return await store.commit_entries(
+            feed, seen=[key], outbox=[item], now=at, article_window=CROSS_FEED_WINDOW_SECONDS
+        )
+
+    assert await queue(first, first_sub, "old", at=T0) == 1
+    now = T0 + CROSS_FEED_WINDOW_SECONDS + 1
+    assert await queue(first, first_sub, "recent", at=now - 60) == 1
+
+    assert await housekeep(store, now) == HousekeepingResult(
+        purged_failed=0, deleted_feeds=0, forgotten_articles=1
+    )
+    assert await housekeep(store, now) == HousekeepingResult(purged_failed=0, deleted_feeds=0)
+    assert await queue(second, second_sub, "recent", at=now) == 0  # still known

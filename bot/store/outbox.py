@@ -83,8 +83,6 @@ class OutboxMixin(StoreBase):
 
         def commit(db: Db) -> int:
             already = {row[0] for row in db.all(_SEEN_AMONG, (feed_id, candidates))}
-            if article_window > 0:
-                db.run("DELETE FROM chat_articles WHERE queued_at < ?", (since,))
             queued: set[tuple[int, int | None, str]] = set()
             rows = []
             articles: list[tuple[int, int, str, int, float]] = []
@@ -266,6 +264,15 @@ class OutboxMixin(StoreBase):
         await self._write(
             "UPDATE outbox SET payload = ? WHERE id = ?", (encode_message(message), outbox_id)
         )
+
+    async def forget_articles(self, before: float) -> int:
+        """Delete the article keys queued before ``before`` (Unix seconds); how many went.
+
+        Housekeeping's job, not each commit's: a DELETE over the whole time index in every
+        ``commit_entries`` made every two concurrent commits conflict on PostgreSQL
+        (SERIALIZABLE). ``commit_entries`` ignores older rows anyway.
+        """
+        return await self._write("DELETE FROM chat_articles WHERE queued_at < ?", (before,))
 
     async def purge_failed(self, before: float) -> int:
         """Delete failed rows that failed before ``before``; return how many."""
