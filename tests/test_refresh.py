@@ -11,6 +11,7 @@ import pytest
 from bot.cadence import Bounds
 from bot.config import FetchSettings
 from bot.feeds.fetch import Fetcher
+from bot.feeds.parse import MAX_ENTRIES
 from bot.feeds.scan import EntryScan, scan_entries
 from bot.models import Feed
 from bot.pipeline import Parse, RefreshPolicy, RefreshResult, RefreshStatus, refresh_feed
@@ -94,6 +95,23 @@ async def test_cheap_when_nothing_changed(rig: Rig) -> None:
     (row,) = await rig.store.pending_outbox(rig.now, 10)
     assert row.message.text.startswith("Story 6")
     assert "Shared footer line" not in row.message.text  # the learned boilerplate, cut
+
+
+async def test_a_long_archive_is_scanned_as_its_first_entries(rig: Rig) -> None:
+    """A document longer than MAX_ENTRIES (a podcast's whole archive) costs no full parse when
+    it changes: the scan looks up the same first entries the parser reads, and an entry
+    past them (never read, so never seen) is not taken for a new one."""
+    items = [_item(n) for n in range(MAX_ENTRIES + 100, 0, -1)]
+    await rig.follow(items)
+    assert (await rig.refresh()).status is RefreshStatus.FIRST_READ
+    rig.server.put("/f.xml", rss("Wire", items) + b"<!-- rebuilt -->")
+    changed = await rig.refresh(300)
+    assert (changed.status, changed.parse) == (RefreshStatus.NOTHING_NEW, Parse.NONE)
+    rig.server.put("/f.xml", rss("Wire", [_item(MAX_ENTRIES + 101), *items]))
+    new = await rig.refresh(300)
+    assert (new.status, new.parse, new.new_entries, new.queued) == (
+        RefreshStatus.UPDATED, Parse.PARTIAL, 1, 1,
+    )  # fmt: skip
 
 
 async def test_a_lying_scan_costs_a_full_parse_not_an_entry(rig: Rig) -> None:

@@ -96,6 +96,19 @@ class EntryScan:
         ]
         return head + b"\n".join(chosen) + tail
 
+    def first(self, limit: int) -> EntryScan:
+        """The scan of the document without its entries past the first ``limit``.
+
+        ``bot.feeds.parse`` reads a document's first ``MAX_ENTRIES`` entries, so only
+        those are ever seen; the rest are cut from the body too, so that a partial
+        parse cannot read them as new. Scans of at most ``limit`` entries come back as
+        they are.
+        """
+        if len(self.keys) <= limit:
+            return self
+        body = self.body[: self.spans[limit][0]] + self.body[self.spans[-1][1] :]
+        return EntryScan(body, self.keys[:limit], self.spans[:limit])
+
 
 class _Scanner:
     """Expat handlers tracking depth, entries, and the text of their id and link."""

@@ -144,9 +144,8 @@ async def _read(store: Store, feed: Feed, response: FetchResult, scanner: Scanne
     body, url, kind = response.body, response.url, response.content_type
     known = decode_boilerplate(feed.boilerplate)
     scan = scanner(body, url=url) if feed.last_success_at is not None else None
-    if scan is not None and len(scan.keys) > MAX_ENTRIES:
-        scan = None  # the full parse reads only the first MAX_ENTRIES: look up no more
     if scan is not None:
+        scan = scan.first(MAX_ENTRIES)  # as the full parse: a long archive is no full parse
         unseen = await store.unseen_keys(feed.id, scan.keys)
         if not unseen:
             return _Reading(None, scan.keys, Parse.NONE)
