@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -117,15 +118,25 @@ class Postgres:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
 
-    def serialization_failures(self) -> int | None:
-        """Serialization failures the server logged so far (None for a server not ours)."""
+    def serialization_failures(self) -> Counter[str] | None:
+        """Serialization failures the server logged so far, by the failing statement's first
+        words (None for a server not ours)."""
         if self._folder is None:
             return None
         try:
             text = (self._folder / "data" / "log").read_text(errors="replace")
         except OSError:
             return None
-        return text.count("could not serialize access")
+        failures: Counter[str] = Counter()
+        failing = False
+        for line in text.splitlines():
+            if "could not serialize access" in line:
+                failing = True
+                failures["total"] += 1
+            elif failing and "STATEMENT:" in line:
+                failures[" ".join(line.split("STATEMENT:", 1)[1].split())[:70]] += 1
+                failing = False
+        return failures
 
     def database(self, name: str) -> str:
         """Create database ``name``; its URL."""
@@ -326,7 +337,8 @@ def _measure(
         figures["rollbacks"] = rolled_back - transactions[1]
         after = pg.serialization_failures()
         if failures is not None and after is not None:
-            figures["serialization_failures"] = after - failures
+            figures["serialization_failures"] = (after - failures)["total"]
+            figures["failing_statements"] = dict((after - failures).most_common(4)[1:])
     return figures
 
 
@@ -407,6 +419,8 @@ def _print(args: argparse.Namespace, name: str, figures: dict[str, Any]) -> None
             )
             + "\n"
         )
+        for statement, count in figures.get("failing_statements", {}).items():
+            kill += f"    {count * per:.0f} per 1,000 fetches at: {statement}\n"
     print(
         f"run {name}: {args.feeds} feeds, {args.chats} chats, interval {args.interval} s, "
         f"{window:.0f} s measured (data in {figures['work']})\n"
