@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from bot.models import OutgoingMessage, PlannedDelivery
 from bot.store import Store
 from bot.store.engine import for_postgres, for_sqlite
 from tests.test_store import T0, _followed_feed
@@ -32,6 +33,46 @@ async def test_concurrent_subscriptions_get_distinct_numbers(engine_store: Store
     ]  # fmt: skip
     subs = await asyncio.gather(*(store.add_subscription(1, feed) for feed in feeds))
     assert sorted(s.number for s in subs) == list(range(1, 21))
+
+
+async def test_concurrent_commits_of_one_feed_queue_each_entry_once(engine_store: Store) -> None:
+    """Ten commits of the same new entries at once (a poll and /sub doors racing, on
+    PostgreSQL on several connections at READ COMMITTED): the entries are queued once,
+    because each commit holds the feed's row while it reads and writes the seen keys."""
+    store = engine_store
+    feed_id, sub_id = await _followed_feed(store)
+    items = [
+        PlannedDelivery(1, None, sub_id, feed_id, f"key-{n}", OutgoingMessage(text=f"e{n}"),
+                        backlog=False)
+        for n in range(3)
+    ]  # fmt: skip
+    keys = [item.entry_key for item in items]
+    queued = await asyncio.gather(
+        *(store.commit_entries(feed_id, seen=keys, outbox=items, now=T0) for _ in range(10))
+    )
+    assert sum(queued) == 3
+    assert sorted(row.entry_key for row in await store.pending_outbox(T0, 100)) == keys
+
+
+async def test_one_article_through_two_feeds_at_once_reaches_a_chat_once(
+    engine_store: Store,
+) -> None:
+    """Ten feeds of one chat commit the same article at once: one of them queues it, the
+    others find it in the chat's recent articles (the chat's row orders the look-ups)."""
+    store = engine_store
+    subs = [await _followed_feed(store, url=f"https://f{n}.example/feed") for n in range(10)]
+
+    async def commit(feed_id: int, sub_id: int) -> int:
+        item = PlannedDelivery(1, None, sub_id, feed_id, f"own-{feed_id}",
+                               OutgoingMessage(text="story"), backlog=False,
+                               article_keys=("https://story.example/1",))  # fmt: skip
+        return await store.commit_entries(
+            feed_id, seen=[item.entry_key], outbox=[item], now=T0, article_window=3600
+        )
+
+    queued = await asyncio.gather(*(commit(feed, sub) for feed, sub in subs))
+    assert sorted(queued) == [0] * 9 + [1]
+    assert len(await store.pending_outbox(T0, 100)) == 1
 
 
 async def test_nul_characters_are_dropped_alike(engine_store: Store) -> None:

@@ -219,6 +219,16 @@ class StoreBase:
         """``operation(db, *args)`` as one atomic write transaction."""
         return await self._engine.write(operation, *args)
 
+    async def _tx_keyed(self, operation: Callable[..., T], *args: Any) -> T:
+        """``operation(db, *args)`` as one atomic write that finds its rows by key and locks
+        (``Db.lock``) what orders it against rivals first (``Engine.write_keyed``)."""
+        return await self._engine.write_keyed(operation, *args)
+
+    async def _write_keyed(self, sql: str, params: Params = ()) -> int:
+        """One statement that changes rows it finds by key and reads no others (the row
+        locks of the change order its rivals); the number of rows changed."""
+        return await self._engine.statement(lambda db: db.run(sql, params), write=True, keyed=True)
+
     async def _view(self, operation: Callable[..., T], *args: Any) -> T:
         """``operation(db, *args)`` on one consistent snapshot."""
         return await self._engine.read(operation, *args)

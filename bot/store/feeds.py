@@ -162,7 +162,7 @@ class FeedsMixin(StoreBase):
                 rhythm.new_samples,
             )
         params += (feed_id,)
-        await self._run(sql, params)
+        await self._write_keyed(sql, params)
 
     async def record_recovery(
         self, feed_id: int, *, notices: Sequence[PlannedDelivery], now: float
@@ -204,7 +204,7 @@ class FeedsMixin(StoreBase):
             if notices:
                 insert_outbox(db, feed_id, notices, not_before=now, now=now)
 
-        await self._tx(record)
+        await self._tx_keyed(record)
 
     async def end_feed(
         self, feed_id: int, *, error: str, now: float, notices: Sequence[PlannedDelivery]

@@ -82,6 +82,11 @@ class OutboxMixin(StoreBase):
         since = now - article_window
 
         def commit(db: Db) -> int:
+            # The feed's row orders the commits of one feed (a poll and a /sub of it); the
+            # chats' rows order the cross-feed look-ups of one chat's articles.
+            db.lock("feeds", [feed_id])
+            if article_window > 0:
+                db.lock("chats", {item.chat_id for item in outbox if item.article_keys})
             already = {row[0] for row in db.all(_SEEN_AMONG, (feed_id, candidates))}
             queued: set[tuple[int, int | None, str]] = set()
             rows = []
@@ -122,7 +127,7 @@ class OutboxMixin(StoreBase):
             )
             return len(rows)
 
-        return await self._tx(commit)
+        return await self._tx_keyed(commit)
 
     async def keys_seen_since(self, feed_id: int, keys: Sequence[str], since: float) -> list[str]:
         """The keys among ``keys`` first seen at or after ``since``, each once, in input order."""
@@ -146,7 +151,7 @@ class OutboxMixin(StoreBase):
 
     async def prune_seen(self, feed_id: int, *, keep: Sequence[str], before: float) -> int:
         """Forget keys first seen before ``before`` that the feed no longer carries."""
-        return await self._write(
+        return await self._write_keyed(
             """
             DELETE FROM seen WHERE feed_id = ? AND first_seen < ?
               AND entry_key NOT IN (SELECT value FROM json_each(?))
@@ -217,11 +222,11 @@ class OutboxMixin(StoreBase):
                     (int(now // 86400),),
                 )
 
-        await self._tx(deliver)
+        await self._tx_keyed(deliver)  # the upsert adds to the day's count atomically
 
     async def defer(self, outbox_id: int, *, not_before: float, error: str | None = None) -> None:
         """Retry later, counting the attempt; the last error is kept when none is given."""
-        await self._write(
+        await self._write_keyed(
             """
             UPDATE outbox SET attempts = attempts + 1, not_before = ?,
                 last_error = COALESCE(?, last_error)
@@ -241,7 +246,7 @@ class OutboxMixin(StoreBase):
         )
 
     async def mark_failed(self, outbox_id: int, *, error: str, now: float) -> None:
-        await self._write(
+        await self._write_keyed(
             """
             UPDATE outbox SET state = 'failed', last_error = ?, failed_at = ?
             WHERE id = ? AND state = 'pending'
