@@ -34,7 +34,7 @@ from bot.pipeline import RefreshPolicy, RefreshResult
 from bot.ratelimit import Limits, SendSlots
 from bot.redact import secrets_of
 from bot.replies import Replier, Reply
-from bot.runlock import AlreadyRunning, RunLock
+from bot.runlock import AlreadyRunning, Moved, RunLock
 from bot.scheduler import Housekeeper, Poller
 from bot.services import Services
 from bot.store import Store, database_errors, error_reason
@@ -207,7 +207,7 @@ class Relay:
         if self._lock is not None:
             try:
                 self._lock.acquire()
-            except AlreadyRunning as exc:
+            except (AlreadyRunning, Moved) as exc:
                 raise StartupError(str(exc)) from exc
             except OSError as exc:
                 raise StartupError(

@@ -53,6 +53,7 @@ from bot.pipeline import render_newest
 from bot.ratelimit import SendSlots
 from bot.redact import scrub
 from bot.render import format_for_terminal
+from bot.runstop import STOP_SECONDS
 from bot.scheduler import FAILED_RETENTION_SECONDS
 from bot.services import Services
 from bot.services.backup import Restored, Restorer
@@ -134,6 +135,13 @@ def _parser() -> argparse.ArgumentParser:
 
     mover = command("migrate", "copy this SQLite instance into an empty PostgreSQL", config)
     mover.add_argument("--to", required=True, metavar="URL", help="postgresql://user:pass@host/db")
+    mover.add_argument(
+        "--stop",
+        action="store_true",
+        help="stop the bot running on the SQLite file first (SIGTERM, as an operator would;"
+        f" it must run on this machine) and copy once it has stopped, waiting up to"
+        f" {STOP_SECONDS:g} s; messages it has not sent are copied as pending",
+    )
     return parser
 
 
@@ -473,13 +481,23 @@ def _migrate(args: argparse.Namespace) -> int:
     def copied(table: str, rows: int) -> None:
         print(f"{table}: {rows} rows")
 
+    def stopping(pid: int) -> None:
+        print(
+            f"stopping the bot (newsrelay pid {pid}, SIGTERM); copying once it has stopped",
+            flush=True,
+        )
+
+    moving = migrate_instance(
+        settings, args.to, on_table=copied, stop=args.stop, on_stopping=stopping
+    )
     try:
-        counts = asyncio.run(migrate_instance(settings, args.to, on_table=copied))
+        counts = asyncio.run(moving)
     except MigrateError as exc:
         raise CliError(str(exc), secrets=_password_of(args.to)) from exc
     print(
         f"copied {sum(counts.values())} rows; set database.url to the PostgreSQL URL and start"
-        " the bot (keep the SQLite file as a backup, and do not start a bot on it again)"
+        " the bot. The SQLite file stays as a backup; newsrelay run now refuses it, so that"
+        " nothing is sent twice"
     )
     return 0
 

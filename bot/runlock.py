@@ -3,58 +3,128 @@
 Two processes on one SQLite database would both poll Telegram with one token
 (each getUpdates ends the other's with 409 Conflict) and both send the outbox.
 ``newsrelay run`` therefore holds ``flock(LOCK_EX | LOCK_NB)`` on ``<database>.lock``
-while it runs, and writes its pid, host and start time into the file, so that a
-second process fails at once naming the first. The kernel drops the lock when the
-process ends, however it ends (SIGKILL included): a stale file never blocks a start.
-(``flock`` is local to one machine: a database on a network file system shared by
-two machines is not protected; several processes on one database is PostgreSQL's job.)
+while it runs, and writes its command, pid, host and start time into the file, so that
+a second process fails at once naming the first (``newsrelay migrate`` holds the same
+lock while it copies). The kernel drops the lock when the process ends, however it ends
+(SIGKILL included): a stale file never blocks a start. (``flock`` is local to one
+machine: a database on a network file system shared by two machines is not protected;
+several processes on one database is PostgreSQL's job.)
+
+A database moved to PostgreSQL by ``newsrelay migrate`` gets ``<database>.moved`` beside
+it, saying where to: from then on the lock refuses every run on the file (``Moved``), so
+that restarting the old instance cannot send its pending messages a second time.
+Deleting that file undoes it.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import re
 import socket
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+_HOLDER = re.compile(r"newsrelay (?:(?P<command>[a-z-]+) )?pid (?P<pid>\d+) on (?P<host>\S+)")
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who the lock file says holds the lock: its text, and the parts read from it
+    (None when the text does not say: a file being rewritten, or written by hand)."""
+
+    text: str
+    command: str | None
+    """``run`` or ``migrate``; None in files written before the command was recorded."""
+    pid: int | None
+    host: str | None
+
+    @classmethod
+    def read(cls, text: str) -> Holder:
+        """The holder named by the lock file's ``text``."""
+        text = text.strip()
+        found = _HOLDER.match(text)
+        if found is None:
+            return cls(text or "another process", None, None, None)
+        return cls(text, found["command"], int(found["pid"]), found["host"])
 
 
 class AlreadyRunning(Exception):  # noqa: N818 - reads as the situation it names
-    """Another process holds the lock; the message names it."""
+    """Another process holds the lock; the message names it, ``holder`` says who it is."""
+
+    def __init__(self, message: str, holder: Holder) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
+class Moved(Exception):  # noqa: N818 - reads as the situation it names
+    """The database was moved to PostgreSQL: no bot may run on the file any more."""
 
 
 class RunLock:
     """The lock of one database; ``acquire`` then ``release``."""
 
-    def __init__(self, database: Path) -> None:
+    def __init__(self, database: Path, command: str = "run") -> None:
+        """``command``: what the holder is doing, written into the file (``run``, ``migrate``)."""
         self.database = database
+        self.command = command
         self.path = database.with_name(database.name + ".lock")
+        self.moved_path = database.with_name(database.name + ".moved")
         self._fd: int | None = None
 
     def acquire(self) -> None:
         """Take the lock and record who holds it.
 
-        Raises AlreadyRunning (naming the holder) when another process holds it, and
-        OSError when the lock file cannot be opened.
+        Raises AlreadyRunning (naming the holder) when another process holds it, Moved
+        when the database was moved to PostgreSQL, and OSError when the lock file cannot
+        be opened.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.read(fd, 512).decode("utf-8", "replace").strip() or "another process"
+            holder = Holder.read(os.read(fd, 512).decode("utf-8", "replace"))
             os.close(fd)
             raise AlreadyRunning(
-                f"the database {self.database} is in use by {holder} (lock file {self.path})"
+                f"the database {self.database} is in use by {holder.text} (lock file {self.path})",
+                holder,
             ) from None
         except BaseException:
             os.close(fd)
             raise
+        # Read under the lock: a migration writes the file while it holds the lock.
+        moved = self._moved_note()
+        if moved is not None:
+            os.close(fd)
+            raise Moved(
+                f"the database {self.database} was {moved}: set database.url to that"
+                f" database (delete {self.moved_path} to run a bot on this file again)"
+            )
         started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
         os.ftruncate(fd, 0)
-        holder = f"newsrelay pid {os.getpid()} on {socket.gethostname()} since {started}\n"
-        os.write(fd, holder.encode())
+        me = f"newsrelay {self.command} pid {os.getpid()} on {socket.gethostname()}"
+        os.write(fd, f"{me} since {started}\n".encode())
         self._fd = fd
+
+    def _moved_note(self) -> str | None:
+        try:
+            text = self.moved_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return None
+        return text.strip().splitlines()[0] if text.strip() else "moved"
+
+    def mark_moved(self, where: str) -> None:
+        """Refuse every later run on this database: it now lives at ``where`` (a URL
+        without its password). Call while holding the lock; raises OSError."""
+        moved = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        self.moved_path.write_text(
+            f"moved to {where} on {moved} by newsrelay migrate\n"
+            "A bot started on this SQLite file would send its pending messages again.\n"
+            "Delete this file to run a bot on it anyway (going back from PostgreSQL).\n",
+            encoding="utf-8",
+        )
 
     def release(self) -> None:
         """Drop the lock (the file stays: removing it would race a starting process)."""

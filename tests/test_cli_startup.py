@@ -159,7 +159,9 @@ async def test_second_run_on_the_same_database_exits_at_once(
     assert getme_after == getme_before
     assert len(second.lines) == 1, second.lines
     line = second.lines[0]
-    assert line.startswith("newsrelay: the database data/newsrelay.db is in use by newsrelay pid ")
+    assert line.startswith(
+        "newsrelay: the database data/newsrelay.db is in use by newsrelay run pid "
+    )
     assert f"pid {first.process.pid} on {socket.gethostname()}" in line
 
 

@@ -1,22 +1,29 @@
 """``newsrelay migrate --to postgresql://…``: a SQLite instance moved to PostgreSQL keeps
-everything (nothing is sent again, pending messages still arrive); an occupied target, a
-running bot and a wrong URL are refused in one line."""
+everything (nothing is sent again, pending messages still arrive), also when it is moved
+while it runs (``--stop``); an occupied target, a running bot, a file already moved and a
+wrong URL are refused in one line."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.migrate import migrate_instance
 from bot.models import DisplayOptions, OutgoingMessage, PlannedDelivery, SummaryMode
 from bot.runlock import RunLock
-from bot.store import Store
+from bot.store import NewFeed, Store
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import Item, rss
 from tests.harness import HarnessFactory
 from tests.postgres import DatabaseFactory
-from tests.processes import run_cli, write_config
+from tests.processes import BotProcess, run_cli, write_config
+from tests.virtual_time import eventually
 
 CHAT = 6161
 START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -34,10 +41,10 @@ def _items(count: int) -> list[Item]:
     ]
 
 
-def _titles(api: FakeBotAPI) -> list[str]:
+def _titles(api: FakeBotAPI, chat: int = CHAT) -> list[str]:
     return [
         line
-        for message in api.sent_to(CHAT)
+        for message in api.sent_to(chat)
         for line in (message.text or message.caption or "").splitlines()[:1]
         if line.startswith("Headline")
     ]
@@ -83,6 +90,114 @@ async def test_pending_messages_arrive_after_the_move_and_nothing_is_sent_again(
     await new.poll()
     await new.settle()
     assert _titles(bot_api) == [f"Headline number {n}" for n in range(4)]
+
+
+CHATS = (CHAT, CHAT + 1)
+
+
+@pytest.fixture
+async def real_time_world() -> AsyncIterator[tuple[FakeBotAPI, FeedServer]]:
+    """The fake Telegram (on the system clock, as the bot processes are) knowing ``CHATS``,
+    and a feed server."""
+    api = FakeBotAPI()
+    await api.start()
+    for chat in CHATS:
+        api.add_chat(chat)
+    feeds = FeedServer()
+    await feeds.start()
+    try:
+        yield api, feeds
+    finally:
+        await feeds.stop()
+        await api.stop()
+
+
+async def _subscribed(path: Path, feed_url: str) -> None:
+    """A SQLite instance whose chats follow a feed not read yet: the first read marks what
+    it holds as seen and sends nothing."""
+    store = await Store.open(path)
+    now = time.time()
+    try:
+        for chat in CHATS:
+            await store.ensure_chat(chat, kind="private", now=now)
+            await store.subscribe_many(
+                chat, [NewFeed(feed_url, "Wire", now)], interval_seconds=1, limit=10, now=now
+            )
+    finally:
+        await store.close()
+
+
+async def test_a_running_bot_is_stopped_and_moved_and_its_pending_messages_arrive(
+    real_time_world: tuple[FakeBotAPI, FeedServer],
+    postgres_database: DatabaseFactory,
+    tmp_path: Path,
+) -> None:
+    """A running SQLite bot (a real ``newsrelay run`` process) holds two messages for each
+    of two chats that Telegram keeps refusing with 429. ``migrate --stop`` stops it
+    (SIGTERM) and copies them as pending; a bot on PostgreSQL sends exactly those, and its
+    read of the feed sends only what is new."""
+    api, feeds = real_time_world
+    items = _items(4)
+    feeds.put("/f.xml", rss("Wire", items[:1]))
+    path = tmp_path / "data" / "newsrelay.db"
+    await _subscribed(path, feeds.url("/f.xml"))
+    common = {
+        "telegram": {"token": api.token, "api_base_url": api.base_url},
+        "polling": {"interval_seconds": 1, "min_interval_seconds": 1},
+        "fetch": {"allow_private_networks": True, "timeout_seconds": 5},
+        "delivery": {"backlog_on_subscribe": 0},
+        "logging": {"level": "INFO"},
+    }
+    sqlite = {"database": {"url": f"sqlite:///{path}"}}
+    old_config = write_config(tmp_path, "old.yaml", {**common, **sqlite})
+    old = await BotProcess.spawn(tmp_path, "run", "-c", str(old_config))
+    try:
+        await eventually(
+            lambda: feeds.count("/f.xml", 200) > 0, what="the first read", real_seconds=30
+        )
+        api.fail_next(
+            "sendMessage",
+            code=429,
+            description="Too Many Requests: retry after 1",
+            parameters={"retry_after": 1},
+            times=1_000_000,
+        )
+        feeds.put("/f.xml", rss("Wire", items[2::-1]))
+        # The read queues all four messages in one commit, before the first send.
+        await eventually(lambda: api.rejected != [], what="a 429", real_seconds=30)
+
+        url = await postgres_database()
+        code, out, err = await run_cli(
+            tmp_path, "migrate", "-c", str(old_config), "--stop", "--to", url
+        )
+        assert code == 0, err
+        assert f"stopping the bot (newsrelay pid {old.pid}, SIGTERM)" in out
+        assert "outbox: 4 rows" in out
+        assert await asyncio.wait_for(old.process.wait(), timeout=10) == 0
+    finally:
+        await old.stop()
+    assert old.count("stopped") == 1, old.lines
+    assert api.sent == []
+
+    api.stop_failing("sendMessage")
+    # The same entries once more, in a changed document, and one new one: the bot on
+    # PostgreSQL reads it as it starts; only the new one is queued, after the pending ones.
+    feeds.put("/f.xml", rss("Wire, updated", items[::-1]))
+    new_config = write_config(tmp_path, "new.yaml", {**common, "database": {"url": url}})
+    new = await BotProcess.spawn(tmp_path, "run", "-c", str(new_config))
+    try:
+        for chat in CHATS:
+            await api.wait_for_sent(chat, 3, timeout=30)
+        assert await new.stop() == 0
+    finally:
+        await new.stop()
+    for chat in CHATS:
+        assert _titles(api, chat) == [f"Headline number {n}" for n in (1, 2, 3)]
+    after = await Store.open_url(url)
+    try:
+        assert (await after.stats()).pending == 0
+    finally:
+        await after.close()
 
 
 async def _seed(path: Path) -> None:
@@ -152,6 +267,10 @@ async def test_migrate_command_copies_everything_once(
         await after.close()
         await before.close()
 
+    code, _, err = await _migrate(tmp_path, config, url)
+    assert code == 1
+    assert f"the database {path} was moved to postgresql://" in err
+    path.with_name("newsrelay.db.moved").unlink()  # as an operator would, to go again
     code, _, err = await _migrate(tmp_path, config, url)
     assert code == 1
     assert "already holds data" in err

@@ -79,6 +79,10 @@ class Scripting(ServerState):
             ScriptedFailure(method.lower(), chat_id, code, description, parameters, times)
         )
 
+    def stop_failing(self, method: str) -> None:
+        """Drop the failures still scripted for ``method``: its calls succeed again."""
+        self._failures[:] = [f for f in self._failures if f.method != method.lower()]
+
     def bot_kicked(self, chat_id: int) -> int:
         """The user blocks the bot (private) or the bot is removed; later sends get 403."""
         chat = self._chats[chat_id]
