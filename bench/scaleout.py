@@ -72,10 +72,13 @@ def cpu_seconds(pid: int) -> float:
 
 
 def postgres_cpu(postmaster: int) -> float:
-    """CPU seconds of the PostgreSQL server: the postmaster and its children (backends,
-    writers), the live ones; a backend that ended took its seconds with it, so this is a
-    lower bound for servers whose connections come and go (ours stay in pools)."""
-    total = cpu_seconds(postmaster)
+    """CPU seconds of the PostgreSQL server: the postmaster, its live children (backends,
+    writers) and the children it has reaped (a backend that ended: a connection closed)."""
+    try:
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    total = sum(int(field) for field in fields[11:15]) / CLOCK_TICKS  # utime stime cutime cstime
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
