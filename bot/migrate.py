@@ -13,12 +13,13 @@ occupied target is refused). After the copy the file is marked as moved
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from bot.config import DatabaseSettings, Settings
 from bot.runlock import AlreadyRunning, Moved, RunLock
 from bot.runstop import STOP_SECONDS, StopError, stop_and_lock
 from bot.store import Store
-from bot.store.copy import TargetNotEmptyError, copy_to_postgres
+from bot.store.copy import TargetNotEmptyError, copy_to_postgres, ensure_empty
 from bot.store.engine import PostgresEngine
 
 
@@ -55,32 +56,53 @@ async def migrate_instance(
     if not path.exists():
         raise MigrateError(f"no database at {path}")
     lock = RunLock(path, command="migrate")
+    moved = lock.moved_note()
+    if moved is not None:
+        raise MigrateError(lock.moved_reason(moved))
+    # The target first: a wrong URL, password or right, or an occupied target, is refused
+    # before a running bot is stopped for it.
+    store = await Store.open_url(target.url)
     try:
-        await _take(lock, stop=stop, seconds=stop_seconds, on_stopping=on_stopping)
-    except (Moved, StopError) as exc:
-        raise MigrateError(str(exc)) from exc
-    try:
-        source = await Store.open(path)  # brings an older file up to this version
-        await source.close()
-        store = await Store.open_url(target.url)
         engine = store.engine
+        assert isinstance(engine, PostgresEngine)  # noqa: S101 - a postgresql:// URL
         try:
-            assert isinstance(engine, PostgresEngine)  # noqa: S101 - a postgresql:// URL
-            counts = await copy_to_postgres(path, engine, on_table=on_table)
+            await ensure_empty(engine)
         except TargetNotEmptyError as exc:
             raise MigrateError(str(exc)) from exc
-        finally:
-            await store.close()
         try:
-            lock.mark_moved(target.shown)
-        except OSError as exc:
-            raise MigrateError(
-                f"copied, but cannot write {lock.moved_path} ({exc.strerror}): do not start a"
-                f" bot on {path} again"
-            ) from exc
-        return counts
+            await _take(lock, stop=stop, seconds=stop_seconds, on_stopping=on_stopping)
+        except (Moved, StopError) as exc:
+            raise MigrateError(str(exc)) from exc
+        try:
+            return await _copy(lock, path, engine, target, on_table)
+        finally:
+            lock.release()
     finally:
-        lock.release()
+        await store.close()
+
+
+async def _copy(
+    lock: RunLock,
+    path: Path,
+    engine: PostgresEngine,
+    target: DatabaseSettings,
+    on_table: Callable[[str, int], None],
+) -> dict[str, int]:
+    """Copy the file (``lock`` held) and mark it moved; rows copied per table."""
+    source = await Store.open(path)  # brings an older file up to this version
+    await source.close()
+    try:
+        counts = await copy_to_postgres(path, engine, on_table=on_table)
+    except TargetNotEmptyError as exc:
+        raise MigrateError(str(exc)) from exc
+    try:
+        lock.mark_moved(target.shown)
+    except OSError as exc:
+        raise MigrateError(
+            f"copied, but cannot write {lock.moved_path} ({exc.strerror}): do not start a"
+            f" bot on {path} again"
+        ) from exc
+    return counts
 
 
 async def _take(

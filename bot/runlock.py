@@ -18,10 +18,12 @@ Deleting that file undoes it.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
 import socket
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,15 +41,34 @@ class Holder:
     """``run`` or ``migrate``; None in files written before the command was recorded."""
     pid: int | None
     host: str | None
+    file: tuple[int, int] | None = None
+    """(device, inode) of the lock file the text was read from: the file the holder must
+    hold open (``bot.runstop``), whatever the path names by the time anyone looks."""
 
     @classmethod
-    def read(cls, text: str) -> Holder:
-        """The holder named by the lock file's ``text``."""
-        text = text.strip()
+    def read(cls, text: str, file: tuple[int, int] | None = None) -> Holder:
+        """The holder named by the lock file's ``text`` (control characters shown as ?)."""
+        text = _printable(text.strip())
         found = _HOLDER.match(text)
         if found is None:
-            return cls(text or "another process", None, None, None)
-        return cls(text, found["command"], int(found["pid"]), found["host"])
+            return cls(text or "another process", None, None, None, file)
+        return cls(text, found["command"], int(found["pid"]), found["host"], file)
+
+
+def _printable(text: str) -> str:
+    """``text`` without control characters: a hand-written file must not drive the terminal."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def _open_regular(path: Path, flags: int) -> int:
+    """A descriptor on the regular file ``path`` (created if ``flags`` say so), never
+    through a symbolic link, never a FIFO or device: someone who may write the data folder
+    must not make a root-run bot write elsewhere or block on a pipe. Raises OSError."""
+    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, f"{path} is not a regular file")
+    return fd
 
 
 class AlreadyRunning(Exception):  # noqa: N818 - reads as the situation it names
@@ -81,11 +102,14 @@ class RunLock:
         be opened.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = _open_regular(self.path, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = Holder.read(os.read(fd, 512).decode("utf-8", "replace"))
+            opened = os.fstat(fd)
+            holder = Holder.read(
+                os.read(fd, 512).decode("utf-8", "replace"), (opened.st_dev, opened.st_ino)
+            )
             os.close(fd)
             raise AlreadyRunning(
                 f"the database {self.database} is in use by {holder.text} (lock file {self.path})",
@@ -95,36 +119,51 @@ class RunLock:
             os.close(fd)
             raise
         # Read under the lock: a migration writes the file while it holds the lock.
-        moved = self._moved_note()
+        moved = self.moved_note()
         if moved is not None:
             os.close(fd)
-            raise Moved(
-                f"the database {self.database} was {moved}: set database.url to that"
-                f" database (delete {self.moved_path} to run a bot on this file again)"
-            )
+            raise Moved(self.moved_reason(moved))
         started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
         os.ftruncate(fd, 0)
         me = f"newsrelay {self.command} pid {os.getpid()} on {socket.gethostname()}"
         os.write(fd, f"{me} since {started}\n".encode())
         self._fd = fd
 
-    def _moved_note(self) -> str | None:
-        try:
-            text = self.moved_path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
+    def moved_note(self) -> str | None:
+        """The first line of the database's moved mark, or None when it was not moved."""
+        if not os.path.lexists(self.moved_path):
             return None
-        return text.strip().splitlines()[0] if text.strip() else "moved"
+        try:
+            fd = _open_regular(self.moved_path, os.O_RDONLY)
+        except OSError:
+            return "moved (its mark is not a readable file)"  # a link or a pipe: refuse too
+        try:
+            text = _printable(os.read(fd, 4096).decode("utf-8", "replace").split("\n", 1)[0])
+        finally:
+            os.close(fd)
+        return text.strip() or "moved"
+
+    def moved_reason(self, note: str) -> str:
+        """The one line that refuses a moved database, from its mark's ``note``."""
+        return (
+            f"the database {self.database} was {note}: set database.url to that"
+            f" database (delete {self.moved_path} to run a bot on this file again)"
+        )
 
     def mark_moved(self, where: str) -> None:
         """Refuse every later run on this database: it now lives at ``where`` (a URL
         without its password). Call while holding the lock; raises OSError."""
         moved = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        self.moved_path.write_text(
+        text = (
             f"moved to {where} on {moved} by newsrelay migrate\n"
             "A bot started on this SQLite file would send its pending messages again.\n"
-            "Delete this file to run a bot on it anyway (going back from PostgreSQL).\n",
-            encoding="utf-8",
+            "Delete this file to run a bot on it anyway (going back from PostgreSQL).\n"
         )
+        fd = _open_regular(self.moved_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        try:
+            os.write(fd, text.encode("utf-8"))
+        finally:
+            os.close(fd)
 
     def release(self) -> None:
         """Drop the lock (the file stays: removing it would race a starting process)."""

@@ -36,13 +36,14 @@ class StopError(Exception):
     """The bot cannot be stopped from here, or did not stop: one line for stderr."""
 
 
-def _holds_open(pid: int, path: Path) -> bool:
-    """Whether process ``pid`` has the file ``path`` open (per ``/proc/<pid>/fd``).
+def _holds_open(pid: int, wanted: tuple[int, int]) -> bool:
+    """Whether process ``pid`` has the file ``wanted`` (device, inode) open (per
+    ``/proc/<pid>/fd``): the lock file the holder's name was read from, not whatever its
+    path names now (a path can be swapped for a link to a file any process holds).
 
     False when there is no such process here. Raises PermissionError for another user's
     process.
     """
-    wanted = os.stat(path)
     try:
         entries = list(Path(f"/proc/{pid}/fd").iterdir())
     except FileNotFoundError:
@@ -52,7 +53,7 @@ def _holds_open(pid: int, path: Path) -> bool:
             opened = entry.stat()  # follows the link to the file the descriptor names
         except OSError:  # closed meanwhile, or a socket or pipe of another namespace
             continue
-        if (opened.st_dev, opened.st_ino) == (wanted.st_dev, wanted.st_ino):
+        if (opened.st_dev, opened.st_ino) == wanted:
             return True
     return False
 
@@ -61,7 +62,7 @@ def _pin(holder: Holder, lock: RunLock) -> tuple[int, int]:
     """The pid of the bot ``holder`` names and a pidfd on it, once it is shown to be that
     bot; raises StopError saying why not."""
     stop_it = "stop the bot yourself, then run migrate again"
-    if holder.pid is None or holder.host is None:
+    if holder.pid is None or holder.host is None or holder.file is None:
         raise StopError(f"cannot tell which process holds {lock.path} ({holder.text}): {stop_it}")
     pid, here = holder.pid, socket.gethostname()
     named = f"newsrelay pid {pid}"
@@ -83,7 +84,7 @@ def _pin(holder: Holder, lock: RunLock) -> tuple[int, int]:
     except ProcessLookupError:
         raise StopError(not_holder) from None
     try:
-        holds = _holds_open(pid, lock.path)
+        holds = _holds_open(pid, holder.file)
     except BaseException as exc:
         os.close(pidfd)
         if isinstance(exc, PermissionError):

@@ -17,21 +17,32 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.app import Relay, StartupError
 from bot.config import load_settings
 from bot.migrate import MigrateError, migrate_instance
-from bot.runlock import RunLock
+from bot.runlock import Moved, RunLock
+from bot.store import Store
+from tests.postgres import DatabaseFactory
 from tests.processes import clean_environ, run_cli, write_config
 
-PASSWORD = "s3cret-pw"  # made up: the output must not show it
-TARGET = f"postgresql://newsrelay:{PASSWORD}@127.0.0.1:9/newsrelay"
-"""Never reached: every refusal here comes before the target is opened."""
+PASSWORD = "s3cret-pw"  # made up (the test server trusts local users): never shown
+
+
+@pytest.fixture
+async def target(postgres_database: DatabaseFactory) -> str:
+    """An empty PostgreSQL database to move to (checked before any bot is stopped), its URL
+    with a password in it."""
+    url = make_url(await postgres_database()).set(password=PASSWORD)
+    return url.render_as_string(hide_password=False)
+
 
 _CHILD = """
 import os, signal, socket, sys
 from pathlib import Path
-from bot.runlock import RunLock
+from bot.runlock import Moved, RunLock
+from bot.store import Store
 
 lock, mode = RunLock(Path(sys.argv[1])), sys.argv[2]
 if mode != "idle":
@@ -119,12 +130,12 @@ def _name_in_lock(database: Path, text: str) -> None:
     RunLock(database).path.write_text(text + "\n")
 
 
-async def _migrate_stopping(database: Path, *, seconds: float = 5) -> str:
+async def _migrate_stopping(database: Path, target: str, *, seconds: float = 5) -> str:
     """Run the move with ``stop``, waiting up to ``seconds`` for the bot; the one line of
     its refusal."""
     settings = load_settings(environ={}, overrides={"database": {"url": f"sqlite:///{database}"}})
     moving = migrate_instance(
-        settings, TARGET, on_table=lambda _t, _n: None, stop=True, stop_seconds=seconds
+        settings, target, on_table=lambda _t, _n: None, stop=True, stop_seconds=seconds
     )
     with pytest.raises(MigrateError) as refused:
         await asyncio.wait_for(moving, timeout=seconds + 5)
@@ -133,10 +144,10 @@ async def _migrate_stopping(database: Path, *, seconds: float = 5) -> str:
     return line
 
 
-async def _cli(tmp_path: Path, database: Path, *flags: str) -> str:
+async def _cli(tmp_path: Path, database: Path, target: str, *flags: str) -> str:
     """``newsrelay migrate``'s one stderr line; it must fail with exit code 1."""
     config = write_config(tmp_path, "c.yaml", {"database": {"url": f"sqlite:///{database}"}})
-    code, _, err = await run_cli(tmp_path, "migrate", "-c", str(config), "--to", TARGET, *flags)
+    code, _, err = await run_cli(tmp_path, "migrate", "-c", str(config), "--to", target, *flags)
     assert code == 1, err
     [line] = err.strip().splitlines()
     assert PASSWORD not in line
@@ -144,26 +155,26 @@ async def _cli(tmp_path: Path, database: Path, *flags: str) -> str:
 
 
 async def test_a_running_bot_is_refused_without_stop_naming_it(
-    tmp_path: Path, children: Callable[[Path, str], Awaitable[Child]]
+    tmp_path: Path, children: Callable[[Path, str], Awaitable[Child]], target: str
 ) -> None:
     """Without ``--stop`` the running bot is named and left alone; the line says ``--stop``."""
     database = _database(tmp_path)
     bot = await children(database, "hold")
-    line = await _cli(tmp_path, database)
+    line = await _cli(tmp_path, database, target)
     assert f"is in use by newsrelay run pid {bot.pid} on {socket.gethostname()}" in line
     assert "stop the bot first, or add --stop" in line
     assert await bot.alive()
 
 
 async def test_a_bot_on_another_machine_is_not_signalled(
-    tmp_path: Path, children: Callable[[Path, str], Awaitable[Child]]
+    tmp_path: Path, children: Callable[[Path, str], Awaitable[Child]], target: str
 ) -> None:
     """The lock file says the bot runs elsewhere (a shared network folder): its pid means
     nothing here, so nothing is signalled, even a process here that holds the lock."""
     database = _database(tmp_path)
     bot = await children(database, "hold")
     _name_in_lock(database, f"newsrelay run pid {bot.pid} on elsewhere.example since today")
-    line = await _cli(tmp_path, database, "--stop")
+    line = await _cli(tmp_path, database, target, "--stop")
     assert line == (
         f"newsrelay: newsrelay pid {bot.pid} runs on elsewhere.example, not on this machine"
         f" ({socket.gethostname()}): stop it there, then run migrate again"
@@ -175,7 +186,7 @@ async def test_a_bot_on_another_machine_is_not_signalled(
     "named", ["a process that does not hold the lock", "a migration", "no one"]
 )
 async def test_only_the_process_holding_the_lock_as_a_bot_is_signalled(
-    tmp_path: Path, children: Callable[[Path, str], Awaitable[Child]], named: str
+    tmp_path: Path, children: Callable[[Path, str], Awaitable[Child]], target: str, named: str
 ) -> None:
     """The pid in the lock file must be a running bot that holds the lock here: another
     process with that pid (a container's pid seen from the host), a migration under way,
@@ -197,18 +208,18 @@ async def test_only_the_process_holding_the_lock_as_a_bot_is_signalled(
         "no one": ("", f"cannot tell which process holds {RunLock(database).path}"),
     }[named]
     _name_in_lock(database, text)
-    assert said in await _migrate_stopping(database)
+    assert said in await _migrate_stopping(database, target)
     assert await holder.alive()
     assert await bystander.alive()
 
 
 async def test_a_bot_that_does_not_stop_in_time_is_reported(
-    tmp_path: Path, children: Callable[[Path, str], Awaitable[Child]]
+    tmp_path: Path, children: Callable[[Path, str], Awaitable[Child]], target: str
 ) -> None:
     """A bot that ignores SIGTERM: after the bound, one line says so; nothing was copied."""
     database = _database(tmp_path)
     bot = await children(database, "deaf")
-    line = await _migrate_stopping(database, seconds=0.2)
+    line = await _migrate_stopping(database, target, seconds=0.2)
     assert line == (
         f"newsrelay pid {bot.pid} did not stop within 0.2 s (SIGTERM sent): run migrate"
         " again once it has stopped"
@@ -217,13 +228,13 @@ async def test_a_bot_that_does_not_stop_in_time_is_reported(
 
 
 async def test_a_bot_restarted_by_a_service_manager_is_named(
-    tmp_path: Path, children: Callable[[Path, str], Awaitable[Child]]
+    tmp_path: Path, children: Callable[[Path, str], Awaitable[Child]], target: str
 ) -> None:
     """When another process holds the lock after the stopped one, the move stops at once
     naming it (waiting could only end in a timeout)."""
     database = _database(tmp_path)
     bot = await children(database, "restarted")
-    line = await _migrate_stopping(database)
+    line = await _migrate_stopping(database, target)
     # The child's lock file now names its parent, this process.
     assert line.startswith(
         f"newsrelay pid {bot.pid} stopped, but newsrelay run pid {os.getpid()} on"
@@ -261,3 +272,55 @@ async def test_a_moved_database_refuses_to_run_until_the_mark_is_deleted(tmp_pat
     again = RunLock(database)
     again.acquire()
     again.release()
+
+
+async def test_an_occupied_target_is_refused_before_the_bot_is_stopped(
+    tmp_path: Path, children: Callable[[Path, str], Awaitable[Child]], target: str
+) -> None:
+    """A target that already holds an instance (or cannot be opened) is found out first:
+    the running bot is not stopped for a move that cannot happen."""
+    database = _database(tmp_path)
+    bot = await children(database, "hold")
+    occupied = await Store.open_url(target)
+    await occupied.ensure_chat(1)
+    await occupied.close()
+    line = await _migrate_stopping(database, target)
+    assert line.startswith("the PostgreSQL database already holds data")
+    assert await bot.alive()
+
+
+@pytest.mark.parametrize("kind", ["symbolic link", "named pipe"])
+async def test_a_lock_file_that_is_not_a_regular_file_is_refused(tmp_path: Path, kind: str) -> None:
+    """Whoever may write the data folder must not make a bot (maybe run as root) write
+    through a link elsewhere, block on a pipe, or read a holder's name from one."""
+    database = _database(tmp_path)
+    lock = RunLock(database)
+    elsewhere = tmp_path / "important.conf"
+    elsewhere.write_text("keep me\n")
+    if kind == "symbolic link":
+        lock.path.symlink_to(elsewhere)
+    else:
+        os.mkfifo(lock.path)
+    with pytest.raises(OSError):  # noqa: PT011 - the kind of refusal is the OS's
+        lock.acquire()
+    assert elsewhere.read_text() == "keep me\n"
+
+
+async def test_a_moved_mark_that_is_a_link_refuses_and_is_never_written_through(
+    tmp_path: Path,
+) -> None:
+    """A dangling link as the mark still refuses the file (it is not "not moved"), and the
+    mark is never written through a link."""
+    database = _database(tmp_path)
+    lock = RunLock(database, command="migrate")
+    planted = tmp_path / "created-by-migrate"
+    lock.moved_path.symlink_to(planted)
+    with pytest.raises(Moved):
+        lock.acquire()
+    lock.moved_path.unlink()
+    lock.acquire()
+    lock.moved_path.symlink_to(planted)
+    with pytest.raises(OSError):  # noqa: PT011
+        lock.mark_moved("postgresql://newsrelay:***@db.example/newsrelay")
+    lock.release()
+    assert not planted.exists()

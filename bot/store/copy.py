@@ -94,6 +94,16 @@ def _occupied(db: Db) -> list[str]:
     ]
 
 
+async def ensure_empty(target: PostgresEngine) -> None:
+    """Raise TargetNotEmptyError when the target already holds an instance (checked again,
+    under table locks, by the copy itself): a move can be refused before anything stops."""
+    occupied = await target.read(_occupied)
+    if occupied:
+        raise TargetNotEmptyError(
+            f"the PostgreSQL database already holds data (tables {', '.join(occupied)})"
+        )
+
+
 def _copy_all(db: Db, source: sqlite3.Connection, on_table: Callable[[str, int], None]) -> None:
     # No process may write meanwhile (a bot started on the target too early).
     db.run(f"LOCK TABLE {', '.join(TABLES)} IN SHARE ROW EXCLUSIVE MODE")

@@ -32,7 +32,7 @@ Notes on the shape:
 - ``chat_articles`` (migration 3) remembers, per chat and forum topic, the article keys
   (``bot.feeds.identity.article_keys``) of what each feed queued there lately, so the
   same article reaching the chat through a second feed is sent once. Rows older
-  than the dedupe window are deleted as new ones are written.
+  than the dedupe window are deleted by housekeeping (``bot.scheduler.housekeep``).
 - ``feeds.failing_since``/``failure_notified`` (migration 4): the run of failures the
   subscribers may have been told about; ``hint_seconds``, ``skip_hours``, ``last_new_at``,
   ``new_gap_seconds``, ``new_samples``: the feed's rhythm (``bot.models.Rhythm``);
