@@ -95,18 +95,29 @@ class RunLock:
             os.close(fd)
             raise
         # Read under the lock: a migration writes the file while it holds the lock.
-        moved = self._moved_note()
+        moved = self.moved_reason()
         if moved is not None:
             os.close(fd)
-            raise Moved(
-                f"the database {self.database} was {moved}: set database.url to that"
-                f" database (delete {self.moved_path} to run a bot on this file again)"
-            )
+            raise Moved(moved)
         started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
         os.ftruncate(fd, 0)
         me = f"newsrelay {self.command} pid {os.getpid()} on {socket.gethostname()}"
         os.write(fd, f"{me} since {started}\n".encode())
         self._fd = fd
+
+    def moved_reason(self) -> str | None:
+        """Why no bot may use this database any more, in one line naming where it went
+        (what ``acquire`` raises Moved with); None when it was not moved. Reads
+        ``<database>.moved`` without the lock: a command that takes no lock (the
+        command line's ``import-opml``, ``stats``) asks this alone. Raises OSError when
+        the file is there but cannot be read."""
+        moved = self._moved_note()
+        if moved is None:
+            return None
+        return (
+            f"the database {self.database} was {moved}: set database.url to that"
+            f" database (delete {self.moved_path} to run a bot on this file again)"
+        )
 
     def _moved_note(self) -> str | None:
         try:
