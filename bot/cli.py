@@ -53,6 +53,7 @@ from bot.pipeline import render_newest
 from bot.ratelimit import SendSlots
 from bot.redact import scrub
 from bot.render import format_for_terminal
+from bot.runlock import RunLock
 from bot.runstop import STOP_SECONDS
 from bot.scheduler import FAILED_RETENTION_SECONDS
 from bot.services import Services
@@ -263,10 +264,32 @@ async def _open_store(settings: Settings) -> Store:
         raise CliError(f"cannot open the database {where}: {error_reason(exc)}") from exc
 
 
-def _stats(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config)
+def _moved_reason(settings: Settings) -> str | None:
+    """Why the SQLite file of ``settings`` is no bot's any more (``newsrelay migrate``
+    moved it), in the words ``run`` refuses it with; None when it was not moved or the
+    database is PostgreSQL."""
+    if settings.database.engine != "sqlite":
+        return None
+    try:
+        return RunLock(settings.database.path).moved_reason()
+    except OSError as exc:
+        raise CliError(f"cannot read {settings.database.path}.moved: {exc.strerror}") from exc
+
+
+def _existing_database(settings: Settings) -> None:
+    """For a command that only reads the database: CliError when the SQLite file is
+    missing, one warning line on stderr when it was moved (reading it still shows what
+    it held)."""
     if settings.database.engine == "sqlite" and not settings.database.path.exists():
         raise CliError(f"no database at {settings.database.path}")
+    moved = _moved_reason(settings)
+    if moved is not None:
+        print(scrub(f"newsrelay: warning: {moved}"), file=sys.stderr)
+
+
+def _stats(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config)
+    _existing_database(settings)
 
     async def collect() -> None:
         store = await _open_store(settings)
@@ -305,6 +328,9 @@ def _chat_kind(chat_id: int) -> str:
 def _import_opml(args: argparse.Namespace) -> int:
     """Subscribe on the database directly, fetching nothing: the running bot reads the feeds."""
     settings = load_settings(args.config)
+    moved = _moved_reason(settings)
+    if moved is not None:  # subscriptions in a file no bot will read again
+        raise CliError(moved)
     try:
         data = args.file.read_bytes()
     except OSError as exc:
@@ -450,8 +476,7 @@ def _span(seconds: float) -> str:
 
 def _export_opml(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    if settings.database.engine == "sqlite" and not settings.database.path.exists():
-        raise CliError(f"no database at {settings.database.path}")
+    _existing_database(settings)
 
     async def collect() -> bytes:
         store = await _open_store(settings)

@@ -138,6 +138,57 @@ SQLITE_PREFIX = "sqlite:///"
 POSTGRES_SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
 """URL schemes of a PostgreSQL ``database.url``; all mean the asyncpg driver."""
 
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+"""The values of ``sslmode`` (libpq's names, which asyncpg's ``ssl`` takes as they are:
+asyncpg ``connect_utils.SSLMode``)."""
+
+_LIBPQ_NAMES = {"sslmode": "ssl", "connect_timeout": "timeout"}
+"""libpq URL options under the name asyncpg's ``connect()`` gives them. SQLAlchemy's
+asyncpg dialect passes every query option but ``host`` to ``connect()`` as a keyword, so
+any other name there would fail at the first connection (TypeError), not at loading the
+config."""
+_URL_OPTIONS = frozenset({"ssl", "timeout", "host"})
+"""The options a URL may hold once renamed: ``host`` (a Unix socket folder, or
+``host:port`` pairs) is read by SQLAlchemy's dialect itself."""
+
+
+def _asyncpg_query(parsed: URL) -> URL:
+    """``parsed`` with its query options under asyncpg's names (``sslmode`` → ``ssl``,
+    ``connect_timeout`` → ``timeout``), each checked.
+
+    Raises ValueError naming the option (never the URL: it may hold the password) for an
+    option asyncpg does not take, a repeated one, an SSL mode outside ``SSL_MODES`` or a
+    timeout that is not a positive number of seconds.
+    """
+    query: dict[str, str] = {}
+    for key, value in parsed.query.items():
+        name = _LIBPQ_NAMES.get(key, key)
+        if name not in _URL_OPTIONS:
+            raise ValueError(
+                f"has the option {key!r}, which newsrelay does not take"
+                " (it takes sslmode, connect_timeout and host)"
+            )
+        if not isinstance(value, str) or name in query:
+            raise ValueError(
+                f"has the option {key!r} more than once ({key} and {name} are one option)"
+                if key != name
+                else f"has the option {key!r} more than once"
+            )
+        if name == "ssl" and value not in SSL_MODES:
+            raise ValueError(f"option {key!r} must be one of {', '.join(SSL_MODES)}")
+        if name == "timeout" and not _positive_seconds(value):
+            raise ValueError(f"option {key!r} must be a positive number of seconds")
+        query[name] = value
+    return parsed.set(query=query)
+
+
+def _positive_seconds(text: str) -> bool:
+    try:
+        seconds = float(text)
+    except ValueError:
+        return False
+    return 0 < seconds < float("inf")
+
 
 class DatabaseSettings(_Section):
     """Where the state lives: a SQLite file (the default) or a shared PostgreSQL database.
@@ -146,6 +197,10 @@ class DatabaseSettings(_Section):
     ``sqlite:////absolute/path`` absolute; ``postgresql://user:pass@host:5432/db`` (see
     SPEC.md's configuration). A password with ``@``, ``:`` or ``/`` in it is written
     URL-encoded (``%40``, ``%3A``, ``%2F``), as RFC 3986 says for userinfo.
+    ``?sslmode=require`` (or disable, allow, prefer, verify-ca, verify-full) and
+    ``?connect_timeout=5`` (seconds) are libpq's options, kept under asyncpg's names
+    (``ssl``, ``timeout``); any other option is refused here rather than at the first
+    connection.
     """
 
     url: str = f"{SQLITE_PREFIX}data/newsrelay.db"
@@ -172,7 +227,9 @@ class DatabaseSettings(_Section):
             raise ValueError("holds an unencoded '@': write an '@' in the password as %40")
         if not parsed.database:
             raise ValueError("names no database (postgresql://user:password@host/database)")
-        return value
+        if not parsed.query:
+            return value
+        return _asyncpg_query(parsed).render_as_string(hide_password=False)
 
     @property
     def engine(self) -> Literal["sqlite", "postgresql"]:

@@ -56,9 +56,9 @@ async def migrate_instance(
     if not path.exists():
         raise MigrateError(f"no database at {path}")
     lock = RunLock(path, command="migrate")
-    moved = lock.moved_note()
+    moved = lock.moved_reason()
     if moved is not None:
-        raise MigrateError(lock.moved_reason(moved))
+        raise MigrateError(moved)
     # The target first: a wrong URL, password or right, or an occupied target, is refused
     # before a running bot is stopped for it.
     store = await Store.open_url(target.url)

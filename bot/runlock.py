@@ -119,18 +119,31 @@ class RunLock:
             os.close(fd)
             raise
         # Read under the lock: a migration writes the file while it holds the lock.
-        moved = self.moved_note()
+        moved = self.moved_reason()
         if moved is not None:
             os.close(fd)
-            raise Moved(self.moved_reason(moved))
+            raise Moved(moved)
         started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
         os.ftruncate(fd, 0)
         me = f"newsrelay {self.command} pid {os.getpid()} on {socket.gethostname()}"
         os.write(fd, f"{me} since {started}\n".encode())
         self._fd = fd
 
-    def moved_note(self) -> str | None:
-        """The first line of the database's moved mark, or None when it was not moved."""
+    def moved_reason(self) -> str | None:
+        """Why no bot may use this database any more, in one line naming where it went
+        (what ``acquire`` raises Moved with); None when it was not moved. Reads
+        ``<database>.moved`` without the lock: a command that takes no lock (the
+        command line's ``import-opml``, ``stats``) asks this alone. A mark that is not a
+        readable regular file (a link, a pipe) counts as a mark."""
+        moved = self._moved_note()
+        if moved is None:
+            return None
+        return (
+            f"the database {self.database} was {moved}: set database.url to that"
+            f" database (delete {self.moved_path} to run a bot on this file again)"
+        )
+
+    def _moved_note(self) -> str | None:
         if not os.path.lexists(self.moved_path):
             return None
         try:
@@ -142,13 +155,6 @@ class RunLock:
         finally:
             os.close(fd)
         return text.strip() or "moved"
-
-    def moved_reason(self, note: str) -> str:
-        """The one line that refuses a moved database, from its mark's ``note``."""
-        return (
-            f"the database {self.database} was {note}: set database.url to that"
-            f" database (delete {self.moved_path} to run a bot on this file again)"
-        )
 
     def mark_moved(self, where: str) -> None:
         """Refuse every later run on this database: it now lives at ``where`` (a URL

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from bot.models import DisplayOptions, SummaryMode
 from bot.opml import Outline, read_opml, write_opml
+from bot.runlock import RunLock
 from bot.store import Store
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import Item, rss
+from tests.test_cli import TOKEN
 
 CHAT = 4242
 
@@ -116,6 +118,41 @@ async def test_errors_are_one_line_with_exit_1(tmp_path: Path) -> None:
     code, _, err = await _newsrelay("export-opml", "--chat", "77", "-c", str(config), cwd=tmp_path)
     assert code == 1
     assert err.strip() == "newsrelay: chat 77 is unknown to this database"
+
+
+async def test_a_moved_database_is_refused_for_import_and_read_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    """After `migrate` marked the file moved: import-opml refuses it with run's own line
+    (its subscriptions would land in a file no bot reads); stats and export-opml still
+    read it, with that line as one warning on stderr."""
+    config = _config(tmp_path)
+    path = tmp_path / "state" / "bot.db"
+    store = await Store.open(path)
+    await store.ensure_chat(CHAT, kind="private")
+    await store.close()
+    RunLock(path, command="migrate").mark_moved("postgresql://relay:***@db.example/news")
+    opml = tmp_path / "in.opml"
+    opml.write_bytes(write_opml("mine", [Outline("https://n.example/a.xml", "A")], created=0))
+
+    code, _, refused = await _newsrelay("run", "--token", TOKEN, "-c", str(config), cwd=tmp_path)
+    assert code == 1
+    assert refused.startswith(f"newsrelay: the database {path} was moved to postgresql://")
+    code, out, err = await _newsrelay(
+        "import-opml", str(opml), "--chat", str(CHAT), "-c", str(config), cwd=tmp_path
+    )
+    assert (code, out, err) == (1, "", refused)
+
+    code, out, err = await _newsrelay("stats", "-c", str(config), cwd=tmp_path)
+    assert code == 0, err
+    assert "subscriptions: 0" in out  # the import wrote nothing
+    assert err == refused.replace("newsrelay: ", "newsrelay: warning: ", 1)
+    code, out, err = await _newsrelay(
+        "export-opml", "--chat", str(CHAT), "-c", str(config), cwd=tmp_path
+    )
+    assert code == 0, err
+    assert read_opml(out.encode(), max_outlines=10).outlines == ()
+    assert err == refused.replace("newsrelay: ", "newsrelay: warning: ", 1)
 
 
 async def test_missing_chat_is_a_usage_error(tmp_path: Path) -> None:

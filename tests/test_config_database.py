@@ -52,6 +52,10 @@ def test_encoded_password_is_decoded() -> None:
         ("postgresql://relay@db.example", "names no database"),
         ("mysql://relay@db.example/news", "must be sqlite"),
         ("sqlite:///", "names no SQLite file"),
+        (f"postgresql://relay:{PASSWORD}@db.example/news?application_name=x", "'application_name'"),
+        (f"postgresql://relay:{PASSWORD}@db.example/news?sslmode=on", "'sslmode' must be one of"),
+        (f"postgresql://relay:{PASSWORD}@db.example/news?connect_timeout=0", "'connect_timeout'"),
+        (f"postgresql://relay:{PASSWORD}@db.example/news?ssl=require&sslmode=disable", "'sslmode'"),
     ],
 )
 def test_bad_urls_are_named_without_the_password(url: str, message: str) -> None:
@@ -59,6 +63,21 @@ def test_bad_urls_are_named_without_the_password(url: str, message: str) -> None
         load_settings(environ={"NEWSRELAY_DATABASE__URL": url})
     assert "database.url" in str(caught.value)
     assert PASSWORD not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "mode", ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+)
+def test_libpq_options_take_asyncpg_names(mode: str) -> None:
+    """sslmode and connect_timeout (libpq's names) reach asyncpg as ssl and timeout, the
+    password and host intact: asyncpg's connect() takes no keyword sslmode."""
+    url = f"postgresql://relay:p%40{PASSWORD}@db.example/news?sslmode={mode}&connect_timeout=5"
+    database = DatabaseSettings(url=url)
+    assert database.url == (
+        f"postgresql://relay:p%40{PASSWORD}@db.example/news?ssl={mode}&timeout=5"
+    )
+    assert database.password == f"p@{PASSWORD}"
+    assert DatabaseSettings(url=database.url).url == database.url  # loaded again: the same
 
 
 def test_secrets_of_holds_the_database_password() -> None:

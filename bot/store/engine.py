@@ -383,8 +383,18 @@ class PostgresEngine(Engine):
         from sqlalchemy.ext.asyncio import create_async_engine  # noqa: PLC0415
 
         target = make_url(url).set(drivername="postgresql+asyncpg")
+        # SQLAlchemy hands the URL's options to asyncpg as strings; asyncpg adds its
+        # ``timeout`` to a float. (Which options a URL may hold: bot/config.py.)
+        connect_args: dict[str, Any] = {}
+        if "timeout" in target.query:
+            connect_args["timeout"] = float(str(target.query["timeout"]))
+            target = target.difference_update_query(["timeout"])
         engine = create_async_engine(
-            target, pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_OVERFLOW, pool_pre_ping=False
+            target,
+            connect_args=connect_args,
+            pool_size=PG_POOL_SIZE,
+            max_overflow=PG_POOL_OVERFLOW,
+            pool_pre_ping=False,
         )
         return cls(engine)
 
