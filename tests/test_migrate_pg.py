@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,26 +18,18 @@ from bot.runlock import RunLock
 from bot.store import NewFeed, Store
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.feed_server import FeedServer
-from tests.fakes.feedgen import Item, rss
+from tests.fakes.feedgen import Item, rss, stories
 from tests.harness import HarnessFactory
 from tests.postgres import DatabaseFactory
 from tests.processes import BotProcess, run_cli, write_config
 from tests.virtual_time import eventually
 
 CHAT = 6161
-START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
 
 def _items(count: int) -> list[Item]:
-    return [
-        Item(
-            guid=f"item-{n}",
-            title=f"Headline number {n}",
-            link=f"https://news.example/{n}",
-            pub_date=START + timedelta(minutes=n),
-        )
-        for n in range(count)
-    ]
+    """``count`` entries a minute apart, oldest first, titled "Headline number n"."""
+    return stories("/item", count, "Headline number {}".format)[::-1]
 
 
 def _titles(api: FakeBotAPI, chat: int = CHAT) -> list[str]:

@@ -5,29 +5,19 @@ deliveries, so Telegram's strict limits (the fake's) never refuse one."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.feed_server import FeedServer
-from tests.fakes.feedgen import Item, rss
+from tests.fakes.feedgen import Item, rss, stories
 from tests.harness import BotHarness
 from tests.postgres import DatabaseFactory
 from tests.virtual_time import VirtualClock
 
 CHAT = 7272
-START = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 
 
 def _items(count: int) -> list[Item]:
-    return [
-        Item(
-            guid=f"r-{n}",
-            title=f"Headline number {n}",
-            link=f"https://news.example/r{n}",
-            pub_date=START + timedelta(minutes=n),
-        )
-        for n in range(count)
-    ]
+    """``count`` entries a minute apart, oldest first, titled "Headline number n"."""
+    return stories("/r", count, "Headline number {}".format)[::-1]
 
 
 def _sent_by(harness: BotHarness) -> float:

@@ -85,33 +85,29 @@ def _copy_table(db: Db, source: sqlite3.Connection, table: str) -> int:
     return copied
 
 
-def _occupied(db: Db) -> list[str]:
-    """The tables of the target that already hold rows."""
-    return [
+def _refuse_occupied(db: Db) -> None:
+    """Raise TargetNotEmptyError, naming them, when tables of the target already hold rows."""
+    occupied = [
         table
         for table in ("chats", "feeds", "subscriptions", "seen", "outbox")
         if db.scalar(f"SELECT EXISTS (SELECT 1 FROM {table})")  # noqa: S608 - constant names
     ]
+    if occupied:
+        raise TargetNotEmptyError(
+            f"the PostgreSQL database already holds data (tables {', '.join(occupied)})"
+        )
 
 
 async def ensure_empty(target: PostgresEngine) -> None:
     """Raise TargetNotEmptyError when the target already holds an instance (checked again,
     under table locks, by the copy itself): a move can be refused before anything stops."""
-    occupied = await target.read(_occupied)
-    if occupied:
-        raise TargetNotEmptyError(
-            f"the PostgreSQL database already holds data (tables {', '.join(occupied)})"
-        )
+    await target.read(_refuse_occupied)
 
 
 def _copy_all(db: Db, source: sqlite3.Connection, on_table: Callable[[str, int], None]) -> None:
     # No process may write meanwhile (a bot started on the target too early).
     db.run(f"LOCK TABLE {', '.join(TABLES)} IN SHARE ROW EXCLUSIVE MODE")
-    occupied = _occupied(db)
-    if occupied:
-        raise TargetNotEmptyError(
-            f"the PostgreSQL database already holds data (tables {', '.join(occupied)})"
-        )
+    _refuse_occupied(db)
     source.execute("BEGIN")  # one snapshot of the SQLite file for every table
     try:
         for table in TABLES:
