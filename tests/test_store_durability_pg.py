@@ -1,0 +1,102 @@
+"""Which writes wait for PostgreSQL's WAL flush: the record of a check does not, the writes
+that carry messages do.
+
+Triggers note the ``synchronous_commit`` in force in each transaction that changes a feed
+row or queues a message; the database's default is set to ``on`` first (the test server runs
+with it off, see ``tests/postgres.py``), so a write that does not turn it off shows ``on``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from bot.models import Rhythm
+from bot.store import Store
+from tests.postgres import DatabaseFactory, _asyncpg_dsn
+from tests.test_store import T0, _followed_feed, _item
+
+_WATCH = (
+    "CREATE TABLE commit_modes (mode TEXT NOT NULL)",
+    """CREATE FUNCTION note_commit_mode() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         INSERT INTO commit_modes VALUES (current_setting('synchronous_commit'));
+         RETURN NEW;
+       END $$""",
+    """CREATE TRIGGER note_commit_mode AFTER UPDATE ON feeds
+       FOR EACH ROW EXECUTE FUNCTION note_commit_mode()""",
+    """CREATE TRIGGER note_commit_mode AFTER INSERT ON outbox
+       FOR EACH ROW EXECUTE FUNCTION note_commit_mode()""",
+)
+_UNWATCH = (
+    # The database is emptied and handed to a later test (tests/postgres.py): leave
+    # nothing of this test behind but rows.
+    "DROP TRIGGER IF EXISTS note_commit_mode ON feeds",
+    "DROP TRIGGER IF EXISTS note_commit_mode ON outbox",
+    "DROP FUNCTION IF EXISTS note_commit_mode()",
+    "DROP TABLE IF EXISTS commit_modes",
+)
+
+
+@pytest.fixture
+async def watched(postgres_database: DatabaseFactory) -> AsyncIterator[tuple[Store, str]]:
+    """A store whose connections default to synchronous commits, and its database's URL."""
+    url = await postgres_database()
+    store = await Store.open_url(url)  # creates the schema before the trigger is added
+    await store.close()
+    admin = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        name = await admin.fetchval("SELECT current_database()")
+        await admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = on')
+        for statement in _WATCH:
+            await admin.execute(statement)
+        store = await Store.open_url(url)  # new connections: they take the new default
+        try:
+            yield store, url
+        finally:
+            await store.close()
+    finally:
+        for statement in _UNWATCH:
+            await admin.execute(statement)
+        await admin.execute(f'ALTER DATABASE "{name}" RESET synchronous_commit')
+        await admin.close()
+
+
+async def _modes(url: str) -> list[str]:
+    connection = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        rows = await connection.fetch("DELETE FROM commit_modes RETURNING mode")
+    finally:
+        await connection.close()
+    return [row["mode"] for row in rows]
+
+
+async def test_a_check_is_recorded_without_waiting_for_the_flush(
+    watched: tuple[Store, str],
+) -> None:
+    """Both forms of the check's record commit asynchronously; losing one in a server
+    crash costs a repeated fetch. Queueing entries (which the sender then delivers)
+    still waits for the flush."""
+    store, url = watched
+    feed_id, sub_id = await _followed_feed(store)
+    await _modes(url)  # the setup's own feed writes are not what this test is about
+
+    await store.record_fetch_success(
+        feed_id, next_fetch_at=T0 + 300, etag='"a"', last_modified=None, body_hash="h1", now=T0
+    )
+    rhythm = Rhythm(last_new_at=T0, new_gap_seconds=300.0, new_samples=1)
+    await store.record_fetch_success(
+        feed_id, next_fetch_at=T0 + 600, etag='"b"', last_modified=None, body_hash="h2",
+        now=T0 + 300, rhythm=rhythm,
+    )  # fmt: skip
+    assert await _modes(url) == ["off", "off"]
+    feed = await store.get_feed(feed_id)
+    assert feed is not None
+    assert (feed.etag, feed.next_fetch_at) == ('"b"', T0 + 600)
+
+    await store.commit_entries(
+        feed_id, seen=["k1"], outbox=[_item(1, sub_id, feed_id, "k1")], now=T0 + 600
+    )
+    assert await _modes(url) == ["on"]
