@@ -8,7 +8,12 @@
   ``/file/bot<token>/`` (also with the slash or the colon encoded), which the Bot API
   endpoint, a self-hosted server or a proxy may echo in an error body;
 - any string shaped like a bot token (digits, a colon, 30 or more token characters);
-- credentials in URLs: ``scheme://user:pass@host`` becomes ``scheme://<credentials>@host``.
+- credentials in URLs: ``scheme://user:pass@host`` becomes ``scheme://<credentials>@host``;
+- the values of query parameters named as secrets (``token``, ``key``, ``api_key``,
+  ``apikey``, ``access_token``, ``auth``, ``secret``, ``password``, ``sig``, ``signature``,
+  also with a prefix such as ``feed_token``): private feeds (Feedbin, Miniflux, GitLab,
+  Patreon, feed services behind a paywall) carry their reader's key there, and a group's
+  members who read ``/list`` are not all its owner. ``?token=abc`` becomes ``?token=<secret>``.
 
 The edges that call it: the logging filter (``bot.logs``), the command line's stderr
 lines and printed values (``bot.cli``), and chat replies (``bot.commands.common``), which
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
 
 TOKEN_MARK = "<token>"  # noqa: S105 - the marker that replaces a token, not one
 CREDENTIALS_MARK = "<credentials>"
+SECRET_MARK = "<secret>"  # noqa: S105 - the marker that replaces a query secret, not one
 MIN_SECRET_LENGTH = 6
 """Shorter strings are not scrubbed as secrets: replacing every "abc" would garble output,
 and no real bot token is that short (the patterns below still catch token shapes)."""
@@ -39,6 +45,15 @@ _TOKEN_SHAPE = re.compile(r"(?<![A-Za-z0-9_])\d{5,}(?::|%3[aA])[A-Za-z0-9_-]{30,
 # userinfo (RFC 3986): no "/", "?", "#", brackets or spaces before the "@"; up to the
 # authority's last "@", so that a password written with a raw "@" goes whole.
 _URL_CREDENTIALS = re.compile(r"(?<=://)[^/?#\s\[\]]+@")
+# A parameter starts after "?" or "&" (or ";", the end of "&amp;" in HTML); its name is a
+# secret's name, maybe after a prefix ending in "_", "-" or "." ("feed_token", "x-api-key").
+# The value runs to the next parameter, fragment, space, quote or tag.
+_QUERY_SECRET = re.compile(
+    r"(?<=[?&;])((?:[A-Za-z0-9]+[_.-])*"
+    r"(?:token|key|api[_-]?key|access[_-]?token|auth|secret|password|passwd|sig|signature)=)"
+    r"[^&#\s<>\"']+",
+    re.IGNORECASE,
+)
 
 
 def _forms(secret: str) -> set[str]:
@@ -81,6 +96,7 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
         text = pattern.sub(TOKEN_MARK, text)
     text = _IN_BOT_PATH.sub(TOKEN_MARK, text)
     text = _TOKEN_SHAPE.sub(TOKEN_MARK, text)
+    text = _QUERY_SECRET.sub(rf"\1{SECRET_MARK}", text)
     return _URL_CREDENTIALS.sub(f"{CREDENTIALS_MARK}@", text)
 
 
@@ -93,6 +109,7 @@ def scrub_html(text: str, secrets: Iterable[str] = ()) -> str:
         scrub(text, secrets)
         .replace(TOKEN_MARK, html.escape(TOKEN_MARK))
         .replace(CREDENTIALS_MARK, html.escape(CREDENTIALS_MARK))
+        .replace(SECRET_MARK, html.escape(SECRET_MARK))
     )
 
 

@@ -92,6 +92,17 @@ def test_the_summary_speaks_the_chats_language() -> None:
     )
 
 
+def test_the_summary_shows_a_private_feeds_url_without_its_key() -> None:
+    """With no site link the summary names the feed's URL, but not the reader's key in it."""
+    private = Subscription(
+        id=1, chat_id=100, feed_id=7, number=1, url="https://news.example/feed?token=k3y-of-it"
+    )
+    planned = plan_deliveries(
+        _entries(11), [private], {}, feed_id=7, feed_title="Wire", flood=RULE
+    )  # fmt: skip
+    assert planned[0].message.text.endswith("\nhttps://news.example/feed?token=<secret>")
+
+
 def test_keeping_none_sends_only_the_summary() -> None:
     """With ``flood_keep: 0`` a flood is one message."""
     planned = plan_deliveries(

@@ -40,12 +40,20 @@ SCRUB_TABLE = [
     ("via http://alice:s3cret@proxy.example:8080", "via http://<credentials>@proxy.example:8080"),
     ("postgresql://relay:pw@db.example:5432/news", "postgresql://<credentials>@db.example:5432/news"),
     ("socks5://onlyuser@127.0.0.1:1080", "socks5://<credentials>@127.0.0.1:1080"),
+    # secrets in a URL's query, by the parameter's name
+    ("https://feeds.example/u/7.rss?token=Zx9_q-1", "https://feeds.example/u/7.rss?token=<secret>"),
+    ("https://a.example/f?lang=zh&api_key=abc123#top", "https://a.example/f?lang=zh&api_key=<secret>#top"),
+    ("https://a.example/f?feed_token=abc&x-API-Key=def", "https://a.example/f?feed_token=<secret>&x-API-Key=<secret>"),
+    ('<a href="https://a.example/f?a=1&amp;key=s3cret">f</a>', '<a href="https://a.example/f?a=1&amp;key=<secret>">f</a>'),
+    ("https://a.example/f?apikey=abc and more", "https://a.example/f?apikey=<secret> and more"),
     # left alone
     ("https://example.com/botany/feed.xml", "https://example.com/botany/feed.xml"),
     ("at 12:30, error 400: Bad Request", "at 12:30, error 400: Bad Request"),
     ("mail user@example.com or mailto:a@b.example", "mail user@example.com or mailto:a@b.example"),
     ("https://example.com/p?next=a@b", "https://example.com/p?next=a@b"),
     ("chat -100123456:topic", "chat -100123456:topic"),
+    ("https://a.example/f?monkey=1&keys=2&tokens=3", "https://a.example/f?monkey=1&keys=2&tokens=3"),
+    ("log key=abc token=def", "log key=abc token=def"),
 ]  # fmt: skip
 
 

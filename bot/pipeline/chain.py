@@ -18,6 +18,7 @@ from bot.feeds.identity import all_keys
 from bot.i18n import pick_language
 from bot.models import Entry, ParsedFeed, Subscription
 from bot.pipeline.plan import CROSS_FEED_WINDOW_SECONDS, FloodRule, chronological, plan_deliveries
+from bot.redact import scrub
 from bot.render import Boilerplate, detect_boilerplate
 from bot.store import Chat, Store
 from bot.zones import zone
@@ -172,8 +173,9 @@ async def queue_entries(
         return Queued(new=0, queued=0)
     title = parsed.title
     if not title and selection.subscriptions:
-        # Every subscription here follows this one feed: its stored title or URL names it.
-        title = selection.subscriptions[0].title or selection.subscriptions[0].url
+        # Every subscription here follows this one feed: its stored title or URL names it,
+        # the URL without the reader's key a private feed carries (bot.redact).
+        title = selection.subscriptions[0].title or scrub(selection.subscriptions[0].url)
     chats = await audience_chats(store, selection.subscriptions)
     items = plan_deliveries(
         selection.entries,

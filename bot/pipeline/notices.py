@@ -21,6 +21,7 @@ from bot.feeds.failure import FetchError, FetchErrorKind
 from bot.i18n import plain
 from bot.i18n.failures import fetch_failure_text
 from bot.models import Feed, OutgoingMessage, PlannedDelivery, Subscription
+from bot.redact import scrub
 
 FAILING_MIN_CHECKS = 3
 GONE_STATUS = 410
@@ -113,7 +114,9 @@ def gone_notices(
 
 
 def _title(feed: Feed) -> str:
-    return (feed.title or feed.url)[:MAX_TITLE]
+    """The feed's name in a notice: its title, else its URL without secrets (``scrub``: a
+    group's members are not all the one who subscribed a private feed)."""
+    return (feed.title or scrub(feed.url))[:MAX_TITLE]
 
 
 def _notices(

@@ -27,6 +27,7 @@ from bot.models import (
     PlannedDelivery,
     Subscription,
 )
+from bot.redact import scrub
 from bot.render import Boilerplate, detect_boilerplate, html_to_plain, render_entry
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,8 @@ def plan_deliveries(
             kept = chosen[len(chosen) - flood.keep :] if flood.keep else []
             skipped = chosen[: len(chosen) - len(kept)]
             lang = (languages or {}).get(sub.chat_id, "en")
-            summary = flood_summary(lang, len(skipped), feed_title, site_link or sub.url)
+            # The feed's own URL may carry its reader's key (bot.redact): shown without it.
+            summary = flood_summary(lang, len(skipped), feed_title, site_link or scrub(sub.url))
             key = f"flood:{offered[skipped[-1][0]].key}"
             planned.append((skipped[-1][0] + 0.5, index, _delivery(sub, feed_id, key, summary)))
             chosen = kept
