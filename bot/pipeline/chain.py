@@ -5,7 +5,9 @@ pure ``plan_deliveries`` dedupes, filters and renders; the store is written once
 in one transaction that marks the keys seen together with their outbox rows, so
 an entry is either queued for its whole audience or not taken on at all. In that
 transaction the store also drops a delivery whose article another feed queued for
-the same chat within ``CROSS_FEED_WINDOW_SECONDS`` (cross-feed dedupe).
+the same chat within ``CROSS_FEED_WINDOW_SECONDS`` (cross-feed dedupe), and refuses a
+refresh whose followers changed since they were read (``AudienceChanged``), which is
+then planned again.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from bot.models import Entry, ParsedFeed, Subscription
 from bot.pipeline.plan import CROSS_FEED_WINDOW_SECONDS, FloodRule, chronological, plan_deliveries
 from bot.redact import scrub
 from bot.render import Boilerplate, detect_boilerplate
-from bot.store import Chat, Store
+from bot.store import AudienceChanged, Chat, Store
 from bot.zones import zone
 
 
@@ -56,6 +58,10 @@ class ResumedSubscriber:
 
 Audience = EverySubscriber | NewSubscriber | ResumedSubscriber
 
+AUDIENCE_ATTEMPTS = 3
+"""How many times a refresh is planned for the followers as read before its commit gives
+up (``AudienceChanged``: someone subscribed, paused, resumed or left meanwhile)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Queued:
@@ -80,6 +86,8 @@ class _Selection:
     mark_seen: tuple[str, ...] = ()
     backlog: bool = False
     hold_until: float | None = None
+    followers: frozenset[int] | None = None
+    """The subscription ids read as the feed's followers (a refresh): the commit checks them."""
 
 
 async def audience_chats(store: Store, subscriptions: Sequence[Subscription]) -> dict[int, Chat]:
@@ -119,12 +127,14 @@ async def _select(
                 if unseen:  # only weaker keys are new: record them, queue nothing
                     await store.commit_entries(feed_id, seen=unseen, outbox=(), now=now)
                 return None
+            followers = await store.subscriptions_for_feed(feed_id)
             return _Selection(
                 entries,
-                await store.subscriptions_for_feed(feed_id),
+                followers,
                 len(new),
                 seen=frozenset(keys).difference(e.key for e in new),
                 mark_seen=tuple(unseen),
+                followers=frozenset(sub.id for sub in followers),
             )
         case NewSubscriber(subscription, newest, first_fetch, hold_until):
             offered = entries[len(entries) - newest :] if newest > 0 else []
@@ -166,8 +176,45 @@ async def queue_entries(
     ``flood`` collapses a refresh that brings a subscription too many entries (see
     ``plan_deliveries``); ``boilerplate`` is what the feed's entries repeat, when the
     caller knows it better than ``parsed`` (a partial parse), else it is detected.
+    Raises AudienceChanged when the feed's followers changed under each of
+    ``AUDIENCE_ATTEMPTS`` plans of a refresh.
     """
     entries = chronological(parsed.entries)
+    attempt = 1
+    while True:
+        try:
+            return await _queue_once(
+                store,
+                feed_id,
+                entries,
+                audience,
+                parsed=parsed,
+                now=now,
+                flood=flood,
+                boilerplate=boilerplate,
+            )
+        except AudienceChanged:
+            # Someone subscribed, paused, resumed or left between the read of the followers
+            # and the commit, which wrote nothing: read and plan again. Past the bound the
+            # error goes out: a check is then recorded as failed (bot.scheduler) and retried
+            # after its backoff, its entries still unseen.
+            if attempt >= AUDIENCE_ATTEMPTS:
+                raise
+            attempt += 1
+
+
+async def _queue_once(
+    store: Store,
+    feed_id: int,
+    entries: list[Entry],
+    audience: Audience,
+    *,
+    parsed: ParsedFeed,
+    now: float,
+    flood: FloodRule | None,
+    boilerplate: Boilerplate | None,
+) -> Queued:
+    """One plan and commit of ``queue_entries``; raises AudienceChanged as the store does."""
     selection = await _select(store, feed_id, entries, audience, now)
     if selection is None:
         return Queued(new=0, queued=0)
@@ -198,5 +245,6 @@ async def queue_entries(
         now=now,
         hold_until=selection.hold_until,
         article_window=CROSS_FEED_WINDOW_SECONDS,
+        audience=selection.followers,
     )
     return Queued(new=selection.new, queued=queued)

@@ -11,6 +11,7 @@ from bot.store.codec import (
 )
 from bot.store.engine import database_errors, error_reason
 from bot.store.records import (
+    AudienceChanged,
     Chat,
     FailingFeed,
     OutboxRow,
@@ -23,6 +24,7 @@ from bot.store.store import Store
 
 __all__ = [
     "SCHEMA_VERSION",
+    "AudienceChanged",
     "BulkOutcome",
     "BulkState",
     "Chat",

@@ -47,6 +47,13 @@ OUTBOX_SELECT = """
     FROM outbox AS o
 """
 
+FOLLOWERS = """
+    JOIN chats AS c ON c.id = s.chat_id
+    WHERE s.feed_id = ? AND s.paused = 0 AND c.active = 1
+"""
+"""Who gets a feed's new entries, after ``FROM subscriptions AS s``: its unpaused
+subscriptions of active chats (``subscriptions_for_feed``, ``commit_entries``)."""
+
 ACTIVE_FOLLOWER = """
     EXISTS (SELECT 1 FROM subscriptions AS s JOIN chats AS c ON c.id = s.chat_id
             WHERE s.feed_id = f.id AND s.paused = 0 AND c.active = 1)
@@ -185,6 +192,14 @@ def merge_subscription(db: Db, source_id: int, into_id: int) -> None:
     )
     db.run("UPDATE outbox SET subscription_id = ? WHERE subscription_id = ?", (into_id, source_id))
     db.run("DELETE FROM subscriptions WHERE id = ?", (source_id,))
+
+
+def lock_followed_feeds(db: Db, where: str, params: Params) -> None:
+    """Lock (``Db.lock``) the feeds of the subscriptions ``where`` names (alias ``s``), before a
+    change to who follows them: a check's ``commit_entries`` of one of those feeds then reads
+    its followers either before the change commits or after the change sees its writes."""
+    rows = db.all(f"SELECT DISTINCT s.feed_id FROM subscriptions AS s WHERE {where}", params)  # noqa: S608 - constant fragments only
+    db.lock("feeds", [row[0] for row in rows])
 
 
 def next_number(db: Db, chat_id: int) -> int:

@@ -10,10 +10,11 @@ paused subscriptions wait; failed rows stay for the record until purged.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from bot.models import OutgoingMessage, PlannedDelivery
 from bot.store.base import (
+    FOLLOWERS,
     OUTBOX_SELECT,
     StoreBase,
     clean,
@@ -23,7 +24,7 @@ from bot.store.base import (
 )
 from bot.store.codec import CodecError, encode_message
 from bot.store.engine import Db, Row
-from bot.store.records import OutboxRow
+from bot.store.records import AudienceChanged, OutboxRow
 
 _DELIVERABLE = """
     JOIN chats AS c ON c.id = o.chat_id
@@ -37,6 +38,8 @@ _ARTICLE_ELSEWHERE = """
       AND article_key IN (SELECT value FROM json_each(?))
     LIMIT 1
 """
+
+_FOLLOWER_IDS = f"SELECT s.id FROM subscriptions AS s {FOLLOWERS}"  # noqa: S608 - constant fragment only
 
 _SEEN_AMONG = """
     SELECT entry_key FROM seen
@@ -63,6 +66,7 @@ class OutboxMixin(StoreBase):
         now: float,
         hold_until: float | None = None,
         article_window: float = 0.0,
+        audience: Collection[int] | None = None,
     ) -> int:
         """Queue the items whose keys were unseen and mark ``seen`` keys, atomically.
 
@@ -76,15 +80,43 @@ class OutboxMixin(StoreBase):
         same chat (and topic) in the last ``article_window`` seconds is dropped too:
         the same article through a second feed, backlog items included: the chat
         has that article already, however it asked. Returns the number of rows queued.
+
+        ``audience`` is the ids of the subscriptions the caller read as the feed's
+        followers (``subscriptions_for_feed``) and planned ``outbox`` for; a refresh gives
+        it. The followers are then read again inside this transaction, and if they are
+        not those, nothing is written and ``AudienceChanged`` is raised: plan again.
+
+        Why a follower added, resumed, paused or removed while a refresh plans is never
+        passed by: such a change holds the feed's row until it commits (``add_subscription``
+        through its foreign key, which PostgreSQL checks by locking the feed's row FOR KEY
+        SHARE; the others through ``Db.lock``), and this transaction holds it FOR UPDATE
+        (which conflicts with both) from before its read of the followers to its end. The
+        two holds cannot overlap, so the change committed either
+
+        - before that read, which sees it: on PostgreSQL this runs at READ COMMITTED and
+          each statement sees what committed before it began; on SQLite every write
+          transaction runs alone (``BEGIN IMMEDIATE``), after or before the whole change;
+          a refresh that planned without the change is refused and plans again; or
+        - after this commit: the /sub or /resume that made the change reads its backlog
+          after it, so it finds these keys seen (and offers them itself), and a removal
+          deletes the rows queued here for the subscription it removes.
+
+        A chat turning active or inactive takes no such lock: this sees it only when it
+        committed before the read of the followers.
         """
         keyed = [(clean(item.entry_key), item) for item in outbox]
         candidates = json.dumps(sorted({key for key, item in keyed if not item.backlog}))
         since = now - article_window
+        expected = None if audience is None else set(audience)
 
         def commit(db: Db) -> int:
             # The feed's row orders the commits of one feed (a poll and a /sub of it); the
             # chats' rows order the cross-feed look-ups of one chat's articles.
             db.lock("feeds", [feed_id])
+            if expected is not None:
+                followers = {row[0] for row in db.all(_FOLLOWER_IDS, (feed_id,))}
+                if followers != expected:
+                    raise AudienceChanged(feed_id)
             if article_window > 0:
                 db.lock("chats", {item.chat_id for item in outbox if item.article_keys})
             already = {row[0] for row in db.all(_SEEN_AMONG, (feed_id, candidates))}

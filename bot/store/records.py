@@ -87,3 +87,12 @@ class UnknownChatError(LookupError):
     def __init__(self, chat_id: int) -> None:
         super().__init__(f"unknown chat {chat_id}")
         self.chat_id = chat_id
+
+
+class AudienceChanged(Exception):  # noqa: N818 - says what happened, as SubscriptionExists
+    """A feed's followers changed between the read its entries were planned for and the commit
+    (``OutboxMixin.commit_entries``'s ``audience``): nothing was written; plan again."""
+
+    def __init__(self, feed_id: int) -> None:
+        super().__init__(f"the followers of feed {feed_id} changed while its entries were planned")
+        self.feed_id = feed_id

@@ -1,12 +1,20 @@
-"""Subscriptions: a chat (or forum topic) following a feed, numbered #1, #2… per chat."""
+"""Subscriptions: a chat (or forum topic) following a feed, numbered #1, #2… per chat.
+
+A change to who follows a feed (adding, pausing, resuming or removing a subscription)
+holds the feed's row while it commits, as a check's ``commit_entries`` does from its read
+of the followers to its end: see there why that keeps a new entry from passing a
+follower by. Adding holds it through the subscription's foreign key to the feed.
+"""
 
 from __future__ import annotations
 
 from bot.models import DisplayOptions, Subscription
 from bot.store.base import (
+    FOLLOWERS,
     SUBSCRIPTION_SELECT,
     StoreBase,
     clean,
+    lock_followed_feeds,
     next_number,
     subscription_from_row,
     thread_to_db,
@@ -77,29 +85,27 @@ class SubscriptionsMixin(StoreBase):
 
     async def subscriptions_for_feed(self, feed_id: int) -> list[Subscription]:
         """Who gets the feed's new entries: unpaused subscriptions of active chats."""
-        rows = await self._all(
-            f"""{SUBSCRIPTION_SELECT} JOIN chats AS c ON c.id = s.chat_id
-            WHERE s.feed_id = ? AND s.paused = 0 AND c.active = 1 ORDER BY s.id""",
-            (feed_id,),
-        )
+        rows = await self._all(f"{SUBSCRIPTION_SELECT} {FOLLOWERS} ORDER BY s.id", (feed_id,))
         return [subscription_from_row(row) for row in rows]
 
     async def remove_subscription(self, subscription_id: int) -> None:
         """Delete it with its pending messages; failed ones stay, detached, for the record."""
 
         def remove(db: Db) -> None:
+            lock_followed_feeds(db, "s.id = ?", (subscription_id,))
             db.run(
                 "DELETE FROM outbox WHERE subscription_id = ? AND state = 'pending'",
                 (subscription_id,),
             )
             db.run("DELETE FROM subscriptions WHERE id = ?", (subscription_id,))
 
-        await self._tx(remove)
+        await self._tx_keyed(remove)
 
     async def remove_all_subscriptions(self, chat_id: int) -> int:
         """Delete every subscription of the chat and their pending messages; return how many."""
 
         def remove(db: Db) -> int:
+            lock_followed_feeds(db, "s.chat_id = ?", (chat_id,))
             db.run(
                 """
                 DELETE FROM outbox WHERE state = 'pending' AND subscription_id IN
@@ -109,7 +115,7 @@ class SubscriptionsMixin(StoreBase):
             )
             return db.run("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
 
-        return await self._tx(remove)
+        return await self._tx_keyed(remove)
 
     async def set_subscription_filter(self, subscription_id: int, expr: str) -> None:
         """An empty expression clears the filter."""
@@ -152,14 +158,19 @@ class SubscriptionsMixin(StoreBase):
         self, subscription_id: int, paused: bool, *, now: float | None = None
     ) -> None:
         """Pausing records ``now`` as the pause time (a repeated pause keeps the first one)."""
-        await self._write(
-            """
-            UPDATE subscriptions SET paused = ?1,
-                paused_at = CASE WHEN ?1 = 1 THEN COALESCE(paused_at, ?2) ELSE NULL END
-            WHERE id = ?3
-            """,
-            (int(paused), now, subscription_id),
-        )
+
+        def change(db: Db) -> None:
+            lock_followed_feeds(db, "s.id = ?", (subscription_id,))
+            db.run(
+                """
+                UPDATE subscriptions SET paused = ?1,
+                    paused_at = CASE WHEN ?1 = 1 THEN COALESCE(paused_at, ?2) ELSE NULL END
+                WHERE id = ?3
+                """,
+                (int(paused), now, subscription_id),
+            )
+
+        await self._tx_keyed(change)
 
     async def paused_since(self, subscription_id: int) -> float | None:
         """When the subscription was paused; None while it runs (or paused before migration 2)."""

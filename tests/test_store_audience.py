@@ -1,0 +1,139 @@
+"""A refresh's commit checks that the feed's followers are still those its entries were
+planned for (``commit_entries``'s ``audience``): when someone subscribed, resumed, paused
+or left meanwhile, nothing is written and ``AudienceChanged`` says to plan again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import asyncpg
+import pytest
+
+from bot.store import AudienceChanged, Store
+from tests.engines import NewDatabase
+from tests.postgres import _asyncpg_dsn
+from tests.test_store import T0, _followed_feed, _item, _two_chats
+from tests.virtual_time import eventually
+
+pytestmark = pytest.mark.both_engines
+
+KEY = "https://a.example/new-entry"
+_WAITING = """
+    SELECT count(*) FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock'
+"""
+
+
+@pytest.fixture
+def store(engine_store: Store) -> Store:
+    return engine_store
+
+
+async def _refused(store: Store, feed_id: int, change: Callable[[], Awaitable[object]]) -> None:
+    """Read the followers, ``change`` them, commit a new entry for those read: refused, and
+    not a trace of it stored (the key still unseen, no outbox row)."""
+    followers = await store.subscriptions_for_feed(feed_id)
+    await change()
+    items = [_item(sub.chat_id, sub.id, feed_id, KEY) for sub in followers]
+    with pytest.raises(AudienceChanged):
+        await store.commit_entries(
+            feed_id, seen=[KEY], outbox=items, now=T0, audience=[sub.id for sub in followers]
+        )
+    assert await store.unseen_keys(feed_id, [KEY]) == [KEY]
+    assert await store.pending_outbox(T0, 100) == []
+    assert (await store.stats()).pending == 0
+
+
+async def test_a_subscription_added_after_the_read_refuses_the_commit(store: Store) -> None:
+    feed_id, _ = await _followed_feed(store)
+    await store.ensure_chat(2)
+    await _refused(store, feed_id, lambda: store.add_subscription(2, feed_id))
+
+
+async def test_a_subscription_removed_after_the_read_refuses_the_commit(store: Store) -> None:
+    feed_id, _, leaving = await _two_chats(store)
+    await _refused(store, feed_id, lambda: store.remove_subscription(leaving))
+
+
+async def test_a_subscription_resumed_after_the_read_refuses_the_commit(store: Store) -> None:
+    feed_id, _, resuming = await _two_chats(store)
+    await store.set_subscription_paused(resuming, True, now=T0 - 60)
+    await _refused(store, feed_id, lambda: store.set_subscription_paused(resuming, False))
+
+
+async def test_a_subscription_paused_after_the_read_refuses_the_commit(store: Store) -> None:
+    feed_id, _, pausing = await _two_chats(store)
+    await _refused(store, feed_id, lambda: store.set_subscription_paused(pausing, True, now=T0))
+
+
+async def test_the_same_followers_commit(store: Store) -> None:
+    """Followers as read (inactive chats and paused subscriptions are not among them): the
+    entry is queued for each and marked seen."""
+    feed_id, first, paused = await _two_chats(store)
+    await store.set_subscription_paused(paused, True, now=T0 - 60)
+    await store.ensure_chat(3)
+    await store.add_subscription(3, feed_id)
+    await store.set_chat_active(3, False)
+    followers = await store.subscriptions_for_feed(feed_id)
+    assert [sub.id for sub in followers] == [first]
+    queued = await store.commit_entries(
+        feed_id, seen=[KEY], outbox=[_item(1, first, feed_id, KEY)], now=T0, audience=[first]
+    )
+    assert queued == 1
+    assert await store.unseen_keys(feed_id, [KEY]) == []
+
+
+async def _wait_for_the_row(
+    url: str, feed_id: int, changes: list[Coroutine[Any, Any, object]]
+) -> None:
+    """Hold the feed's row as a commit of it does; each of ``changes`` waits until let go.
+    Another connection watches: a transaction sees pg_stat_activity as it first read it."""
+    holder = await asyncpg.connect(_asyncpg_dsn(url))
+    watcher = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        async with holder.transaction():
+            await holder.execute("SELECT id FROM feeds WHERE id = $1 FOR UPDATE", feed_id)
+            started = [asyncio.create_task(change) for change in changes]
+
+            async def waiting_or_done() -> bool:
+                waiting = int(await watcher.fetchval(_WAITING))
+                return waiting == len(started) or any(task.done() for task in started)
+
+            await eventually(waiting_or_done, what="the changes to wait for the feed's row")
+            assert not any(task.done() for task in started), "a change did not wait"
+        await asyncio.gather(*started)
+    finally:
+        await holder.close()
+        await watcher.close()
+
+
+async def test_changes_to_the_followers_wait_for_a_commit_holding_the_feed(
+    db_engine: str, new_database: NewDatabase
+) -> None:
+    """PostgreSQL: while a commit of the feed holds its row (FOR UPDATE, as ``Db.lock``),
+    adding (through the foreign key), resuming, pausing and removing a subscription of it
+    wait: each commits before that commit's read of the followers or after its end."""
+    if db_engine != "postgresql":
+        pytest.skip("SQLite runs every write transaction alone: there is no row lock to see")
+    url = await new_database()
+    store = await Store.open_url(url)
+    try:
+        feed_id, first, second = await _two_chats(store)
+        await store.set_subscription_paused(first, True, now=T0)
+        await store.ensure_chat(3)
+        await _wait_for_the_row(
+            url,
+            feed_id,
+            [
+                store.add_subscription(3, feed_id),
+                store.set_subscription_paused(first, False),
+                store.set_subscription_paused(second, True, now=T0),
+            ],
+        )
+        await _wait_for_the_row(url, feed_id, [store.remove_subscription(second)])
+        await _wait_for_the_row(url, feed_id, [store.remove_all_subscriptions(3)])
+        assert [sub.id for sub in await store.subscriptions_for_feed(feed_id)] == [first]
+    finally:
+        await store.close()
