@@ -1,5 +1,5 @@
-"""Which writes wait for PostgreSQL's WAL flush: the record of a check does not, the writes
-that carry messages do.
+"""Which writes wait for PostgreSQL's WAL flush: the routine record of a check does not; the
+writes that carry messages, and the records that decide what later checks do, do.
 
 Triggers note the ``synchronous_commit`` in force in each transaction that changes a feed
 row or queues a message; the database's default is set to ``on`` first (the test server runs
@@ -13,9 +13,16 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from bot.config import FetchSettings
+from bot.feeds.fetch import Fetcher
 from bot.models import Rhythm
+from bot.pipeline import RefreshStatus
 from bot.store import Store
+from tests.fakes.feed_server import FeedServer
+from tests.fakes.feedgen import rss
 from tests.postgres import DatabaseFactory, _asyncpg_dsn
+from tests.test_refresh import Rig
+from tests.test_refresh import _item as _story
 from tests.test_store import T0, _followed_feed, _item
 
 _WATCH = (
@@ -73,30 +80,65 @@ async def _modes(url: str) -> list[str]:
     return [row["mode"] for row in rows]
 
 
-async def test_a_check_is_recorded_without_waiting_for_the_flush(
+async def test_only_a_record_said_to_be_routine_skips_the_flush(
     watched: tuple[Store, str],
 ) -> None:
-    """Both forms of the check's record commit asynchronously; losing one in a server
-    crash costs a repeated fetch. Queueing entries (which the sender then delivers)
-    still waits for the flush."""
+    """``durable=False`` (both forms of the record) commits asynchronously; the default and
+    queueing entries (which the sender then delivers) wait for the flush."""
     store, url = watched
     feed_id, sub_id = await _followed_feed(store)
     await _modes(url)  # the setup's own feed writes are not what this test is about
 
     await store.record_fetch_success(
-        feed_id, next_fetch_at=T0 + 300, etag='"a"', last_modified=None, body_hash="h1", now=T0
-    )
+        feed_id, next_fetch_at=T0 + 300, etag='"a"', last_modified=None, body_hash="h1",
+        now=T0, durable=False,
+    )  # fmt: skip
     rhythm = Rhythm(last_new_at=T0, new_gap_seconds=300.0, new_samples=1)
     await store.record_fetch_success(
         feed_id, next_fetch_at=T0 + 600, etag='"b"', last_modified=None, body_hash="h2",
-        now=T0 + 300, rhythm=rhythm,
+        now=T0 + 300, rhythm=rhythm, durable=False,
     )  # fmt: skip
     assert await _modes(url) == ["off", "off"]
     feed = await store.get_feed(feed_id)
     assert feed is not None
     assert (feed.etag, feed.next_fetch_at) == ('"b"', T0 + 600)
 
+    await store.record_fetch_success(
+        feed_id, next_fetch_at=T0 + 900, etag='"c"', last_modified=None, body_hash="h3",
+        now=T0 + 600,
+    )  # fmt: skip
     await store.commit_entries(
         feed_id, seen=["k1"], outbox=[_item(1, sub_id, feed_id, "k1")], now=T0 + 600
     )
-    assert await _modes(url) == ["on"]
+    assert await _modes(url) == ["on", "on"]
+
+
+async def test_a_check_waits_for_the_flush_when_its_record_decides_later_checks(
+    watched: tuple[Store, str], feed_server: FeedServer
+) -> None:
+    """Through real refreshes: the first read's record waits (lost, the next check would be
+    a first read again and mark new entries seen unsent); so does the success that ends a
+    failure run (lost, a later failure would join the old run: a second stray 410 would
+    end the feed). A routine check of a healthy feed does not wait."""
+    store, url = watched
+    fetcher = Fetcher(FetchSettings(allow_private_networks=True))
+    try:
+        rig = Rig(store, fetcher, feed_server)
+        await rig.follow([_story(1)])
+        await _modes(url)
+        assert (await rig.refresh()).status is RefreshStatus.FIRST_READ
+        assert await _modes(url) == ["on"]
+        assert (await rig.refresh(300)).status is RefreshStatus.NOT_MODIFIED
+        assert await _modes(url) == ["off"]
+        feed_server.status("/f.xml", 410)
+        assert (await rig.refresh(300)).status is RefreshStatus.FAILED
+        assert await _modes(url) == ["on"]  # the failure record is always synchronous
+        feed_server.put("/f.xml", rss("Wire", [_story(1)]))
+        assert (await rig.refresh(3600)).status is not RefreshStatus.FAILED
+        assert await _modes(url) == ["on"]
+        feed_server.put("/f.xml", rss("Wire", [_story(2), _story(1)]))
+        updated = await rig.refresh(3600)
+        assert (updated.status, updated.queued) == (RefreshStatus.UPDATED, 1)
+        assert await _modes(url) == ["on", "off"]  # the entries wait; the record need not
+    finally:
+        await fetcher.aclose()

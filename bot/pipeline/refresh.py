@@ -260,7 +260,18 @@ async def _succeeded(
         now=now,
         rhythm=rhythm,
         boilerplate=boilerplate,
+        durable=not _routine(feed),
     )
+
+
+def _routine(feed: Feed) -> bool:
+    """Whether the feed was read before and is not failing: then the record of this check
+    only moves its validators, rhythm and due time, and losing it (a PostgreSQL crash, see
+    ``Store.record_fetch_success``) costs one more fetch. Otherwise it also ends a failure
+    run or a first read, which decide what later checks do and must not be lost."""
+    # A failure run (``failing_since``, ``failure_notified``, ``last_error``) has at least
+    # one failure counted: ``error_count`` alone tells it.
+    return feed.last_success_at is not None and feed.error_count == 0
 
 
 def _hinted(rhythm: Rhythm, response: FetchResult) -> Rhythm:

@@ -42,15 +42,14 @@ _RHYTHM_SET = """, hint_seconds = ?, skip_hours = ?, last_new_at = ?, new_gap_se
 # (``synchronous_commit`` off, set for the transaction only; PostgreSQL manual, "Asynchronous
 # Commit"). The record is visible to every session at once, and the next synchronous commit
 # (a queued entry, a delivery) flushes it too. A server crash may lose the last fraction of a
-# second of such records: those feeds keep their old validators and due time and are fetched
-# once more, which the seen keys make harmless. Four in five checks end in this record and
-# nothing else (a 304 or unchanged bytes), so the flush wait was most of their database cost.
+# second of such records. Four in five checks end in this record and nothing else (a 304 or
+# unchanged bytes), so the flush wait was most of their database cost.
 _NO_FLUSH_WAIT = " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait"
 
 
-def _success_sql(engine: EngineName, *, rhythm: bool) -> str:
+def _success_sql(engine: EngineName, *, rhythm: bool, durable: bool) -> str:
     """The record of a successful check on ``engine``, with or without the rhythm columns."""
-    relaxed = _NO_FLUSH_WAIT if engine == "postgresql" else ""
+    relaxed = _NO_FLUSH_WAIT if engine == "postgresql" and not durable else ""
     return _SUCCESS_SET + (_RHYTHM_SET if rhythm else "") + relaxed + " WHERE id = ?"
 
 
@@ -145,15 +144,19 @@ class FeedsMixin(StoreBase):
         interval_seconds: int | None = None,
         rhythm: Rhythm | None = None,
         boilerplate: str | None = None,
+        durable: bool = True,
     ) -> None:
         """Store the validators and the next due time; end the failure run.
 
         ``rhythm`` and ``boilerplate`` replace the stored ones when given. One statement:
-        the common check costs one round trip. On PostgreSQL it commits without waiting for
-        the WAL flush (see ``_NO_FLUSH_WAIT``): losing it in a server crash costs one more
-        fetch, never a message.
+        the common check costs one round trip. ``durable=False`` lets PostgreSQL commit it
+        without waiting for the WAL flush (see ``_NO_FLUSH_WAIT``): only for a record whose
+        loss in a server crash costs one more fetch and changes no decision, i.e. of a feed
+        read before and not failing (``bot.pipeline.refresh``). A lost first read would make
+        the next check a first read again, which marks new entries seen unsent; a lost end of
+        a failure run would count the next failure into the old run (notices, 410 Gone).
         """
-        sql = _success_sql(self.engine.name, rhythm=rhythm is not None)
+        sql = _success_sql(self.engine.name, rhythm=rhythm is not None, durable=durable)
         params: tuple[object, ...] = (
             next_fetch_at,
             etag,
