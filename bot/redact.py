@@ -8,7 +8,8 @@
   ``/file/bot<token>/`` (also with the slash or the colon encoded), which the Bot API
   endpoint, a self-hosted server or a proxy may echo in an error body;
 - any string shaped like a bot token (digits, a colon, 30 or more token characters);
-- credentials in URLs: ``scheme://user:pass@host`` becomes ``scheme://<credentials>@host``;
+- credentials in URLs: ``scheme://user:pass@host`` becomes ``scheme://<credentials>@host``
+  (also in the malformed forms ``//user:pass@host`` and ``scheme:\\\\user:pass@host``);
 - the values of query parameters named as secrets (``token``, ``key``, ``api_key``,
   ``apikey``, ``access_token``, ``auth``, ``secret``, ``password``, ``sig``, ``signature``,
   also with a prefix such as ``feed_token``): private feeds (Feedbin, Miniflux, GitLab,
@@ -42,9 +43,11 @@ and no real bot token is that short (the patterns below still catch token shapes
 _TOKEN_TAIL = r"\d+(?::|%3[aA])[A-Za-z0-9_-]+"  # noqa: S105 - a pattern, not a password
 _IN_BOT_PATH = re.compile(rf"(?:(?<=/bot)|(?<=%2[fF]bot)){_TOKEN_TAIL}")
 _TOKEN_SHAPE = re.compile(r"(?<![A-Za-z0-9_])\d{5,}(?::|%3[aA])[A-Za-z0-9_-]{30,}")
-# userinfo (RFC 3986): no "/", "?", "#", brackets or spaces before the "@"; up to the
-# authority's last "@", so that a password written with a raw "@" goes whole.
-_URL_CREDENTIALS = re.compile(r"(?<=://)[^/?#\s\[\]]+@")
+# userinfo (RFC 3986): no "/", "?", "#" or brackets before the "@"; up to the authority's
+# last "@", so that a password written with a raw "@" goes whole. Malformed URLs are shown
+# too (a refused OPML outline, a /sub typo), so the forms browsers forgive count as well:
+# no scheme ("//u:p@h"), backslashes ("http:\\u:p@h") and a space in the password.
+_URL_CREDENTIALS = re.compile(r"(?:(?<=//)|(?<=:\\\\))[^/\\?#\[\]\r\n]+@")
 # A parameter starts after "?" or "&" (or ";", the end of "&amp;" in HTML); its name is a
 # secret's name, maybe after a prefix ending in "_", "-" or "." ("feed_token", "x-api-key").
 # The value runs to the next parameter, fragment, space, quote or tag.

@@ -40,6 +40,12 @@ SCRUB_TABLE = [
     ("via http://alice:s3cret@proxy.example:8080", "via http://<credentials>@proxy.example:8080"),
     ("postgresql://relay:pw@db.example:5432/news", "postgresql://<credentials>@db.example:5432/news"),
     ("socks5://onlyuser@127.0.0.1:1080", "socks5://<credentials>@127.0.0.1:1080"),
+    # ... and in the malformed URLs an OPML outline or a typo may hold
+    ("failed http://u:pa ss1@h.example/f1", "failed http://<credentials>@h.example/f1"),
+    ("failed //u:secret2@h.example/f2", "failed //<credentials>@h.example/f2"),
+    ("failed http:\\\\u:secret3@h.example/f3", "failed http:\\\\<credentials>@h.example/f3"),
+    # over-masked on purpose: an "@" later on the line before any "/" may end a password
+    ("https://a.example and bob@example.com", "https://<credentials>@example.com"),
     # secrets in a URL's query, by the parameter's name
     ("https://feeds.example/u/7.rss?token=Zx9_q-1", "https://feeds.example/u/7.rss?token=<secret>"),
     ("https://a.example/f?lang=zh&api_key=abc123#top", "https://a.example/f?lang=zh&api_key=<secret>#top"),
@@ -50,6 +56,7 @@ SCRUB_TABLE = [
     ("https://example.com/botany/feed.xml", "https://example.com/botany/feed.xml"),
     ("at 12:30, error 400: Bad Request", "at 12:30, error 400: Bad Request"),
     ("mail user@example.com or mailto:a@b.example", "mail user@example.com or mailto:a@b.example"),
+    ("see https://a.example/x and bob@example.com", "see https://a.example/x and bob@example.com"),
     ("https://example.com/p?next=a@b", "https://example.com/p?next=a@b"),
     ("chat -100123456:topic", "chat -100123456:topic"),
     ("https://a.example/f?monkey=1&keys=2&tokens=3", "https://a.example/f?monkey=1&keys=2&tokens=3"),
