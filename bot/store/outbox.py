@@ -158,13 +158,6 @@ class OutboxMixin(StoreBase):
 
         return await self._tx_keyed(commit)
 
-    async def keys_seen_since(self, feed_id: int, keys: Sequence[str], since: float) -> list[str]:
-        """The keys among ``keys`` first seen at or after ``since``, each once, in input order."""
-        recent = await self._engine.statement(
-            lambda db: seen_among(db, feed_id, keys, since=since), write=False
-        )
-        return [key for key in dict.fromkeys(keys) if key in recent]
-
     async def release(self, subscription_id: int, *, now: float) -> None:
         """Let a subscription's held rows go now (see ``commit_entries``'s ``hold_until``)."""
         await self._write(
