@@ -5,11 +5,6 @@ entries to the newcomer, and the backlog does not offer them a second time."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
-from typing import Any, TypeVar
-
-import asyncpg
 import pytest
 
 from bot.models import Entry, ParsedFeed
@@ -22,19 +17,12 @@ from bot.pipeline import (
     queue_entries,
 )
 from bot.store import Store
-from tests.engines import NewDatabase
-from tests.postgres import _asyncpg_dsn
 from tests.test_store import T0, _followed_feed, _two_chats
-from tests.virtual_time import eventually
+from tests.test_store_audience import _wait_for_the_row
 
 pytestmark = pytest.mark.both_engines
 
-T = TypeVar("T")
 NEWCOMER = 2
-_WAITING = """
-    SELECT count(*) FROM pg_stat_activity
-    WHERE datname = current_database() AND wait_event_type = 'Lock'
-"""
 
 
 @pytest.fixture
@@ -98,56 +86,20 @@ async def test_a_refresh_right_after_a_resume_brings_its_new_entry_once(store: S
     assert await _keys(store, NEWCOMER) == ["id:1", "id:2", "id:3"]
 
 
-async def _behind_a_commit(url: str, feed_id: int, key: str, change: Coroutine[Any, Any, T]) -> T:
-    """Hold the feed's row and mark ``key`` seen as a refresh's commit does; start ``change``,
-    see it wait for the row, then commit: what ``change`` returns. Another connection
-    watches: a transaction sees pg_stat_activity as it first read it."""
-    holder = await asyncpg.connect(_asyncpg_dsn(url))
-    watcher = await asyncpg.connect(_asyncpg_dsn(url))
-    try:
-        async with holder.transaction():
-            await holder.execute("SELECT id FROM feeds WHERE id = $1 FOR UPDATE", feed_id)
-            await holder.execute(
-                "INSERT INTO seen (feed_id, entry_key, first_seen) VALUES ($1, $2, $3)",
-                feed_id,
-                key,
-                T0 + 30,
-            )
-            task = asyncio.create_task(change)
-
-            async def waiting_or_done() -> bool:
-                return int(await watcher.fetchval(_WAITING)) == 1 or task.done()
-
-            await eventually(waiting_or_done, what="the change to wait for the feed's row")
-            assert not task.done(), "the change did not wait for the feed's row"
-        return await task
-    finally:
-        await holder.close()
-        await watcher.close()
-
-
 async def test_the_change_reads_the_marks_of_the_commit_it_waited_for(
-    db_engine: str, new_database: NewDatabase
+    held_store: tuple[Store, str],
 ) -> None:
     """PostgreSQL: adding or resuming a subscription waits while a refresh's commit holds the
     feed's row, and then sees the keys that commit marked seen. That commit could not bring
     them to the newcomer (it was not a follower yet): the backlog must offer them. A read
     from a snapshot taken before the wait (SERIALIZABLE) would leave them out for good."""
-    if db_engine != "postgresql":
-        pytest.skip("SQLite runs every write transaction alone: there is no row lock to see")
-    url = await new_database()
-    store = await Store.open_url(url)
-    try:
-        feed_id, _, resuming = await _two_chats(store)
-        await store.set_subscription_paused(resuming, True, now=T0 + 10)
-        await store.ensure_chat(3)
-        added = await _behind_a_commit(
-            url, feed_id, "id:new", store.add_subscription_seeing(3, feed_id, ["id:new", "x"])
-        )
-        assert added.seen == {"id:new"}
-        missed = await _behind_a_commit(
-            url, feed_id, "id:late", store.resume_subscription(resuming, ["id:late", "x"])
-        )
-        assert missed == {"id:late"}
-    finally:
-        await store.close()
+    store, url = held_store
+    feed_id, _, resuming = await _two_chats(store)
+    await store.set_subscription_paused(resuming, True, now=T0 + 10)
+    await store.ensure_chat(3)
+    adding = store.add_subscription_seeing(3, feed_id, ["id:new", "x"])
+    (added,) = await _wait_for_the_row(url, feed_id, [adding], marking="id:new")
+    assert added.seen == {"id:new"}
+    resuming_now = store.resume_subscription(resuming, ["id:late", "x"])
+    (missed,) = await _wait_for_the_row(url, feed_id, [resuming_now], marking="id:late")
+    assert missed == {"id:late"}
