@@ -103,3 +103,17 @@ async def engine_store(new_database: NewDatabase) -> AsyncIterator[Store]:
     opened = await Store.open_url(await new_database())
     yield opened
     await opened.close()
+
+
+@pytest.fixture
+async def held_store(db_engine: str, new_database: NewDatabase) -> AsyncIterator[tuple[Store, str]]:
+    """PostgreSQL only (skipped on SQLite, whose write transactions run alone: no row lock to
+    see): a fresh store and its database's URL, for a second connection to hold its rows."""
+    from bot.store import Store  # noqa: PLC0415 - the suite's fixtures load even while it is broken
+
+    if db_engine != "postgresql":
+        pytest.skip("SQLite runs every write transaction alone: there is no row lock to see")
+    url = await new_database()
+    opened = await Store.open_url(url)
+    yield opened, url
+    await opened.close()

@@ -209,7 +209,7 @@ async def test_backlog_skips_what_another_feed_brought(store: Store) -> None:
     second = await _feed(store, "https://n.example/b.xml")
     await store.ensure_chat(1)
     sub = await store.add_subscription(1, second)
-    audience = NewSubscriber(sub, newest=1, first_fetch=True)
+    audience = NewSubscriber(sub, newest=1, first_fetch=True, seen_when_added=frozenset())
     assert (await queue_entries(store, second, _doc(story), audience, now=NOW + 1)).queued == 0
     third = await _feed(store, "https://n.example/c.xml", 1)
     done = await queue_entries(store, third, _doc(story), EverySubscriber(), now=NOW + 2)

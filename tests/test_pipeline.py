@@ -21,6 +21,7 @@ from bot.pipeline import (
     RefreshPolicy,
     RefreshStatus,
     ResumedSubscriber,
+    backlog_keys,
     filter_verdicts,
     plan_deliveries,
     queue_entries,
@@ -296,10 +297,19 @@ async def test_new_subscriber_on_a_new_feed(store: Store) -> None:
     """/sub on a feed never read: the newest entry goes to the new chat, all are marked seen."""
     feed_id, (sub,) = await _following(store, 1)
     doc = _feed_doc(_entry(1), _entry(2), _entry(3))
-    audience = NewSubscriber(sub, newest=1, first_fetch=True)
+    audience = NewSubscriber(sub, newest=1, first_fetch=True, seen_when_added=frozenset())
     assert await queue_entries(store, feed_id, doc, audience, now=NOW) == Queued(new=1, queued=1)
     assert await _queued(store) == [(1, "id:3")]
     assert await queue_entries(store, feed_id, doc, EverySubscriber(), now=NOW) == Queued(0, 0)
+
+
+async def test_a_backlog_larger_than_the_feed_offers_every_entry(store: Store) -> None:
+    """/sub's backlog of 5 on a feed of 3 entries offers all 3 (it offered the last 2)."""
+    feed_id, (sub,) = await _following(store, 1)
+    doc = _feed_doc(_entry(1), _entry(2), _entry(3))
+    assert backlog_keys(doc, 5) == ["id:1", "id:2", "id:3"]
+    audience = NewSubscriber(sub, newest=5, first_fetch=True, seen_when_added=frozenset())
+    assert await queue_entries(store, feed_id, doc, audience, now=NOW) == Queued(new=3, queued=3)
 
 
 async def test_new_subscriber_on_a_followed_feed_gets_seen_entries_only(store: Store) -> None:
@@ -307,9 +317,16 @@ async def test_new_subscriber_on_a_followed_feed_gets_seen_entries_only(store: S
     feed_id, _ = await _following(store, 1)
     await queue_entries(store, feed_id, _feed_doc(_entry(1), _entry(2)), EverySubscriber(), now=NOW)
     await store.ensure_chat(2)
-    new = await store.add_subscription(2, feed_id)
     doc = _feed_doc(_entry(1), _entry(2), _entry(3))
-    audience = NewSubscriber(new, newest=2, first_fetch=False, hold_until=NOW + 60)
+    added = await store.add_subscription_seeing(2, feed_id, backlog_keys(doc, 2))
+    assert added.seen == {"id:2"}
+    audience = NewSubscriber(
+        added.subscription,
+        newest=2,
+        first_fetch=False,
+        hold_until=NOW + 60,
+        seen_when_added=added.seen,
+    )
     assert await queue_entries(store, feed_id, doc, audience, now=NOW) == Queued(new=1, queued=1)
     assert (2, "id:2") in await _queued(store)
     assert (2, "id:3") not in await _queued(store)
@@ -325,8 +342,9 @@ async def test_resumed_subscriber_gets_the_pause_capped(store: Store) -> None:
     await store.set_subscription_paused(sub.id, True, now=NOW - 50)
     during = _feed_doc(_entry(1), _entry(2), _entry(3), _entry(4))
     await queue_entries(store, feed_id, during, EverySubscriber(), now=NOW - 10)
-    await store.set_subscription_paused(sub.id, False)
-    audience = ResumedSubscriber(sub, paused_at=NOW - 50, at_most=2)
+    missed = await store.resume_subscription(sub.id, [entry.key for entry in during.entries])
+    assert missed == {"id:2", "id:3", "id:4"}
+    audience = ResumedSubscriber(sub, missed=missed, at_most=2)
     done = await queue_entries(store, feed_id, during, audience, now=NOW)
     assert done == Queued(new=3, queued=2)
     assert await _queued(store) == [(1, "id:1"), (1, "id:3"), (1, "id:4")]

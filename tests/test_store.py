@@ -737,12 +737,16 @@ async def test_pause_time_is_kept_until_resume(store: Store) -> None:
     assert await store.paused_since(sub_id) == T0 + 90
 
 
-async def test_keys_seen_since_a_time(store: Store) -> None:
-    """Only keys first seen at or after the given time come back, in input order."""
-    feed_id, _ = await _followed_feed(store)
+async def test_resuming_reads_the_keys_first_seen_since_the_pause(store: Store) -> None:
+    """Only keys first seen at or after the pause come back; the subscription runs again;
+    one not paused (any more) has no pause to offer."""
+    feed_id, sub_id = await _followed_feed(store)
     await store.commit_entries(feed_id, seen=["old"], outbox=[], now=T0)
+    await store.set_subscription_paused(sub_id, True, now=T0 + 10)
     await store.commit_entries(feed_id, seen=["new-1", "new-2"], outbox=[], now=T0 + 10)
     await store.commit_entries(feed_id, seen=["old", "new-1"], outbox=[], now=T0 + 20)
-    found = await store.keys_seen_since(feed_id, ["new-2", "unknown", "old", "new-1"], T0 + 10)
-    assert found == ["new-2", "new-1"]
-    assert await store.keys_seen_since(feed_id, ["old"], T0 + 11) == []
+    found = await store.resume_subscription(sub_id, ["new-2", "unknown", "old", "new-1"])
+    assert found == {"new-2", "new-1"}
+    assert await store.paused_since(sub_id) is None
+    assert [sub.id for sub in await store.subscriptions_for_feed(feed_id)] == [sub_id]
+    assert await store.resume_subscription(sub_id, ["new-1"]) is None

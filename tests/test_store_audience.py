@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
 
 from bot.store import AudienceChanged, Store
-from tests.engines import NewDatabase
 from tests.postgres import _asyncpg_dsn
 from tests.test_store import T0, _followed_feed, _item, _two_chats
 from tests.virtual_time import eventually
 
 pytestmark = pytest.mark.both_engines
 
+T = TypeVar("T")
 KEY = "https://a.example/new-entry"
 _WAITING = """
     SELECT count(*) FROM pg_stat_activity
@@ -60,7 +60,7 @@ async def test_a_subscription_removed_after_the_read_refuses_the_commit(store: S
 async def test_a_subscription_resumed_after_the_read_refuses_the_commit(store: Store) -> None:
     feed_id, _, resuming = await _two_chats(store)
     await store.set_subscription_paused(resuming, True, now=T0 - 60)
-    await _refused(store, feed_id, lambda: store.set_subscription_paused(resuming, False))
+    await _refused(store, feed_id, lambda: store.resume_subscription(resuming))
 
 
 async def test_a_subscription_paused_after_the_read_refuses_the_commit(store: Store) -> None:
@@ -86,15 +86,27 @@ async def test_the_same_followers_commit(store: Store) -> None:
 
 
 async def _wait_for_the_row(
-    url: str, feed_id: int, changes: list[Coroutine[Any, Any, object]]
-) -> None:
-    """Hold the feed's row as a commit of it does; each of ``changes`` waits until let go.
+    url: str,
+    feed_id: int,
+    changes: list[Coroutine[Any, Any, T]],
+    *,
+    marking: str | None = None,
+) -> list[T]:
+    """Hold the feed's row as a commit of it does (with ``marking``, marking that key seen
+    as a refresh's commit does); each of ``changes`` waits until let go. What they return.
     Another connection watches: a transaction sees pg_stat_activity as it first read it."""
     holder = await asyncpg.connect(_asyncpg_dsn(url))
     watcher = await asyncpg.connect(_asyncpg_dsn(url))
     try:
         async with holder.transaction():
             await holder.execute("SELECT id FROM feeds WHERE id = $1 FOR UPDATE", feed_id)
+            if marking is not None:
+                await holder.execute(
+                    "INSERT INTO seen (feed_id, entry_key, first_seen) VALUES ($1, $2, $3)",
+                    feed_id,
+                    marking,
+                    T0 + 30,
+                )
             started = [asyncio.create_task(change) for change in changes]
 
             async def waiting_or_done() -> bool:
@@ -103,37 +115,31 @@ async def _wait_for_the_row(
 
             await eventually(waiting_or_done, what="the changes to wait for the feed's row")
             assert not any(task.done() for task in started), "a change did not wait"
-        await asyncio.gather(*started)
+        return await asyncio.gather(*started)
     finally:
         await holder.close()
         await watcher.close()
 
 
 async def test_changes_to_the_followers_wait_for_a_commit_holding_the_feed(
-    db_engine: str, new_database: NewDatabase
+    held_store: tuple[Store, str],
 ) -> None:
     """PostgreSQL: while a commit of the feed holds its row (FOR UPDATE, as ``Db.lock``),
-    adding (through the foreign key), resuming, pausing and removing a subscription of it
+    adding, resuming, pausing and removing a subscription of it (each locking the row)
     wait: each commits before that commit's read of the followers or after its end."""
-    if db_engine != "postgresql":
-        pytest.skip("SQLite runs every write transaction alone: there is no row lock to see")
-    url = await new_database()
-    store = await Store.open_url(url)
-    try:
-        feed_id, first, second = await _two_chats(store)
-        await store.set_subscription_paused(first, True, now=T0)
-        await store.ensure_chat(3)
-        await _wait_for_the_row(
-            url,
-            feed_id,
-            [
-                store.add_subscription(3, feed_id),
-                store.set_subscription_paused(first, False),
-                store.set_subscription_paused(second, True, now=T0),
-            ],
-        )
-        await _wait_for_the_row(url, feed_id, [store.remove_subscription(second)])
-        await _wait_for_the_row(url, feed_id, [store.remove_all_subscriptions(3)])
-        assert [sub.id for sub in await store.subscriptions_for_feed(feed_id)] == [first]
-    finally:
-        await store.close()
+    store, url = held_store
+    feed_id, first, second = await _two_chats(store)
+    await store.set_subscription_paused(first, True, now=T0)
+    await store.ensure_chat(3)
+    await _wait_for_the_row(
+        url,
+        feed_id,
+        [
+            store.add_subscription(3, feed_id),
+            store.resume_subscription(first),
+            store.set_subscription_paused(second, True, now=T0),
+        ],
+    )
+    await _wait_for_the_row(url, feed_id, [store.remove_subscription(second)])
+    await _wait_for_the_row(url, feed_id, [store.remove_all_subscriptions(3)])
+    assert [sub.id for sub in await store.subscriptions_for_feed(feed_id)] == [first]

@@ -21,8 +21,8 @@ SUPERGROUP = -1009876543210
 async def test_concurrent_subscriptions_get_distinct_numbers(engine_store: Store) -> None:
     """Twenty subscriptions of one chat at once: each gets its own smallest free number.
 
-    On PostgreSQL they run side by side on several connections; the losers of a race
-    for a number are retried (SERIALIZABLE), never failed and never numbered twice.
+    On PostgreSQL they run side by side on several connections, READ COMMITTED: each holds
+    the chat's row while it picks its number, so none is failed or numbered twice.
     """
     store = engine_store
     await store.ensure_chat(1)

@@ -5,10 +5,11 @@ document and an audience to ``queue_entries`` (``bot.pipeline.chain``):
 
 - a refresh (``refresh_feed``, for the scheduler): ``EverySubscriber``, with flood
   collapse (``FloodRule``) and the failing/recovered/gone notices (``notices``);
-- /sub, /import and ``import-opml``: ``NewSubscriber``, the newest few entries
-  for the new subscription only;
+- /sub, /import and ``import-opml``: ``NewSubscriber``, the newest few entries (of a
+  followed feed, those it had seen as the subscription was added), for the new
+  subscription only;
 - /resume … backlog: ``ResumedSubscriber``, the entries first seen during the
-  pause, for that subscription only.
+  pause (read as it ended), for that subscription only.
 
 ``bot.pipeline.plan`` is the pure middle (dedupe, filter, render, flood collapse);
 ``bot.pipeline.refresh`` fetches and reads a known feed (``outcome``: its policy and
@@ -24,6 +25,7 @@ from bot.pipeline.chain import (
     Queued,
     ResumedSubscriber,
     audience_chats,
+    backlog_keys,
     chat_filter_map,
     chat_languages,
     queue_entries,
@@ -62,6 +64,7 @@ __all__ = [
     "RefreshStatus",
     "ResumedSubscriber",
     "audience_chats",
+    "backlog_keys",
     "chat_filter_map",
     "chat_languages",
     "chronological",

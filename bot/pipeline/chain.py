@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.feeds.identity import all_keys
 from bot.i18n import pick_language
@@ -36,8 +36,11 @@ class NewSubscriber:
     """/sub's backlog: the newest ``newest`` entries, for one new subscription only.
 
     On a feed read for the first time (``first_fetch``) every current entry is
-    marked seen. On a feed already followed only entries already seen are sent:
-    the unseen ones reach every subscriber, this one included, at the next refresh.
+    marked seen and the newest are offered. On a feed already followed only the
+    newest entries whose keys are in ``seen_when_added`` are offered: the keys of
+    ``backlog_keys`` the feed had seen when the subscription was added
+    (``Store.add_subscription_seeing``, which says why then and not later); the
+    others reach every subscriber, this one included, at the next refresh.
     The rows wait until ``hold_until`` (or ``Store.release``), after the confirmation.
     """
 
@@ -45,14 +48,19 @@ class NewSubscriber:
     newest: int
     first_fetch: bool
     hold_until: float | None = None
+    seen_when_added: frozenset[str] = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
 class ResumedSubscriber:
-    """/resume … backlog: entries first seen since ``paused_at``, the newest ``at_most``."""
+    """/resume … backlog: the entries whose keys are in ``missed``, the newest ``at_most``.
+
+    ``missed`` is what ``Store.resume_subscription`` read as first seen since the pause,
+    in the transaction that unpaused the subscription (it says why then and not later).
+    """
 
     subscription: Subscription
-    paused_at: float
+    missed: frozenset[str]
     at_most: int
 
 
@@ -115,7 +123,6 @@ async def _select(
     store: Store, feed_id: int, entries: list[Entry], audience: Audience, now: float
 ) -> _Selection | None:
     """What ``audience`` is offered of ``entries`` (oldest first); None when nothing to do."""
-    keys = [entry.key for entry in entries]
     match audience:
         case EverySubscriber():
             # Every key of every entry is asked about and recorded (bot.feeds.identity):
@@ -132,15 +139,14 @@ async def _select(
                 entries,
                 followers,
                 len(new),
-                seen=frozenset(keys).difference(e.key for e in new),
+                seen=frozenset(e.key for e in entries).difference(e.key for e in new),
                 mark_seen=tuple(unseen),
                 followers=frozenset(sub.id for sub in followers),
             )
-        case NewSubscriber(subscription, newest, first_fetch, hold_until):
-            offered = entries[len(entries) - newest :] if newest > 0 else []
+        case NewSubscriber(subscription, newest, first_fetch, hold_until, seen_when_added=seen):
+            offered = _newest(entries, newest)
             if not first_fetch:
-                fresh = set(await store.unseen_keys(feed_id, [e.key for e in offered]))
-                offered = [entry for entry in offered if entry.key not in fresh]
+                offered = [entry for entry in offered if entry.key in seen]
             return _Selection(
                 offered,
                 [subscription],
@@ -149,13 +155,23 @@ async def _select(
                 backlog=True,
                 hold_until=hold_until,
             )
-        case ResumedSubscriber(subscription, paused_at, at_most):
-            recent = set(await store.keys_seen_since(feed_id, keys, paused_at))
-            missed = [entry for entry in entries if entry.key in recent]
+        case ResumedSubscriber(subscription, missed_keys, at_most):
+            missed = [entry for entry in entries if entry.key in missed_keys]
             # The subscription runs again by now, whatever the record it was read from says.
             running = dataclasses.replace(subscription, paused=False)
-            offered = missed[-at_most:] if at_most > 0 else []
+            offered = _newest(missed, at_most)
             return _Selection(offered, [running], len(missed), backlog=True)
+
+
+def _newest(entries: list[Entry], count: int) -> list[Entry]:
+    """The last ``count`` of ``entries`` (oldest first): the newest; none when ``count`` <= 0."""
+    return entries[-count:] if count > 0 else []
+
+
+def backlog_keys(parsed: ParsedFeed, newest: int) -> list[str]:
+    """The keys of the entries a ``NewSubscriber`` backlog of ``newest`` may offer of
+    ``parsed``: those to ask ``Store.add_subscription_seeing`` about."""
+    return [entry.key for entry in _newest(chronological(parsed.entries), newest)]
 
 
 async def queue_entries(

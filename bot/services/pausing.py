@@ -10,8 +10,9 @@ the pause may still be unseen at resume time. Before unpausing, resuming therefo
 fetches the feed once and queues its unseen entries for every running subscriber
 (``EverySubscriber``) while this one is still paused: they are recorded as seen and
 never reach it. With ``backlog``, the entries of the current document first seen
-since the pause are then queued for it (``ResumedSubscriber``), oldest first, at
-most ``MAX_RESUME_BACKLOG``; entries that already dropped out of the feed are gone.
+since the pause (read as it is unpaused) are then queued for it (``ResumedSubscriber``),
+oldest first, at most ``MAX_RESUME_BACKLOG``; entries that already dropped out of the feed
+are gone.
 If the fetch fails, the subscription resumes anyway and the result carries the
 error, so the reply can say that entries from the pause may still arrive.
 """
@@ -81,13 +82,17 @@ async def resume_subscriptions(
             await queue_entries(store, feed_id, parsed, EverySubscriber(), now=services.clock())
     results = []
     for sub in subscriptions:
-        paused_at = await store.paused_since(sub.id)
-        await store.set_subscription_paused(sub.id, False)
         parsed = fetched[sub.feed_id]
+        # The pause's entries are read as the pause ends, in the same transaction: a refresh
+        # committing after it brings the newer ones itself (``Store.resume_subscription``).
+        keys = []
+        if backlog and isinstance(parsed, ParsedFeed):
+            keys = [entry.key for entry in parsed.entries]
+        missed = await store.resume_subscription(sub.id, keys)
         if isinstance(parsed, FetchError):
             results.append(Resumed(sub, error=parsed))
-        elif backlog and paused_at is not None:
-            audience = ResumedSubscriber(sub, paused_at=paused_at, at_most=MAX_RESUME_BACKLOG)
+        elif backlog and missed is not None:
+            audience = ResumedSubscriber(sub, missed=missed, at_most=MAX_RESUME_BACKLOG)
             done = await queue_entries(store, sub.feed_id, parsed, audience, now=services.clock())
             results.append(Resumed(sub, queued=done.queued, total=done.new, backlog=True))
         else:

@@ -24,7 +24,7 @@ from bot.feeds.load import load_feed
 from bot.feeds.netguard import parse_ip_literal
 from bot.feeds.textutil import DEFAULT_PORTS
 from bot.models import ParsedFeed, Subscription
-from bot.pipeline import NewSubscriber, queue_entries
+from bot.pipeline import NewSubscriber, backlog_keys, queue_entries
 from bot.services import Services
 from bot.store import SubscriptionExists
 
@@ -161,19 +161,30 @@ async def _commit(
             # Jitter: feeds subscribed together (an /import) are not checked together.
             next_fetch_at=after_subscribe(now, interval, _JITTER),
         )
+        newest = settings.delivery.backlog_on_subscribe
         try:
-            subscription = await store.add_subscription(chat_id, feed.id, thread_id=thread_id)
+            # Which of the backlog's entries the feed had seen is read as the subscription
+            # is added, not when the backlog is planned: a refresh committing in between
+            # brings the others to it (``Store.add_subscription_seeing`` says why).
+            added = await store.add_subscription_seeing(
+                chat_id, feed.id, backlog_keys(parsed, newest), thread_id=thread_id
+            )
         except SubscriptionExists as exc:
             title = feed.title or parsed.title or feed_url
             return Subscribed(text, exc.existing, title, existed=True)
+        subscription = added.subscription
         if prepare is not None:
+            # Its settings (an import's) apply from here: a refresh committing before this
+            # saw the subscription without them, as it would a moment after a /sub, and one
+            # after a restored pause skips it, as it skips any paused subscription.
             subscription = await prepare(text, subscription)
 
         backlog = NewSubscriber(
             subscription,
-            newest=settings.delivery.backlog_on_subscribe,
+            newest=newest,
             first_fetch=created,
             hold_until=now + BACKLOG_HOLD_SECONDS,
+            seen_when_added=added.seen,
         )
         await queue_entries(store, feed.id, parsed, backlog, now=now)
         if created:

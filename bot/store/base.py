@@ -15,7 +15,8 @@ flags as INTEGER 0/1, an explicit CAST where PostgreSQL cannot infer a parameter
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from bot.models import Feed, PlannedDelivery, Rhythm, Subscription
@@ -53,6 +54,27 @@ FOLLOWERS = """
 """
 """Who gets a feed's new entries, after ``FROM subscriptions AS s``: its unpaused
 subscriptions of active chats (``subscriptions_for_feed``, ``commit_entries``)."""
+
+SEEN_AMONG = """
+    SELECT entry_key FROM seen
+    WHERE feed_id = ? AND entry_key IN (SELECT value FROM json_each(?))
+"""
+"""The stored keys among a JSON list of stored keys (``clean``) that the feed has seen."""
+
+
+def seen_among(
+    db: Db, feed_id: int, keys: Iterable[str], *, since: float | None = None
+) -> set[str]:
+    """The keys among ``keys`` (as the caller spells them) that the feed has seen; with
+    ``since`` (Unix seconds), only those first seen at or after it. One query."""
+    stored = {key: clean(key) for key in keys}
+    if not stored:
+        return set()
+    params: tuple[object, ...] = (feed_id, json.dumps(list(stored.values())))
+    sql = SEEN_AMONG if since is None else f"{SEEN_AMONG} AND first_seen >= ?"
+    found = {row[0] for row in db.all(sql, params if since is None else (*params, since))}
+    return {key for key, as_stored in stored.items() if as_stored in found}
+
 
 ACTIVE_FOLLOWER = """
     EXISTS (SELECT 1 FROM subscriptions AS s JOIN chats AS c ON c.id = s.chat_id

@@ -16,10 +16,12 @@ from bot.models import OutgoingMessage, PlannedDelivery
 from bot.store.base import (
     FOLLOWERS,
     OUTBOX_SELECT,
+    SEEN_AMONG,
     StoreBase,
     clean,
     insert_outbox,
     outbox_from_row,
+    seen_among,
     thread_to_db,
 )
 from bot.store.codec import CodecError, encode_message
@@ -41,21 +43,16 @@ _ARTICLE_ELSEWHERE = """
 
 _FOLLOWER_IDS = f"SELECT s.id FROM subscriptions AS s {FOLLOWERS}"  # noqa: S608 - constant fragment only
 
-_SEEN_AMONG = """
-    SELECT entry_key FROM seen
-    WHERE feed_id = ? AND entry_key IN (SELECT value FROM json_each(?))
-"""
-
 
 class OutboxMixin(StoreBase):
     """Dedupe keys per feed and the queue of messages to send."""
 
     async def unseen_keys(self, feed_id: int, keys: Sequence[str]) -> list[str]:
         """The keys not yet seen for the feed, each once, in input order (one query)."""
-        stored = {key: clean(key) for key in keys}
-        rows = await self._all(_SEEN_AMONG, (feed_id, json.dumps(list(stored.values()))))
-        seen = {row[0] for row in rows}
-        return [key for key, as_stored in stored.items() if as_stored not in seen]
+        seen = await self._engine.statement(
+            lambda db: seen_among(db, feed_id, keys), write=False
+        )  # one statement, as ``_all``: a refresh asks this first, every time
+        return [key for key in dict.fromkeys(keys) if key not in seen]
 
     async def commit_entries(
         self,
@@ -87,19 +84,19 @@ class OutboxMixin(StoreBase):
         not those, nothing is written and ``AudienceChanged`` is raised: plan again.
 
         Why a follower added, resumed, paused or removed while a refresh plans is never
-        passed by: such a change holds the feed's row until it commits (``add_subscription``
-        through its foreign key, which PostgreSQL checks by locking the feed's row FOR KEY
-        SHARE; the others through ``Db.lock``), and this transaction holds it FOR UPDATE
-        (which conflicts with both) from before its read of the followers to its end. The
+        passed by: such a change holds the feed's row until it commits (``Db.lock``), and
+        this transaction holds it from before its read of the followers to its end. The
         two holds cannot overlap, so the change committed either
 
         - before that read, which sees it: on PostgreSQL this runs at READ COMMITTED and
           each statement sees what committed before it began; on SQLite every write
           transaction runs alone (``BEGIN IMMEDIATE``), after or before the whole change;
           a refresh that planned without the change is refused and plans again; or
-        - after this commit: the /sub or /resume that made the change reads its backlog
-          after it, so it finds these keys seen (and offers them itself), and a removal
-          deletes the rows queued here for the subscription it removes.
+        - after this commit: the /sub or /resume that made the change reads, in the
+          change's own transaction, which of its backlog's keys are seen, so it finds
+          these keys seen and offers them itself (``add_subscription_seeing``,
+          ``resume_subscription``), and a removal deletes the rows queued here for the
+          subscription it removes.
 
         A chat turning active or inactive takes no such lock: this sees it only when it
         committed before the read of the followers.
@@ -119,7 +116,7 @@ class OutboxMixin(StoreBase):
                     raise AudienceChanged(feed_id)
             if article_window > 0:
                 db.lock("chats", {item.chat_id for item in outbox if item.article_keys})
-            already = {row[0] for row in db.all(_SEEN_AMONG, (feed_id, candidates))}
+            already = {row[0] for row in db.all(SEEN_AMONG, (feed_id, candidates))}
             queued: set[tuple[int, int | None, str]] = set()
             rows = []
             articles: list[tuple[int, int, str, int, float]] = []
@@ -160,16 +157,6 @@ class OutboxMixin(StoreBase):
             return len(rows)
 
         return await self._tx_keyed(commit)
-
-    async def keys_seen_since(self, feed_id: int, keys: Sequence[str], since: float) -> list[str]:
-        """The keys among ``keys`` first seen at or after ``since``, each once, in input order."""
-        stored = {key: clean(key) for key in keys}
-        rows = await self._all(
-            f"{_SEEN_AMONG} AND first_seen >= ?",
-            (feed_id, json.dumps(list(stored.values())), since),
-        )
-        recent = {row[0] for row in rows}
-        return [key for key, as_stored in stored.items() if as_stored in recent]
 
     async def release(self, subscription_id: int, *, now: float) -> None:
         """Let a subscription's held rows go now (see ``commit_entries``'s ``hold_until``)."""

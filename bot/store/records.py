@@ -96,3 +96,12 @@ class AudienceChanged(Exception):  # noqa: N818 - says what happened, as Subscri
     def __init__(self, feed_id: int) -> None:
         super().__init__(f"the followers of feed {feed_id} changed while its entries were planned")
         self.feed_id = feed_id
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubscription:
+    """A subscription just added (``add_subscription_seeing``) and which of the keys asked
+    about its feed had seen when it was added: the backlog /sub may offer it."""
+
+    subscription: Subscription
+    seen: frozenset[str]

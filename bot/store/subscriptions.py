@@ -3,10 +3,13 @@
 A change to who follows a feed (adding, pausing, resuming or removing a subscription)
 holds the feed's row while it commits, as a check's ``commit_entries`` does from its read
 of the followers to its end: see there why that keeps a new entry from passing a
-follower by. Adding holds it through the subscription's foreign key to the feed.
+follower by. Adding and resuming also read, under that hold, which entries the backlog
+of /sub or /resume may offer (``add_subscription_seeing``, ``resume_subscription``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from bot.models import DisplayOptions, Subscription
 from bot.store.base import (
@@ -16,12 +19,13 @@ from bot.store.base import (
     clean,
     lock_followed_feeds,
     next_number,
+    seen_among,
     subscription_from_row,
     thread_to_db,
 )
 from bot.store.codec import encode_options
 from bot.store.engine import Db, Row
-from bot.store.records import SubscriptionExists, UnknownChatError
+from bot.store.records import NewSubscription, SubscriptionExists, UnknownChatError
 
 
 class SubscriptionsMixin(StoreBase):
@@ -30,14 +34,57 @@ class SubscriptionsMixin(StoreBase):
     async def add_subscription(
         self, chat_id: int, feed_id: int, *, thread_id: int | None = None, now: float | None = None
     ) -> Subscription:
-        """Subscribe with the smallest free number.
+        """Subscribe with the smallest free number (``add_subscription_seeing``, no keys).
 
         Raises SubscriptionExists when the chat or topic already follows the feed, and
         UnknownChatError when ensure_chat was never called for the chat.
         """
+        added = await self.add_subscription_seeing(
+            chat_id, feed_id, (), thread_id=thread_id, now=now
+        )
+        return added.subscription
+
+    async def add_subscription_seeing(
+        self,
+        chat_id: int,
+        feed_id: int,
+        keys: Sequence[str],
+        *,
+        thread_id: int | None = None,
+        now: float | None = None,
+    ) -> NewSubscription:
+        """Subscribe with the smallest free number, and say which of ``keys`` the feed had
+        seen at that moment: the entries /sub's backlog may offer (``NewSubscriber``).
+
+        Raises SubscriptionExists when the chat or topic already follows the feed, and
+        UnknownChatError when ensure_chat was never called for the chat.
+
+        Why the backlog must read the seen keys here and not after: a key seen now was
+        marked by a refresh that committed before this subscription existed (its commit
+        holds the feed's row, which this locks first), so no refresh brought it to the
+        newcomer and the backlog may. A key unseen now is left to the refreshes: each
+        commits after this one, reads the followers under the same lock and plans again
+        when the newcomer is not among those it planned for (``commit_entries``'s
+        ``audience``), so it brings the entry to the newcomer and marks it seen. Read
+        later, in a transaction of its own, that mark would make the backlog offer the
+        entry a second time.
+
+        On PostgreSQL this runs READ COMMITTED (``_tx_keyed``), as the refreshes' commits:
+        each statement sees what committed before it began, so the read after the lock
+        sees the marks of the commit it waited for. SERIALIZABLE would read from the
+        snapshot taken at its first statement, before that wait, and miss them (the
+        refreshes' commits are not SERIALIZABLE, so no serialization failure would tell).
+        What SERIALIZABLE gave the insert, the chat's row lock gives now: a rival insert
+        into the chat (another add, a bulk import, a chat migration) holds that row
+        through its foreign key until it commits, so the existence check and the next
+        number see it. The feed's row is locked before the chat's, as ``commit_entries``
+        does: no deadlock between them.
+        """
         thread = thread_to_db(thread_id)
 
-        def insert(db: Db) -> Row | None:
+        def insert(db: Db) -> tuple[Row | None, set[str]]:
+            db.lock("feeds", [feed_id])
+            db.lock("chats", [chat_id])
             if db.one("SELECT 1 FROM chats WHERE id = ?", (chat_id,)) is None:
                 raise UnknownChatError(chat_id)
             existing = db.one(
@@ -54,12 +101,13 @@ class SubscriptionsMixin(StoreBase):
                 (chat_id, feed_id, next_number(db, chat_id), thread,
                  encode_options(DisplayOptions()), now),
             )  # fmt: skip
-            return db.one(f"{SUBSCRIPTION_SELECT} WHERE s.id = ?", (new_id,))
+            row = db.one(f"{SUBSCRIPTION_SELECT} WHERE s.id = ?", (new_id,))
+            return row, seen_among(db, feed_id, keys)
 
-        row = await self._tx(insert)
+        row, seen = await self._tx_keyed(insert)
         if row is None:
             raise RuntimeError("subscription vanished right after insertion")
-        return subscription_from_row(row)
+        return NewSubscription(subscription_from_row(row), frozenset(seen))
 
     async def count_subscriptions(self, chat_id: int) -> int:
         row = await self._one("SELECT COUNT(*) FROM subscriptions WHERE chat_id = ?", (chat_id,))
@@ -171,6 +219,37 @@ class SubscriptionsMixin(StoreBase):
             )
 
         await self._tx_keyed(change)
+
+    async def resume_subscription(
+        self, subscription_id: int, keys: Sequence[str] = ()
+    ) -> frozenset[str] | None:
+        """Unpause the subscription; which of ``keys`` its feed first saw since the pause.
+
+        Returns None when there is no pause to offer: the subscription was not paused
+        (already resumed, or gone), or was paused before its pause time was recorded
+        (migration 2). The keys are read in the transaction that unpauses, under the
+        feed's row lock, for the reason ``add_subscription_seeing`` gives: a key first seen
+        since the pause and before this was marked by a refresh that passed the paused
+        subscription by, so /resume's backlog may offer it (``ResumedSubscriber``); a
+        key seen after this is marked by a refresh that brings it to the subscription,
+        and offering it again would send it twice.
+        """
+
+        def change(db: Db) -> frozenset[str] | None:
+            lock_followed_feeds(db, "s.id = ?", (subscription_id,))
+            row = db.one(
+                "SELECT feed_id, paused_at FROM subscriptions WHERE id = ? AND paused = 1",
+                (subscription_id,),
+            )
+            db.run(
+                "UPDATE subscriptions SET paused = 0, paused_at = NULL WHERE id = ?",
+                (subscription_id,),
+            )
+            if row is None or row[1] is None:
+                return None
+            return frozenset(seen_among(db, row[0], keys, since=float(row[1])))
+
+        return await self._tx_keyed(change)
 
     async def paused_since(self, subscription_id: int) -> float | None:
         """When the subscription was paused; None while it runs (or paused before migration 2)."""
