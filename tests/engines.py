@@ -106,14 +106,13 @@ async def engine_store(new_database: NewDatabase) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-async def held_store(db_engine: str, new_database: NewDatabase) -> AsyncIterator[tuple[Store, str]]:
-    """PostgreSQL only (skipped on SQLite, whose write transactions run alone: no row lock to
-    see): a fresh store and its database's URL, for a second connection to hold its rows."""
+async def held_store(postgres_database: DatabaseFactory) -> AsyncIterator[tuple[Store, str]]:
+    """A fresh store on PostgreSQL and its database's URL, for a second connection to hold
+    its rows. PostgreSQL only, and not parametrised by engine: SQLite runs every write
+    transaction alone, so there is no row lock to see there."""
     from bot.store import Store  # noqa: PLC0415 - the suite's fixtures load even while it is broken
 
-    if db_engine != "postgresql":
-        pytest.skip("SQLite runs every write transaction alone: there is no row lock to see")
-    url = await new_database()
+    url = await postgres_database()
     opened = await Store.open_url(url)
     yield opened, url
     await opened.close()
