@@ -335,8 +335,8 @@ def _chat_kind(chat_id: int) -> str:
 
 def _import_opml(args: argparse.Namespace) -> int:
     """Subscribe on the database directly, fetching nothing: the running bot reads the feeds."""
+    from bot.cadence import MAX_ASKED_INTERVAL  # noqa: PLC0415 - import-opml only
     from bot.clock import Clock  # noqa: PLC0415 - import-opml only
-    from bot.commands.display_options import MAX_ASKED_INTERVAL  # noqa: PLC0415 - import-opml only
     from bot.console import progress  # noqa: PLC0415 - import-opml only
     from bot.feeds.fetch import Fetcher  # noqa: PLC0415 - import-opml only
     from bot.opml import CLI_MAX_OPML_BYTES, OpmlError, read_opml  # noqa: PLC0415 - import-opml only
