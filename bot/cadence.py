@@ -51,6 +51,9 @@ BACKOFF_JITTER = (0.75, 1.0)
 MAX_DOUBLINGS = 16
 HOUR = 3600
 ALL_HOURS = (1 << 24) - 1
+MAX_ASKED_INTERVAL = 7 * 86400
+"""The longest interval a chat may ask for (``/set ID interval``, an imported OPML file's
+``newsrelay:interval``), seconds; the configured maximum still applies on top."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,14 +18,11 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from bot import __version__
-from bot.app import Relay, StartupError, run_until_signalled
-from bot.clock import Clock
-from bot.commands.display_options import MAX_ASKED_INTERVAL
 from bot.config import (
     ConfigError,
     DatabaseSettings,
@@ -35,31 +32,22 @@ from bot.config import (
     overridden_sources,
     overriding_settings,
 )
-from bot.console import plain, progress, wants_colour
-from bot.coordination import ALL_ROLES, Role
-from bot.coordination.report import process_lines
-from bot.feeds.failure import FetchError
-from bot.feeds.fetch import Fetcher
-from bot.feeds.load import load_feed
-from bot.feeds.parse import NotAFeed, parse_feed
-from bot.i18n.failures import fetch_failure_text, stored_error_text
-from bot.i18n.refusals import refusal_text
-from bot.logs import configure_logging
-from bot.migrate import MigrateError, migrate_instance
-from bot.models import DisplayOptions, ParsedFeed, SummaryMode
-from bot.opml import CLI_MAX_OPML_BYTES, OpmlDocument, OpmlError, read_opml
-from bot.opml_options import write_backup, written_name
-from bot.pipeline import render_newest
-from bot.ratelimit import SendSlots
+from bot.coordination.roles import ALL_ROLES, Role
+from bot.models import SummaryMode
 from bot.redact import scrub
-from bot.render import format_for_terminal
 from bot.runlock import RunLock
 from bot.runstop import STOP_SECONDS
-from bot.scheduler import FAILED_RETENTION_SECONDS
-from bot.services import Services
-from bot.services.backup import Restored, Restorer
-from bot.services.bulk_import import Refused, import_outlines
-from bot.store import BulkOutcome, BulkState, FailingFeed, Store, database_errors, error_reason
+
+if TYPE_CHECKING:
+    from bot.models import ParsedFeed
+    from bot.opml import OpmlDocument
+    from bot.services.backup import Restored
+    from bot.services.bulk_import import Refused
+    from bot.store import BulkOutcome, FailingFeed, Store
+
+# Each command imports what it needs when it runs (the local imports below): `check-config`,
+# `preview`, `stats`, `export-opml` and a usage error then start without the Telegram
+# application, APScheduler and the command modules that only `run` uses.
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +160,9 @@ def _check_config(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from bot.app import Relay, StartupError, run_until_signalled  # noqa: PLC0415 - only `run` needs the bot
+    from bot.logs import configure_logging  # noqa: PLC0415 - see above
+
     settings = _settings(args)
     token = settings.telegram.token.get_secret_value()
     if not token:
@@ -214,6 +205,8 @@ def _read_local(source: str) -> ParsedFeed | None:
     Anything without ``://`` is a file name, so a missing file is reported as one
     (rather than as "not a URL").
     """
+    from bot.feeds.parse import parse_feed  # noqa: PLC0415 - preview only
+
     path = Path(source)
     if "://" in source:
         return None
@@ -228,6 +221,9 @@ def _read_local(source: str) -> ParsedFeed | None:
 async def _fetch_preview(source: str, settings: Settings) -> ParsedFeed:
     # The operator runs preview on their own machine, where they could fetch anything
     # anyway: the private-address guard protects the bot from its chats, not from them.
+    from bot.feeds.fetch import Fetcher  # noqa: PLC0415 - preview only
+    from bot.feeds.load import load_feed  # noqa: PLC0415 - preview only
+
     fetcher = Fetcher(settings.fetch.model_copy(update={"allow_private_networks": True}))
     try:
         _, parsed, _ = await load_feed(fetcher, source)
@@ -237,6 +233,13 @@ async def _fetch_preview(source: str, settings: Settings) -> ParsedFeed:
 
 
 def _preview(args: argparse.Namespace) -> int:
+    from bot.console import plain, wants_colour  # noqa: PLC0415 - preview only
+    from bot.feeds.failure import FetchError  # noqa: PLC0415 - preview only
+    from bot.feeds.parse import NotAFeed  # noqa: PLC0415 - preview only
+    from bot.models import DisplayOptions  # noqa: PLC0415 - preview only
+    from bot.pipeline import render_newest  # noqa: PLC0415 - preview only
+    from bot.render import format_for_terminal  # noqa: PLC0415 - preview only
+
     settings = load_settings(args.config)
     try:
         parsed = _read_local(args.source) or asyncio.run(_fetch_preview(args.source, settings))
@@ -257,6 +260,8 @@ def _preview(args: argparse.Namespace) -> int:
 
 async def _open_store(settings: Settings) -> Store:
     """The store of ``database.url``; CliError naming the database when it cannot be opened."""
+    from bot.store import Store, database_errors, error_reason  # noqa: PLC0415 - not for check-config, preview
+
     try:
         return await Store.open_url(settings.database.url)
     except database_errors() as exc:
@@ -288,6 +293,9 @@ def _existing_database(settings: Settings) -> None:
 
 
 def _stats(args: argparse.Namespace) -> int:
+    from bot.coordination.report import process_lines  # noqa: PLC0415 - stats only
+    from bot.scheduler import FAILED_RETENTION_SECONDS  # noqa: PLC0415 - stats only
+
     settings = load_settings(args.config)
     _existing_database(settings)
 
@@ -327,6 +335,17 @@ def _chat_kind(chat_id: int) -> str:
 
 def _import_opml(args: argparse.Namespace) -> int:
     """Subscribe on the database directly, fetching nothing: the running bot reads the feeds."""
+    from bot.cadence import MAX_ASKED_INTERVAL  # noqa: PLC0415 - import-opml only
+    from bot.clock import Clock  # noqa: PLC0415 - import-opml only
+    from bot.console import progress  # noqa: PLC0415 - import-opml only
+    from bot.feeds.fetch import Fetcher  # noqa: PLC0415 - import-opml only
+    from bot.opml import CLI_MAX_OPML_BYTES, OpmlError, read_opml  # noqa: PLC0415 - import-opml only
+    from bot.ratelimit import SendSlots  # noqa: PLC0415 - import-opml only
+    from bot.services import Services  # noqa: PLC0415 - import-opml only
+    from bot.services.backup import Restorer  # noqa: PLC0415 - import-opml only
+    from bot.services.bulk_import import import_outlines  # noqa: PLC0415 - import-opml only
+    from bot.store import BulkOutcome  # noqa: PLC0415 - import-opml only
+
     settings = load_settings(args.config)
     moved = _moved_reason(settings)
     if moved is not None:  # subscriptions in a file no bot will read again
@@ -388,6 +407,9 @@ def _report_import(
     opml: OpmlDocument, results: Sequence[BulkOutcome | Refused], restored: Restored
 ) -> None:
     """Print what an import did; raises CliError when a feed or a value of the file failed."""
+    from bot.services.bulk_import import Refused  # noqa: PLC0415 - import-opml only
+    from bot.store import BulkState  # noqa: PLC0415 - import-opml only
+
     titles = {outline.url: outline.title for outline in opml.outlines}
     lines, failed, added = [], 0, 0
     for result in results:
@@ -423,6 +445,10 @@ def _report_import(
 
 def _restore_lines(restored: Restored) -> list[str]:
     """What the file's newsrelay settings did, one line each, for the terminal."""
+    from bot.i18n.failures import fetch_failure_text  # noqa: PLC0415 - import-opml only
+    from bot.i18n.refusals import refusal_text  # noqa: PLC0415 - import-opml only
+    from bot.opml_options import written_name  # noqa: PLC0415 - import-opml only
+
     lines = []
     if restored.chat_filter:
         lines.append(f"chat filter  {restored.chat_filter}")
@@ -449,6 +475,8 @@ def _restore_lines(restored: Restored) -> list[str]:
 
 def failing_line(feed: FailingFeed, *, now: float) -> str:
     """One failing feed for `newsrelay stats`: failures, since when, why, and the next check."""
+    from bot.i18n.failures import stored_error_text  # noqa: PLC0415 - stats only
+
     since = f" since {_utc(feed.failing_since)}" if feed.failing_since is not None else ""
     wait = feed.next_check_at - now
     when = f"in {_span(wait)}" if wait > 0 else "due now"
@@ -475,6 +503,8 @@ def _span(seconds: float) -> str:
 
 
 def _export_opml(args: argparse.Namespace) -> int:
+    from bot.opml_options import write_backup  # noqa: PLC0415 - export-opml only
+
     settings = load_settings(args.config)
     _existing_database(settings)
 
@@ -501,6 +531,8 @@ def _export_opml(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
+    from bot.migrate import MigrateError, migrate_instance  # noqa: PLC0415 - migrate only
+
     settings = load_settings(args.config)
 
     def copied(table: str, rows: int) -> None:
@@ -536,6 +568,20 @@ def _password_of(url: str) -> list[str]:
     return [password] if password else []
 
 
+def _database_errors() -> tuple[type[BaseException], ...]:
+    """``bot.store.database_errors()``, imported only when an exception reaches ``main``."""
+    from bot.store import database_errors  # noqa: PLC0415 - only once something failed
+
+    return database_errors()
+
+
+def _error_reason(exc: BaseException) -> str:
+    """``bot.store.error_reason``, imported only for a database failure."""
+    from bot.store import error_reason  # noqa: PLC0415 - only once something failed
+
+    return error_reason(exc)
+
+
 _COMMANDS = {
     "run": _run,
     "check-config": _check_config,
@@ -563,9 +609,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         secrets = exc.secrets if isinstance(exc, CliError) else ()
         print(scrub(f"newsrelay: {exc}", secrets), file=sys.stderr)
         return 1
-    except database_errors() as exc:
+    except _database_errors() as exc:
         # The database named by database.url cannot be used (unreachable, refused, locked).
-        print(scrub(f"newsrelay: database: {error_reason(exc)}"), file=sys.stderr)
+        print(scrub(f"newsrelay: database: {_error_reason(exc)}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from tests.corpus import REPO_ROOT
 from tests.virtual_time import eventually
 
 
@@ -27,8 +28,17 @@ def write_config(folder: Path, name: str, data: dict[str, Any]) -> Path:
 
 
 def clean_environ(**extra: str) -> dict[str, str]:
-    """The test's environment without NEWSRELAY_* or BOT_TOKEN, plus ``extra``."""
+    """The test's environment for a ``python -m bot`` subprocess: without NEWSRELAY_* or
+    BOT_TOKEN, this checkout first on PYTHONPATH, plus ``extra``.
+
+    The subprocess runs in a temporary folder, where ``bot`` would otherwise be whatever the
+    interpreter has installed: an editable install of another checkout (a second git
+    worktree) would be tested instead of this one.
+    """
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
+    environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(REPO_ROOT), environ.get("PYTHONPATH")])
+    )
     environ.update(extra)
     return environ
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import subprocess
@@ -13,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpus import DW_LIKE_ITEM
+from tests.corpus import DW_LIKE_ITEM, REPO_ROOT
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.feed_server import FeedServer
+from tests.processes import clean_environ
 
 TOKEN = "123456789:FAKE-token_for-tests"
 
@@ -23,12 +23,10 @@ TOKEN = "123456789:FAKE-token_for-tests"
 def _run(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
-    environ.update(env or {})
     return subprocess.run(  # noqa: S603 - our own program with fixed arguments
         [sys.executable, "-m", "bot", *args],
         cwd=cwd,
-        env=environ,
+        env=clean_environ(**(env or {})),
         capture_output=True,
         text=True,
         timeout=60,
@@ -94,7 +92,8 @@ async def test_preview_fetches_a_local_feed(feed_server: FeedServer, tmp_path: P
     feed_server.put("/seed.xml", DW_LIKE_ITEM.read_bytes())
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "preview", feed_server.url("/seed.xml"),
-        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        cwd=tmp_path, env=clean_environ(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0, stderr.decode()
@@ -106,8 +105,7 @@ async def test_run_stops_cleanly_on_signal(
     bot_api: FakeBotAPI, tmp_path: Path, signum: signal.Signals
 ) -> None:
     """`newsrelay run --token T` without a config file answers /start and stops within 5 s."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
-    environ["NEWSRELAY_TELEGRAM__API_BASE_URL"] = bot_api.base_url
+    environ = clean_environ(NEWSRELAY_TELEGRAM__API_BASE_URL=bot_api.base_url)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -163,3 +161,13 @@ def test_check_config_prints_effective_values_and_warns(tmp_path: Path) -> None:
     ]
     assert "s3cret-abc" not in result.stdout + result.stderr
     assert "other-secret" not in result.stdout + result.stderr
+
+
+def test_subprocesses_import_this_checkout(tmp_path: Path) -> None:
+    """`python -m bot` in a test's temporary folder runs this checkout's code, not another
+    checkout the interpreter has installed (an editable install of a second worktree)."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import bot; print(bot.__file__)"],
+        cwd=tmp_path, env=clean_environ(), capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert Path(result.stdout.strip()).is_relative_to(REPO_ROOT / "bot"), result.stdout

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from bot.runlock import RunLock
 from bot.store import Store
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import Item, rss
+from tests.processes import clean_environ
 from tests.test_cli import TOKEN
 
 CHAT = 4242
@@ -20,14 +20,13 @@ CHAT = 4242
 
 async def _newsrelay(*args: str, cwd: Path) -> tuple[int, str, str]:
     """Run the CLI without blocking the loop that serves the feeds; (code, stdout, stderr)."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         *args,
         cwd=cwd,
-        env=environ,
+        env=clean_environ(),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

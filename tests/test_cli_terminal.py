@@ -17,17 +17,15 @@ from bot.opml import Outline, write_opml
 from tests.corpus import DW_LIKE_ITEM
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import Item, rss
+from tests.processes import clean_environ
 
 ESC = "\x1b["
 
 
 def _environ(**extra: str) -> dict[str, str]:
-    environ = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("NEWSRELAY_", "BOT_TOKEN")) and k != "NO_COLOR"
-    }
-    environ.update(extra)
+    environ = clean_environ(**extra)
+    if "NO_COLOR" not in extra:
+        environ.pop("NO_COLOR", None)
     return environ
 
 

@@ -15,6 +15,7 @@ from tests.corpus import corpus_case
 from tests.fakes.bot_api import FakeBotAPI
 from tests.fakes.feed_server import FeedServer
 from tests.harness import HarnessFactory
+from tests.processes import clean_environ
 
 CHAT = 7070
 
@@ -26,7 +27,8 @@ def _texts(api: FakeBotAPI, chat: int) -> list[str]:
 async def _preview(url: str, cwd: Path) -> str:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "preview", url, "-n", "5",
-        cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        cwd=cwd, env=clean_environ(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0, stderr.decode()

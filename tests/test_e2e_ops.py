@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import socket
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import Item, rss
 from tests.harness import BotHarness, HarnessFactory, make_settings
 from tests.ports import free_port
+from tests.processes import clean_environ
 from tests.virtual_time import VirtualClock, eventually
 
 CHAT = 9090
@@ -173,8 +173,7 @@ async def test_healthz_turns_unhealthy_when_the_update_loop_stalls(
 async def _docker_healthcheck(harness: BotHarness) -> tuple[int, str]:
     """The image's HEALTHCHECK command against the harness's port: (exit code, its line)."""
     assert harness.relay is not None
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
-    environ["NEWSRELAY_HTTP__PORT"] = str(harness.relay.ops_port)
+    environ = clean_environ(NEWSRELAY_HTTP__PORT=str(harness.relay.ops_port))
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.healthcheck",
         env=environ, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

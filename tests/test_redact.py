@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -15,6 +14,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.redact import scrub, secrets_of
+from tests.processes import clean_environ
 
 TOKEN = "123456:TEST"  # short and shapeless: only knowing it, or where it sits, finds it
 REAL_SHAPED = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"  # a token's shape, not a real one
@@ -141,8 +141,7 @@ async def _newsrelay_run(api_base_url: str, cwd: Path, *, stop_on: str = "") -> 
 
     With ``stop_on``, the bot is stopped (SIGTERM) once a stderr line holds that text.
     """
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
-    environ["NEWSRELAY_TELEGRAM__API_BASE_URL"] = api_base_url
+    environ = clean_environ(NEWSRELAY_TELEGRAM__API_BASE_URL=api_base_url)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", "-v", "--token", TOKEN,
         cwd=cwd, env=environ, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,

@@ -6,6 +6,7 @@ import dataclasses
 
 from telegram import InlineKeyboardMarkup, Update
 
+from bot.cadence import MAX_ASKED_INTERVAL
 from bot.commands.buttons import ButtonRefused, Press, button, edit, pressed_subscription
 from bot.commands.common import (
     CommandError,
@@ -18,13 +19,11 @@ from bot.commands.common import (
     resolve_target,
     services_of,
 )
-from bot.durations import DAY, duration_text, parse_duration
+from bot.durations import duration_text, parse_duration
 from bot.i18n import t
 from bot.models import DisplayOptions, Subscription, SummaryMode
 from bot.services import Services
 
-MAX_ASKED_INTERVAL = 7 * DAY
-"""The longest interval ``/set ID interval`` accepts, seconds."""
 _INTERVAL_WORDS = frozenset({"interval", "every", "间隔"})
 _DEFAULT_WORDS = frozenset({"default", "默认"})
 

@@ -20,6 +20,7 @@ import re
 from telegram import Document, Update
 from telegram.error import TelegramError
 
+from bot.cadence import MAX_ASKED_INTERVAL
 from bot.commands.common import (
     CommandError,
     Context,
@@ -31,7 +32,6 @@ from bot.commands.common import (
     services_of,
     thread_of,
 )
-from bot.commands.display_options import MAX_ASKED_INTERVAL
 from bot.commands.import_report import note_lines, restore_lines
 from bot.commands.subscriptions import result_line
 from bot.i18n import t

@@ -12,13 +12,16 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.feeds.fetch import Fetcher
 from bot.ratelimit import SendSlots
-from bot.replies import Replier
 from bot.services.fairness import FairSlots
 from bot.store import Store
+
+if TYPE_CHECKING:  # the Telegram side: `newsrelay import-opml` runs without it
+    from bot.replies import Replier
 
 
 @dataclass(slots=True)
