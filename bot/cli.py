@@ -71,6 +71,24 @@ def _positive(text: str) -> int:
     return value
 
 
+CHAT_ID_BITS = 52
+"""Telegram: a chat id "has at most 52 significant bits" (Bot API, Chat.id)."""
+
+
+def _chat_id(text: str) -> int:
+    """A Telegram chat id (argparse type): an integer of at most 52 significant bits.
+
+    Raises ArgumentTypeError (a usage error, exit 2) for anything else.
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a chat id: {text!r}") from None
+    if abs(value) >= 1 << CHAT_ID_BITS:
+        raise argparse.ArgumentTypeError(f"not a Telegram chat id (too large): {text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsrelay", description="Telegram news relay")
     parser.add_argument("--version", action="version", version=f"newsrelay {__version__}")
@@ -117,10 +135,10 @@ def _parser() -> argparse.ArgumentParser:
 
     importer = command("import-opml", "subscribe a chat to an OPML file's feeds", config)
     importer.add_argument("file", type=Path, help="the OPML file")
-    importer.add_argument("--chat", type=int, required=True, help="Telegram chat id")
+    importer.add_argument("--chat", type=_chat_id, required=True, help="Telegram chat id")
 
     exporter = command("export-opml", "print a chat's subscriptions as OPML", config)
-    exporter.add_argument("--chat", type=int, required=True, help="Telegram chat id")
+    exporter.add_argument("--chat", type=_chat_id, required=True, help="Telegram chat id")
 
     mover = command("migrate", "copy this SQLite instance into an empty PostgreSQL", config)
     mover.add_argument("--to", required=True, metavar="URL", help="postgresql://user:pass@host/db")
@@ -199,8 +217,21 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_local(source: str) -> ParsedFeed | None:
-    """A feed from a local file, or None when ``source`` is a URL.
+def _read_capped(path: Path, limit: int) -> bytes:
+    """At most ``limit`` + 1 bytes of the file at ``path``: one more than allowed says it is
+    too large, without reading a device or a pipe (``/dev/zero``) to the end of memory.
+
+    Raises CliError (one line) when it cannot be read.
+    """
+    try:
+        with path.open("rb") as file:
+            return file.read(limit + 1)
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _read_local(source: str, max_bytes: int) -> ParsedFeed | None:
+    """A feed from a local file of at most ``max_bytes``, or None when ``source`` is a URL.
 
     Anything without ``://`` is a file name, so a missing file is reported as one
     (rather than as "not a URL").
@@ -212,10 +243,10 @@ def _read_local(source: str) -> ParsedFeed | None:
         return None
     if not path.exists():
         raise CliError(f"{source}: no such file (a feed URL starts with http:// or https://)")
-    try:
-        return parse_feed(path.read_bytes(), url=path.resolve().as_uri())
-    except OSError as exc:
-        raise CliError(f"cannot read {source}: {exc.strerror}") from exc
+    data = _read_capped(path, max_bytes)
+    if len(data) > max_bytes:  # as a fetch of it would be refused (fetch.max_feed_bytes)
+        raise CliError(f"{source}: the file is larger than {max_bytes // 1024} KB")
+    return parse_feed(data, url=path.resolve().as_uri())
 
 
 async def _fetch_preview(source: str, settings: Settings) -> ParsedFeed:
@@ -242,7 +273,9 @@ def _preview(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     try:
-        parsed = _read_local(args.source) or asyncio.run(_fetch_preview(args.source, settings))
+        parsed = _read_local(args.source, settings.fetch.max_feed_bytes) or asyncio.run(
+            _fetch_preview(args.source, settings)
+        )
     except (FetchError, NotAFeed) as exc:
         raise CliError(f"{args.source}: {exc}") from exc
     options = DisplayOptions(summary=SummaryMode(args.summary))
@@ -351,12 +384,8 @@ def _import_opml(args: argparse.Namespace) -> int:
     if moved is not None:  # subscriptions in a file no bot will read again
         raise CliError(moved)
     try:
-        data = args.file.read_bytes()
-    except OSError as exc:
-        raise CliError(f"cannot read {args.file}: {exc.strerror}") from exc
-    try:
         opml = read_opml(
-            data,
+            _read_capped(args.file, CLI_MAX_OPML_BYTES),
             max_outlines=settings.access.max_subscriptions_per_chat,
             max_bytes=CLI_MAX_OPML_BYTES,
         )
@@ -435,6 +464,8 @@ def _report_import(
             "and sends what they publish from then on"
         )
     problems = [f"{failed} of {len(results)} feeds failed"] if failed else []
+    if opml.truncated:  # the outlines past the chat's limit were not subscribed
+        problems.append("the file holds more feeds than the chat may follow")
     if restored.refused:
         count = len(restored.refused)
         values = "1 value of the file was" if count == 1 else f"{count} values of the file were"

@@ -75,6 +75,14 @@ def test_preview_renders_a_file_without_token(tmp_path: Path) -> None:
     assert "dw.com" in result.stdout
 
 
+def test_preview_reads_a_file_only_up_to_the_feed_size_limit(tmp_path: Path) -> None:
+    """A device without end (``/dev/zero``) is refused at ``fetch.max_feed_bytes``, as a
+    fetch would be, not read until memory runs out: one line, exit 1."""
+    result = _run("preview", "/dev/zero", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr == "newsrelay: /dev/zero: the file is larger than 10240 KB\n"
+
+
 def test_preview_of_an_unreachable_feed_exits_1(tmp_path: Path) -> None:
     """A feed that cannot be fetched is one line on stderr, exit 1."""
     with socket.socket() as sock:

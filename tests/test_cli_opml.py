@@ -104,6 +104,7 @@ async def test_errors_are_one_line_with_exit_1(tmp_path: Path) -> None:
         (("import-opml", str(tmp_path / "missing.opml")), "cannot read"),
         (("import-opml", str(hostile)), "DOCTYPE"),
         (("import-opml", str(empty)), "no feeds"),
+        (("import-opml", "/dev/zero"), "larger than 16384 KB"),  # not read to the end of memory
         (("export-opml",), "no database"),
     ]
     for args, expected in cases:
@@ -155,10 +156,42 @@ async def test_a_moved_database_is_refused_for_import_and_read_with_a_warning(
 
 
 async def test_missing_chat_is_a_usage_error(tmp_path: Path) -> None:
-    """--chat is required: argparse's usage error, exit 2."""
+    """--chat is required, and a Telegram chat id (at most 52 significant bits): argparse's
+    usage error, exit 2, never a traceback from the database."""
     code, _, err = await _newsrelay("export-opml", cwd=tmp_path)
     assert code == 2
     assert "--chat" in err
+    code, _, err = await _newsrelay("export-opml", "--chat", str(2**52), cwd=tmp_path)
+    assert code == 2
+    assert err.splitlines()[-1].endswith(f"--chat: not a Telegram chat id (too large): {2**52}")
+
+
+async def test_refused_urls_hide_credentials_and_a_cut_list_fails(tmp_path: Path) -> None:
+    """The "failed" line of a malformed URL never shows its password; outlines past the
+    chat's limit are not subscribed, which is a failure of the import (exit 1)."""
+    config = _config(tmp_path)
+    config.write_text(config.read_text() + "access:\n  max_subscriptions_per_chat: 3\n")
+    opml = tmp_path / "in.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><body>'
+        '<outline text="a" xmlUrl="http://u:pa ss1@h.example/f1"/>'
+        '<outline text="b" xmlUrl="//u:secret2@h.example/f2"/>'
+        '<outline text="c" xmlUrl="http:\\\\u:secret3@h.example/f3"/>'
+        '<outline text="d" xmlUrl="https://h.example/past-the-limit"/>'
+        "</body></opml>"
+    )
+    code, out, err = await _newsrelay(
+        "import-opml", str(opml), "--chat", str(CHAT), "-c", str(config), cwd=tmp_path
+    )
+    assert code == 1
+    assert out.count("failed  ") == 3
+    assert out.count("<credentials>@h.example") == 3
+    for secret in ("pa ss1", "secret2", "secret3"):
+        assert secret not in out + err
+    assert "past-the-limit" not in out
+    assert err.strip() == (
+        "newsrelay: 3 of 3 feeds failed; the file holds more feeds than the chat may follow"
+    )
 
 
 async def _seed_chat(config: Path, urls: list[str], titles: list[str]) -> list[tuple[object, ...]]:
