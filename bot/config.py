@@ -45,6 +45,7 @@ PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 """What httpx can talk to: an HTTP(S) proxy, or SOCKS5 (with the ``socksio`` package)."""
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 """Telegram's rule for setWebhook's secret_token: 1-256 of A-Z, a-z, 0-9, _ and -."""
+_BOT_TOKEN = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 _HOST_NAME = re.compile(
     r"(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*"
 )
@@ -106,6 +107,17 @@ class TelegramSettings(_Section):
     admins: tuple[int, ...] = ()
     proxy: ProxyUrl = ""
     webhook: WebhookSettings = WebhookSettings()
+
+    @field_validator("token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        # @BotFather's tokens are "<bot id>:<secret>" (Bot API, "Authorizing your bot"); a
+        # space or a line break is a copy-and-paste slip, which Telegram would only answer
+        # with 404 Not Found. The message never repeats the token.
+        token = value.get_secret_value()
+        if token and not _BOT_TOKEN.fullmatch(token):
+            raise ValueError("is not a bot token: digits, a colon, then letters, digits, _ and -")
+        return value
 
     @field_validator("api_base_url")
     @classmethod

@@ -19,19 +19,21 @@ def test_example_file_holds_every_default() -> None:
 def test_layers_later_wins(tmp_path: Path) -> None:
     """The file is overridden by the environment, which is overridden by flags."""
     path = tmp_path / "c.yaml"
-    path.write_text("fetch:\n  concurrency: 4\n  timeout_seconds: 7\ntelegram:\n  token: file\n")
-    env = {"NEWSRELAY_FETCH__CONCURRENCY": "8", "BOT_TOKEN": "env"}
-    settings = load_settings(path, environ=env, overrides={"telegram": {"token": "flag"}})
+    path.write_text(
+        "fetch:\n  concurrency: 4\n  timeout_seconds: 7\ntelegram:\n  token: '1:file'\n"
+    )
+    env = {"NEWSRELAY_FETCH__CONCURRENCY": "8", "BOT_TOKEN": "2:env"}
+    settings = load_settings(path, environ=env, overrides={"telegram": {"token": "3:flag"}})
     assert settings.fetch.concurrency == 8
     assert settings.fetch.timeout_seconds == 7
-    assert settings.telegram.token.get_secret_value() == "flag"
+    assert settings.telegram.token.get_secret_value() == "3:flag"
 
 
 def test_bot_token_variable_and_nested_name() -> None:
     """BOT_TOKEN sets the token; NEWSRELAY_TELEGRAM__TOKEN wins over it."""
-    assert load_settings(environ={"BOT_TOKEN": "a"}).telegram.token.get_secret_value() == "a"
-    both = {"BOT_TOKEN": "a", "NEWSRELAY_TELEGRAM__TOKEN": "b"}
-    assert load_settings(environ=both).telegram.token.get_secret_value() == "b"
+    assert load_settings(environ={"BOT_TOKEN": "1:a"}).telegram.token.get_secret_value() == "1:a"
+    both = {"BOT_TOKEN": "1:a", "NEWSRELAY_TELEGRAM__TOKEN": "2:b"}
+    assert load_settings(environ=both).telegram.token.get_secret_value() == "2:b"
 
 
 def test_list_values_from_environment() -> None:
@@ -77,6 +79,17 @@ def test_token_is_masked() -> None:
     assert masked_token("123456:ABC-secret") == "123456:****"
     assert masked_token("") == "(not set)"
     assert "secret" not in masked_token("garbage-secret")
+
+
+@pytest.mark.parametrize("token", ["123:SECRET with space", "123:ABC\nDEF", "ABCDEF", "123:"])
+def test_a_token_that_is_no_bot_token_is_refused_without_repeating_it(token: str) -> None:
+    """A pasted token with a space or a line break, or no "<id>:" shape, stops the bot with
+    one line that names the key and shows nothing of the token."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(environ={}, overrides={"telegram": {"token": token}})
+    assert str(caught.value).startswith("telegram.token: is not a bot token")
+    assert token not in str(caught.value)
+    assert load_settings(environ={}, overrides={"telegram": {"token": "123:A-b_9"}})
 
 
 @pytest.mark.parametrize(
