@@ -95,10 +95,16 @@ class WebhookSettings(_Section):
     @field_validator("secret_token")
     @classmethod
     def _telegram_secret(cls, value: SecretStr) -> SecretStr:
-        secret = value.get_secret_value()
-        if secret and not _SECRET_TOKEN.fullmatch(secret):
-            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
-        return value
+        return _shaped(value, _SECRET_TOKEN, "must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+
+
+def _shaped(value: SecretStr, shape: re.Pattern[str], refusal: str) -> SecretStr:
+    """``value`` when it is empty or all of it matches ``shape``; else ValueError(``refusal``),
+    which never repeats the secret."""
+    secret = value.get_secret_value()
+    if secret and not shape.fullmatch(secret):
+        raise ValueError(refusal)
+    return value
 
 
 class TelegramSettings(_Section):
@@ -113,11 +119,10 @@ class TelegramSettings(_Section):
     def _token_shape(cls, value: SecretStr) -> SecretStr:
         # @BotFather's tokens are "<bot id>:<secret>" (Bot API, "Authorizing your bot"); a
         # space or a line break is a copy-and-paste slip, which Telegram would only answer
-        # with 404 Not Found. The message never repeats the token.
-        token = value.get_secret_value()
-        if token and not _BOT_TOKEN.fullmatch(token):
-            raise ValueError("is not a bot token: digits, a colon, then letters, digits, _ and -")
-        return value
+        # with 404 Not Found.
+        return _shaped(
+            value, _BOT_TOKEN, "is not a bot token: digits, a colon, then letters, digits, _ and -"
+        )
 
     @field_validator("api_base_url")
     @classmethod
