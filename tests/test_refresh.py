@@ -14,14 +14,7 @@ from bot.feeds.fetch import Fetcher
 from bot.feeds.parse import MAX_ENTRIES
 from bot.feeds.scan import EntryScan, scan_entries
 from bot.models import Feed
-from bot.pipeline import (
-    SEEN_RETENTION_SECONDS,
-    Parse,
-    RefreshPolicy,
-    RefreshResult,
-    RefreshStatus,
-    refresh_feed,
-)
+from bot.pipeline import Parse, RefreshPolicy, RefreshResult, RefreshStatus, refresh_feed
 from bot.store import Store
 from tests.engines import NewDatabase
 from tests.fakes.feed_server import FeedServer
@@ -194,20 +187,3 @@ async def test_a_busy_feed_is_checked_as_often_as_it_publishes(rig: Rig) -> None
     feed = await rig.feed()
     assert feed.rhythm.new_samples == 3
     assert feed.interval_seconds == 100
-
-
-async def test_departed_keys_are_forgotten_when_entries_arrive(rig: Rig) -> None:
-    """A key the feed no longer carries is remembered for SEEN_RETENTION_SECONDS; it is
-    forgotten at the first check after that which brings a new entry, not by checks of
-    changed bytes with nothing new (whose delete would read every key of the feed)."""
-    await rig.follow([_item(2), _item(1)])
-    assert (await rig.refresh()).status is RefreshStatus.FIRST_READ
-    rig.server.put("/f.xml", rss("Wire", [_item(2)]))  # story 1 leaves the feed
-    later = SEEN_RETENTION_SECONDS + 60
-    assert (await rig.refresh(later)).status is RefreshStatus.NOTHING_NEW
-    feed = await rig.feed()
-    assert await rig.store.unseen_keys(feed.id, ["id:urn:story:1"]) == []
-    rig.server.put("/f.xml", rss("Wire", [_item(3), _item(2)]))
-    assert (await rig.refresh(300)).status is RefreshStatus.UPDATED
-    unseen = await rig.store.unseen_keys(feed.id, ["id:urn:story:1", "id:urn:story:2"])
-    assert unseen == ["id:urn:story:1"]

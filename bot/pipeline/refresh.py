@@ -178,9 +178,7 @@ async def _queue(
         encode_boilerplate(reading.boilerplate) if reading.learned and reading.boilerplate else None
     )
     if parsed is None:
-        # Nothing arrived, so nothing pushed a key out that must go now: the departed keys
-        # are forgotten with the next entry that arrives. The delete reads every seen key of
-        # the feed, and one check in ten is of changed bytes with nothing new.
+        await _forget_departed(store, feed, reading.keys, now)
         await _succeeded(store, feed, response, clock, policy)
         return RefreshResult(feed.id, RefreshStatus.NOTHING_NEW)
     if feed.last_success_at is None:
@@ -221,9 +219,7 @@ async def _queue(
 
 
 async def _forget_departed(store: Store, feed: Feed, keys: tuple[str, ...], now: float) -> None:
-    """Remember a key for as long as the feed carries it, and for a while after
-    (``SEEN_RETENTION_SECONDS``, counted from when it was first seen); called when entries
-    arrive, which is when old ones leave a feed."""
+    """Remember a key for as long as the feed carries it, and for a while after."""
     await store.prune_seen(feed.id, keep=keys, before=now - SEEN_RETENTION_SECONDS)
 
 
