@@ -45,7 +45,7 @@ PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 """What httpx can talk to: an HTTP(S) proxy, or SOCKS5 (with the ``socksio`` package)."""
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 """Telegram's rule for setWebhook's secret_token: 1-256 of A-Z, a-z, 0-9, _ and -."""
-_BOT_TOKEN = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
+_BOT_TOKEN = re.compile(r"[0-9]+:[A-Za-z0-9_-]+(?:/test)?")  # "/test": the test environment
 _HOST_NAME = re.compile(
     r"(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*"
 )

@@ -90,6 +90,8 @@ def test_a_token_that_is_no_bot_token_is_refused_without_repeating_it(token: str
     assert str(caught.value).startswith("telegram.token: is not a bot token")
     assert token not in str(caught.value)
     assert load_settings(environ={}, overrides={"telegram": {"token": "123:A-b_9"}})
+    # Telegram's test environment: api.telegram.org/bot<token>/test/METHOD (Bot API docs)
+    assert load_settings(environ={}, overrides={"telegram": {"token": "123:A-b_9/test"}})
 
 
 @pytest.mark.parametrize(
