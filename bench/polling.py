@@ -2,16 +2,16 @@
 
 Run: ``.venv/bin/python bench/polling.py --feeds 10000 [--interval 300] [--compress 1]``.
 
-A child process (``bench/feedfarm.py``) serves N feeds built from ``../shared/feeds`` on
-several loopback hosts (80% of checks answer 304, 10% change bytes without a new entry,
-10% gain an entry) together with the fake Telegram. A second child seeds the database
-through the store as a running bot would have left it: one private chat per 1,000
-feeds, each feed subscribed, read once (validators, body hash, seen entry keys, the
-boilerplate its entries repeat) and due at a moment spread over the interval. This
-process then runs the real bot
-(``bot.app.Relay``: scheduler, fetcher, pipeline, outbox and sender) for a warm-up
-interval and ``--intervals`` measured ones (then half an interval more, unmeasured, so
-that every feed's last check of the window is seen), and prints:
+A child process (``bench/feedfarm.py``) serves N feeds built from the corpus's ``feeds/``
+(``../shared`` beside the clone, or ``TEST_SHARED_DIR``; without it the benchmark exits with
+one line saying so) on several loopback hosts (80% of checks answer 304, 10% change bytes
+without a new entry, 10% gain an entry) together with the fake Telegram. A second child
+seeds the database through the store as a running bot would have left it: one private chat
+per 1,000 feeds, each feed subscribed, read once (validators, body hash, seen entry keys,
+the boilerplate its entries repeat) and due at a moment spread over the interval. This
+process then runs the real bot (``bot.app.Relay``: scheduler, fetcher, pipeline, outbox and
+sender) for a warm-up interval and ``--intervals`` measured ones (then half an interval
+more, unmeasured, so that every feed's last check of the window is seen), and prints:
 
 - bot CPU seconds per interval and average cores (user + system, all threads),
 - peak RSS (VmHWM) of the bot process,

@@ -3,12 +3,14 @@
 Run: ``.venv/bin/python bench/scaleout.py [--feeds 2000] [--chats 20] [--interval 10]
 [--seconds 60] [--database-url postgresql://…]``.
 
-The far side is ``bench/feedfarm.py`` (the polling benchmark's): ``--feeds`` feeds built from
-``../shared/feeds`` on ``--hosts`` loopback hosts, each gaining a new entry in 10% of its
-cycles, and the fake Telegram. Feed ``i`` is followed by chat ``i mod --chats``. The
-database is seeded as a running bot leaves it (``bench/polling.py``'s seeding), every feed
-due at a moment spread over the interval. The interval is short on purpose: the bots
-cannot keep up, so the figure is what they can do, not what the schedule asks for.
+The far side is ``bench/feedfarm.py`` (the polling benchmark's): ``--feeds`` feeds built
+from the corpus's ``feeds/`` (``../shared`` beside the clone, or ``TEST_SHARED_DIR``;
+without it the benchmark exits with one line saying so) on ``--hosts`` loopback hosts, each
+gaining a new entry in 10% of its cycles, and the fake Telegram. Feed ``i`` is followed by
+chat ``i mod --chats``. The database is seeded as a running bot leaves it
+(``bench/polling.py``'s seeding), every feed due at a moment spread over the interval. The
+interval is short on purpose: the bots cannot keep up, so the figure is what they can do,
+not what the schedule asks for.
 
 Three runs, each on a fresh database: one process; two processes; two processes of which
 the one holding the sender's lease is killed with SIGKILL halfway through the measured

@@ -293,13 +293,13 @@ def _preview(args: argparse.Namespace) -> int:
 
 async def _open_store(settings: Settings) -> Store:
     """The store of ``database.url``; CliError naming the database when it cannot be opened."""
-    from bot.store import Store, database_errors, error_reason  # noqa: PLC0415 - not for check-config, preview
+    from bot.store import Store  # noqa: PLC0415 - not for check-config, preview
 
     try:
         return await Store.open_url(settings.database.url)
-    except database_errors() as exc:
+    except _database_errors() as exc:
         where = settings.database.shown
-        raise CliError(f"cannot open the database {where}: {error_reason(exc)}") from exc
+        raise CliError(f"cannot open the database {where}: {_error_reason(exc)}") from exc
 
 
 def _moved_reason(settings: Settings) -> str | None:

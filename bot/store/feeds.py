@@ -9,6 +9,7 @@ sent (``record_fetch_failure``, ``record_recovery``), so each is queued once.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Collection, Sequence
 
@@ -47,6 +48,7 @@ _RHYTHM_SET = """, hint_seconds = ?, skip_hours = ?, last_new_at = ?, new_gap_se
 _NO_FLUSH_WAIT = " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait"
 
 
+@functools.cache  # four texts, asked for on every check
 def _success_sql(engine: EngineName, *, rhythm: bool, durable: bool) -> str:
     """The record of a successful check on ``engine``, with or without the rhythm columns."""
     relaxed = _NO_FLUSH_WAIT if engine == "postgresql" and not durable else ""
