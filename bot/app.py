@@ -291,12 +291,13 @@ class Relay:
             concurrency=settings.fetch.concurrency,
             per_host=settings.fetch.per_host_concurrency,
             on_queued=coordination.signal,
-            policy=RefreshPolicy.from_settings(settings),
+            policy=RefreshPolicy.from_settings(settings, keep_record=coordination.keep_record),
             idle_seconds=self._tick,
             housekeeper=Housekeeper(store, clock=clock.time),
             on_tick=health.poll_ticked,
             on_refreshed=self._refreshed,
             due_feeds=coordination.due_feeds,
+            when_idle=coordination.when_idle,
         )
         coordination.watch(self._poller)
         await publish_menus(application.bot, settings.telegram.admins)

@@ -175,6 +175,26 @@ class Feed:
 
 
 @dataclass(frozen=True, slots=True)
+class FetchSuccess:
+    """What a successful check stores on its feed (``Store.record_success``): the
+    validators, the next due time and what the check learned. None leaves a stored title,
+    interval, rhythm or boilerplate as it was."""
+
+    feed_id: int
+    next_fetch_at: float
+    """Unix time of the next check."""
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    now: float
+    """Unix time of the check."""
+    title: str | None = None
+    interval_seconds: int | None = None
+    rhythm: Rhythm | None = None
+    boilerplate: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Subscription:
     """A chat (or forum topic) following a feed."""
 

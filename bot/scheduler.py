@@ -152,11 +152,13 @@ class Poller:
         on_tick: Callable[[], None] | None = None,
         on_refreshed: Callable[[RefreshResult, float], None] | None = None,
         due_feeds: DueFeeds | None = None,
+        when_idle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """``on_tick`` hears each finished tick, ``on_refreshed`` each refresh and its
         duration in seconds (metrics and health). ``due_feeds(now, limit, skip)`` gives the
         due feeds to start (default: the store's; several processes on one database claim
-        them instead, ``bot.coordination.feeds``)."""
+        them instead, ``bot.coordination.feeds``). ``when_idle`` is awaited when the last
+        refresh under way ends (the claims write the records they kept)."""
         self._store = store
         self._claiming = due_feeds is not None
         self._due_feeds: DueFeeds = due_feeds or (
@@ -181,6 +183,7 @@ class Poller:
         self._loop: asyncio.Task[None] | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._housekeeper = housekeeper
+        self._when_idle = when_idle
 
     @property
     def running(self) -> int:
@@ -336,6 +339,11 @@ class Poller:
                 self._host_permits.pop(host, None)
             self._wake.set()
         self._on_refreshed(result, time.perf_counter() - started)
+        if self._when_idle is not None and not self._running:
+            try:
+                await self._when_idle()
+            except database_errors():
+                log.exception("idle_work_failed")
         return result
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
 from bot.coordination import LEASE_SECONDS, RENEW_SECONDS, Coordinator, Duty, FeedClaims, Role
 from bot.coordination.notify import Listener
 from bot.coordination.roles import ALL_ROLES
+from bot.models import FetchSuccess, Rhythm
 from bot.store import Store
 from bot.store.leases import OUTBOX_CHANNEL, REPLIES_CHANNEL, LeaseStore
 from tests.fakes.cuttable import CuttableLink
@@ -290,3 +291,67 @@ async def test_a_notification_reaches_the_listening_process(shared: Opener) -> N
         assert (queued.chat_id, queued.payload) == (CHAT, {"text": "hi"})
     finally:
         await listener.close()
+
+
+def _routine(feed_id: int, now: float, etag: str) -> FetchSuccess:
+    """The record of a routine check of ``feed_id`` at ``now``, due again 300 s later."""
+    return FetchSuccess(
+        feed_id, next_fetch_at=now + 300, etag=etag, last_modified=None, body_hash=None,
+        now=now, rhythm=Rhythm(last_new_at=now, new_samples=1),
+    )  # fmt: skip
+
+
+async def test_kept_records_are_written_where_the_claim_still_holds(shared: Opener) -> None:
+    """Records kept on the claims are written by the next claim, each where the row still
+    holds its claim's lease: a failure recorded meanwhile stands; an unclaimed feed, or a
+    record without its rhythm, is not kept (its caller writes it)."""
+    clock = VirtualClock()
+    a, b = await shared(), await shared()
+    now = clock.time()
+    kept, failed, unclaimed = await _due_feeds(a.store, 3, now)
+    claims = FeedClaims(a.leases, lease_seconds=LEASE_SECONDS)
+    assert [feed.id for feed in await claims.due_feeds(now, 2)] == [kept, failed]
+    assert claims.keep(_routine(kept, now, '"k"'))
+    assert claims.keep(_routine(failed, now, '"f"'))
+    assert not claims.keep(_routine(unclaimed, now, '"u"'))
+    assert not claims.keep(replace(_routine(kept, now, '"x"'), rhythm=None))
+    await a.store.record_fetch_failure(failed, next_fetch_at=now + 60, error="timeout", now=now)
+    assert [feed.id for feed in await claims.due_feeds(now, 10)] == [unclaimed]
+    assert claims.held == 1  # the two kept records let go of their claims
+    written = await b.store.get_feed(kept)
+    assert written is not None
+    assert (written.etag, written.next_fetch_at, written.rhythm.new_samples) == (
+        '"k"',
+        now + 300,
+        1,
+    )
+    failing = await b.store.get_feed(failed)
+    assert failing is not None
+    assert (failing.etag, failing.next_fetch_at, failing.error_count) == (None, now + 60, 1)
+
+
+async def test_a_record_kept_as_the_round_looks_keeps_its_claim(shared: Opener) -> None:
+    """A check that ends while the round decides which claims to renew has left the poller
+    but its record is kept: its claim is renewed, not given back (given back, the feed would
+    be due at once and the record's compare-and-set would fail); the record lands next."""
+    clock = VirtualClock()
+    a, b = await shared(), await shared()
+    now = clock.time()
+    (feed_id,) = await _due_feeds(a.store, 1, now)
+    claims = FeedClaims(a.leases, lease_seconds=LEASE_SECONDS)
+    await claims.due_feeds(now, 10)
+
+    def check_ends_now() -> set[int]:
+        claims.keep(_routine(feed_id, now, '"r"'))
+        return set()
+
+    claims.holding = check_ends_now
+    clock.advance(RENEW_SECONDS)
+    await claims.renew(clock.time())
+    claims.holding = set
+    assert await b.leases.claim_due_feeds(clock.time(), 10, until=clock.time() + 1) == []
+    await claims.flush()
+    assert claims.held == 0
+    feed = await b.store.get_feed(feed_id)
+    assert feed is not None
+    assert (feed.etag, feed.next_fetch_at) == ('"r"', now + 300)

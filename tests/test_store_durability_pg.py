@@ -15,9 +15,10 @@ import pytest
 
 from bot.config import FetchSettings
 from bot.feeds.fetch import Fetcher
-from bot.models import Rhythm
+from bot.models import FetchSuccess, Rhythm
 from bot.pipeline import RefreshStatus
 from bot.store import Store
+from bot.store.leases import LeaseStore
 from tests.fakes.feed_server import FeedServer
 from tests.fakes.feedgen import rss
 from tests.postgres import DatabaseFactory, _asyncpg_dsn
@@ -111,6 +112,25 @@ async def test_only_a_record_said_to_be_routine_skips_the_flush(
         feed_id, seen=["k1"], outbox=[_item(1, sub_id, feed_id, "k1")], now=T0 + 600
     )
     assert await _modes(url) == ["on", "on"]
+
+
+async def test_records_kept_on_the_claims_skip_the_flush_too(watched: tuple[Store, str]) -> None:
+    """The statement that writes the records kept on the feed claims (routine checks of
+    several processes, ``LeaseStore.record_leased``) commits asynchronously as well."""
+    store, url = watched
+    feed_id, _ = await _followed_feed(store)
+    leases = LeaseStore.connect(url)
+    try:
+        (claim,) = await leases.claim_due_feeds(T0 + 300, 1, until=T0 + 315)
+        await _modes(url)  # the claim's statement is not what this test is about
+        record = FetchSuccess(
+            feed_id, next_fetch_at=T0 + 600, etag='"k"', last_modified=None, body_hash="h",
+            now=T0 + 300, rhythm=Rhythm(last_new_at=T0 + 300, new_samples=1),
+        )  # fmt: skip
+        assert await leases.record_leased([(record, claim.lease)]) == {feed_id}
+    finally:
+        await leases.close()
+    assert await _modes(url) == ["off"]
 
 
 async def test_a_check_waits_for_the_flush_when_its_record_decides_later_checks(

@@ -8,6 +8,15 @@ are given back with the time they were due, unless their check recorded its own 
 time meanwhile (compare-and-set: a record is never undone). A process that dies stops
 renewing, and its feeds fall due again ``lease_seconds`` after the last renewal.
 
+The record of a routine check (``bot.pipeline.refresh``: a feed read before and not
+failing, whose record only moves its validators, rhythm and due time) is not written at
+once: :meth:`keep` keeps it, and the next claim or round writes all kept records in one
+statement (``LeaseStore.record_leased``), each only where the row still holds its claim's
+lease. Four in five checks end in such a record and nothing else, so this spares most
+checks their only statement. A record kept meanwhile leaves the feed claimed, so nobody
+checks it early; a process that dies loses its kept records, which costs each of those
+feeds one more fetch when its lease ends (their new entries were queued durably before).
+
 Correctness never rests on the lease: a check whose lease ran out (a stall longer than
 the lease) may be repeated by another process, and its entries are still queued once,
 because new entries are queued in the same transaction that marks them seen.
@@ -15,10 +24,15 @@ because new entries are queued in the same transaction that marks them seen.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Collection
 
-from bot.models import Feed
+from bot.logs import event
+from bot.models import Feed, FetchSuccess
 from bot.store.leases import LeaseStore
+
+log = logging.getLogger(__name__)
 
 
 class FeedClaims:
@@ -28,6 +42,9 @@ class FeedClaims:
         self._leases = leases
         self._lease_seconds = lease_seconds
         self._held: dict[int, tuple[float, float]] = {}
+        self._kept: dict[int, FetchSuccess] = {}
+        self._writing = asyncio.Lock()
+        """Held while kept records are written or claims renewed: both read ``_held``."""
         self.holding: Callable[[], Collection[int]] = frozenset
         """The feed ids the poller still holds (queued or being checked); the owner sets it."""
 
@@ -36,8 +53,41 @@ class FeedClaims:
         """How many claims this process holds."""
         return len(self._held)
 
+    def keep(self, record: FetchSuccess) -> bool:
+        """Keep the record of a routine check of a claimed feed, to be written with others;
+        False (nothing kept) when the feed is not among this process's claims or the record
+        has no rhythm: the caller then writes it itself."""
+        if record.feed_id not in self._held or record.rhythm is None:
+            return False
+        self._kept[record.feed_id] = record
+        return True
+
+    async def flush(self) -> None:
+        """Write the kept records (one statement) and let go of their claims: the row now
+        holds the real next time. A record whose lease is gone is dropped (one more fetch).
+        Raises the database's error; the records are then kept for the next try."""
+        async with self._writing:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        kept, self._kept = self._kept, {}
+        checks = [(r, self._held[fid][1]) for fid, r in kept.items() if fid in self._held]
+        try:
+            written = await self._leases.record_leased(checks)
+        except BaseException:
+            self._kept = {**kept, **self._kept}  # the next claim or round tries again
+            raise
+        for record, lease in checks:
+            current = self._held.get(record.feed_id)
+            if current is not None and current[1] == lease:
+                del self._held[record.feed_id]
+        if len(written) < len(checks):
+            event(log, logging.INFO, "kept_records_dropped", count=len(checks) - len(written))
+
     async def due_feeds(self, now: float, limit: int, skip: Collection[int] = ()) -> list[Feed]:
-        """Claim up to ``limit`` due feeds not in ``skip``, soonest first (see the store)."""
+        """Write the kept records, then claim up to ``limit`` due feeds not in ``skip``,
+        soonest first (see the store)."""
+        await self.flush()
         claimed = await self._leases.claim_due_feeds(
             now, limit, until=now + self._lease_seconds, skip=skip
         )
@@ -48,9 +98,17 @@ class FeedClaims:
     async def renew(self, now: float) -> None:
         """Extend the claims still held to ``now + lease_seconds``; give back the others.
 
-        Raises the database's error; the claims then stand as they were.
+        Writes the kept records first. Raises the database's error; the claims then stand
+        as they were.
         """
-        holding = set(self.holding())
+        async with self._writing:
+            await self._flush()
+            await self._renew(now)
+
+    async def _renew(self, now: float) -> None:
+        # A check that ended with its record kept still holds its feed: the record is
+        # written with the claim's lease (given back, the feed would be due at once).
+        holding = {*self.holding(), *self._kept}
         until = now + self._lease_seconds
         renewing = {fid: (lease, until) for fid, (_, lease) in self._held.items() if fid in holding}
         giving_back = {
@@ -69,7 +127,9 @@ class FeedClaims:
                 del self._held[feed_id]
 
     async def release_all(self) -> None:
-        """Give every claim back with the time it was due (on stop, after the poller stopped)."""
+        """Write the kept records, then give every other claim back with the time it was due
+        (on stop, after the poller stopped)."""
+        await self.flush()
         held, self._held = self._held, {}
         await self._leases.move_feed_leases(
             {fid: (lease, due) for fid, (due, lease) in held.items()}

@@ -24,6 +24,7 @@ from bot.coordination.notify import Listener
 from bot.coordination.replies import ReplyPump, RoutedReplier
 from bot.coordination.roles import Duty, Role
 from bot.delivery import Deliverer
+from bot.models import FetchSuccess
 from bot.ratelimit import SendSlots
 from bot.replies import Replier
 from bot.scheduler import DueFeeds, Poller
@@ -77,6 +78,16 @@ class Coordination:
     def due_feeds(self) -> DueFeeds | None:
         """Where the poller gets due feeds (None: from the store, unclaimed)."""
         return self.claims.due_feeds if self.claims is not None else None
+
+    @property
+    def when_idle(self) -> Callable[[], Awaitable[None]] | None:
+        """What the poller awaits when its last refresh ends: write the kept records."""
+        return self.claims.flush if self.claims is not None else None
+
+    @property
+    def keep_record(self) -> Callable[[FetchSuccess], bool] | None:
+        """Where the poller's refreshes keep routine records (None: written at once)."""
+        return self.claims.keep if self.claims is not None else None
 
     @property
     def fetches(self) -> bool:

@@ -11,6 +11,7 @@ from bot.cadence import Bounds
 from bot.config import Settings
 from bot.feeds.failure import FetchError
 from bot.feeds.scan import EntryScan, scan_entries
+from bot.models import FetchSuccess
 from bot.pipeline.plan import FloodRule
 
 Scanner = Callable[..., EntryScan | None]
@@ -74,15 +75,25 @@ class RefreshPolicy:
     scan: Scanner = scan_entries
     """The entry scan. Tests give one that lies, to show that a lying scan costs a full
     parse, never an entry."""
+    keep_record: Callable[[FetchSuccess], bool] | None = None
+    """Takes the record of a routine check (a feed read before and not failing) to write
+    later with others, or answers False; None writes every record at once. Several
+    processes on PostgreSQL batch them on the feed claims (``bot.coordination.feeds``)."""
 
     @classmethod
-    def from_settings(cls, settings: Settings, rng: random.Random | None = None) -> RefreshPolicy:
+    def from_settings(
+        cls,
+        settings: Settings,
+        rng: random.Random | None = None,
+        keep_record: Callable[[FetchSuccess], bool] | None = None,
+    ) -> RefreshPolicy:
         """The policy the configuration sets."""
         return cls(
             bounds=Bounds.from_settings(settings.polling),
             flood=FloodRule.from_settings(settings.delivery),
             failure_notice_after=settings.polling.failure_notice_after_seconds,
             rng=rng or random.Random(),  # noqa: S311 - jitter, not a secret
+            keep_record=keep_record,
         )
 
     @classmethod

@@ -32,7 +32,7 @@ from bot.feeds.hints import cache_max_age, document_hints
 from bot.feeds.identity import all_keys
 from bot.feeds.parse import MAX_ENTRIES, NotAFeed, parse_feed
 from bot.logs import event
-from bot.models import Feed, ParsedFeed, Rhythm
+from bot.models import Feed, FetchSuccess, ParsedFeed, Rhythm
 from bot.pipeline.chain import EverySubscriber, queue_entries
 from bot.pipeline.health import record_refresh_failure, tell_recovered
 from bot.pipeline.learned import decode_boilerplate, encode_boilerplate
@@ -248,26 +248,30 @@ async def _succeeded(
         rng=policy.rng,
     )
     # A 304 need not repeat the validators: keep the ones we sent.
-    await store.record_fetch_success(
+    record = FetchSuccess(
         feed.id,
         next_fetch_at=due,
-        interval_seconds=interval,
         etag=response.etag or (feed.etag if response.not_modified else None),
         last_modified=response.last_modified
         or (feed.last_modified if response.not_modified else None),
         body_hash=feed.body_hash if response.not_modified else response.body_hash,
-        title=title,
         now=now,
+        title=title,
+        interval_seconds=interval,
         rhythm=rhythm,
         boilerplate=boilerplate,
-        durable=not _routine(feed),
     )
+    routine = _routine(feed)
+    if routine and policy.keep_record is not None and policy.keep_record(record):
+        return
+    await store.record_success(record, durable=not routine)
 
 
 def _routine(feed: Feed) -> bool:
     """Whether the feed was read before and is not failing: then the record of this check
     only moves its validators, rhythm and due time, and losing it (a PostgreSQL crash, see
-    ``Store.record_fetch_success``) costs one more fetch. Otherwise it also ends a failure
+    ``Store.record_success``, or a process's death with the record kept, see
+    ``RefreshPolicy.keep_record``) costs one more fetch. Otherwise it also ends a failure
     run or a first read, which decide what later checks do and must not be lost."""
     # A failure run (``failing_since``, ``failure_notified``, ``last_error``) has at least
     # one failure counted: ``error_count`` alone tells it.

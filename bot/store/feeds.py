@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Collection, Sequence
 
-from bot.models import Feed, PlannedDelivery, Rhythm, Subscription
+from bot.models import Feed, FetchSuccess, PlannedDelivery, Rhythm, Subscription
 from bot.store.base import (
     ACTIVE_FOLLOWER,
     FEED_SELECT,
@@ -53,6 +54,71 @@ def _success_sql(engine: EngineName, *, rhythm: bool, durable: bool) -> str:
     """The record of a successful check on ``engine``, with or without the rhythm columns."""
     relaxed = _NO_FLUSH_WAIT if engine == "postgresql" and not durable else ""
     return _SUCCESS_SET + (_RHYTHM_SET if rhythm else "") + relaxed + " WHERE id = ?"
+
+
+def success_values(record: FetchSuccess) -> tuple[object, ...]:
+    """The parameters of ``_SUCCESS_SET`` (and ``_RHYTHM_SET`` when the record has a rhythm),
+    in their order."""
+    values: tuple[object, ...] = (
+        record.next_fetch_at,
+        record.etag,
+        record.last_modified,
+        record.body_hash,
+        None if record.title is None else clean(record.title),
+        record.interval_seconds,
+        record.now,
+        record.now,
+        record.boilerplate,
+    )
+    if record.rhythm is None:
+        return values
+    rhythm = record.rhythm
+    return (
+        *values,
+        rhythm.hint_seconds,
+        rhythm.skip_hours,
+        rhythm.last_new_at,
+        rhythm.new_gap_seconds,
+        rhythm.new_samples,
+    )
+
+
+SUCCESS_TYPES = (
+    "double precision",
+    "text",
+    "text",
+    "text",
+    "text",
+    "bigint",
+    "double precision",
+    "double precision",
+    "text",
+    "bigint",
+    "integer",
+    "double precision",
+    "double precision",
+    "integer",
+)
+"""The PostgreSQL type of each of ``success_values``, rhythm included."""
+
+
+def leased_success_sql() -> str:
+    """PostgreSQL: the records of many checks in one statement, each written only where its
+    feed's row still holds the given lease (compare-and-set, as ``bot.store.leases`` moves
+    leases). Parameters: an array of feed ids, an array of leases, then one array per
+    ``success_values`` item (rhythm included); returns the ids written. Same SET as
+    ``record_success``, the flush not waited for."""
+    columns = [f"v{i}" for i in range(len(SUCCESS_TYPES))]
+    values = iter(f"r.{column}" for column in columns)
+    assignments = re.sub(r"\?", lambda _: next(values), _SUCCESS_SET + _RHYTHM_SET)
+    arrays = ", ".join(
+        f"CAST(?{n} AS {kind}[])"
+        for n, kind in enumerate(("bigint", "double precision", *SUCCESS_TYPES), start=1)
+    )
+    return (
+        f"{assignments}{_NO_FLUSH_WAIT}, unnest({arrays}) AS r(id, lease, {', '.join(columns)})"
+        " WHERE feeds.id = r.id AND feeds.next_fetch_at = r.lease RETURNING feeds.id"
+    )
 
 
 class FeedsMixin(StoreBase):
@@ -148,38 +214,34 @@ class FeedsMixin(StoreBase):
         boilerplate: str | None = None,
         durable: bool = True,
     ) -> None:
+        """``record_success`` of these fields."""
+        await self.record_success(
+            FetchSuccess(
+                feed_id,
+                next_fetch_at=next_fetch_at,
+                etag=etag,
+                last_modified=last_modified,
+                body_hash=body_hash,
+                now=now,
+                title=title,
+                interval_seconds=interval_seconds,
+                rhythm=rhythm,
+                boilerplate=boilerplate,
+            ),
+            durable=durable,
+        )
+
+    async def record_success(self, record: FetchSuccess, *, durable: bool = True) -> None:
         """Store the validators and the next due time; end the failure run.
 
-        ``rhythm`` and ``boilerplate`` replace the stored ones when given. One statement:
-        the common check costs one round trip. ``durable=False`` lets PostgreSQL commit it
-        without waiting for the WAL flush (see ``_NO_FLUSH_WAIT``): only for a record whose
-        loss in a server crash costs one more fetch and changes no decision, i.e. of a feed
-        read before and not failing (``bot.pipeline.refresh``). A lost first read would make
-        the next check a first read again, which marks new entries seen unsent; a lost end of
-        a failure run would count the next failure into the old run (notices, 410 Gone).
+        The record's rhythm and boilerplate replace the stored ones when given. One
+        statement: the common check costs one round trip. ``durable=False`` lets PostgreSQL
+        commit it without waiting for the WAL flush (see ``_NO_FLUSH_WAIT``): only for a
+        record whose loss costs one more fetch and changes no decision (``routine``). Several
+        processes batch those records instead (``LeaseStore.record_leased``).
         """
-        sql = _success_sql(self.engine.name, rhythm=rhythm is not None, durable=durable)
-        params: tuple[object, ...] = (
-            next_fetch_at,
-            etag,
-            last_modified,
-            body_hash,
-            None if title is None else clean(title),
-            interval_seconds,
-            now,
-            now,
-            boilerplate,
-        )
-        if rhythm is not None:
-            params += (
-                rhythm.hint_seconds,
-                rhythm.skip_hours,
-                rhythm.last_new_at,
-                rhythm.new_gap_seconds,
-                rhythm.new_samples,
-            )
-        params += (feed_id,)
-        await self._write_keyed(sql, params)
+        sql = _success_sql(self.engine.name, rhythm=record.rhythm is not None, durable=durable)
+        await self._write_keyed(sql, (*success_values(record), record.feed_id))
 
     async def record_recovery(
         self, feed_id: int, *, notices: Sequence[PlannedDelivery], now: float

@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.models import Feed
+from bot.models import Feed, FetchSuccess
 from bot.store.base import ACTIVE_FOLLOWER, FEED_SELECT, feed_from_row
 from bot.store.engine import Db, PostgresEngine
+from bot.store.feeds import SUCCESS_TYPES, leased_success_sql, success_values
 
 OUTBOX_CHANNEL = "newsrelay_outbox"
 """NOTIFY channel: rows were queued in the outbox."""
@@ -58,6 +59,8 @@ _CLAIM = f"""
     UPDATE feeds AS f SET next_fetch_at = ?3 FROM picked WHERE f.id = picked.id
     RETURNING picked.due_at, {_FEED_COLUMNS}
 """  # noqa: S608 - constant fragments only
+
+_RECORD_LEASED = leased_success_sql()
 
 _MOVE_LEASES = """
     UPDATE feeds AS f SET next_fetch_at = h.next
@@ -263,6 +266,27 @@ class LeaseStore:
         leases = [moves[feed_id][0] for feed_id in ids]
         nexts = [moves[feed_id][1] for feed_id in ids]
         rows = await self._run(lambda db: db.all(_MOVE_LEASES, (ids, leases, nexts)))
+        return {int(row[0]) for row in rows}
+
+    async def record_leased(self, checks: Sequence[tuple[FetchSuccess, float]]) -> set[int]:
+        """Store the records of many successful checks in one statement, each only where
+        its feed's row still holds the lease given with it (the check's claim); the ids
+        written. A record whose lease is gone (given back, lapsed, or replaced by a failure
+        or another record) is left out: it was routine (``FetchSuccess`` of a feed read
+        before and not failing), so leaving it out costs one more fetch. Every record must
+        carry a rhythm. The commit does not wait for the WAL flush (``Store.record_success``).
+        """
+        if not checks:
+            return set()
+        columns: list[list[object]] = [[] for _ in SUCCESS_TYPES]
+        for record, _ in checks:
+            if record.rhythm is None:
+                raise ValueError(f"feed {record.feed_id}: a batched record needs its rhythm")
+            for column, value in zip(columns, success_values(record), strict=True):
+                column.append(value)
+        ids = [record.feed_id for record, _ in checks]
+        leases = [lease for _, lease in checks]
+        rows = await self._run(lambda db: db.all(_RECORD_LEASED, (ids, leases, *columns)))
         return {int(row[0]) for row in rows}
 
     # -- replies and wake-ups --------------------------------------------------------------
