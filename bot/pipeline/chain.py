@@ -100,12 +100,7 @@ class _Selection:
 
 async def audience_chats(store: Store, subscriptions: Sequence[Subscription]) -> dict[int, Chat]:
     """The stored chat of each chat among the subscriptions (unknown chats are left out)."""
-    chats: dict[int, Chat] = {}
-    for chat_id in sorted({sub.chat_id for sub in subscriptions}):
-        chat = await store.get_chat(chat_id)
-        if chat is not None:
-            chats[chat_id] = chat
-    return chats
+    return await store.get_chats({sub.chat_id for sub in subscriptions})
 
 
 async def chat_filter_map(store: Store, subscriptions: Sequence[Subscription]) -> dict[int, str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
+
 from bot.store.base import (
     StoreBase,
     chat_from_row,
@@ -12,10 +15,11 @@ from bot.store.base import (
 from bot.store.engine import Db, Row
 from bot.store.records import Chat
 
-_CHAT_SELECT = """
+_CHAT_FROM = """
     SELECT id, kind, title, active, language, filter_expr, deactivated_reason, timezone
-    FROM chats WHERE id = ?
-"""
+    FROM chats"""
+_CHAT_SELECT = f"{_CHAT_FROM} WHERE id = ?"
+_CHATS_AMONG = f"{_CHAT_FROM} WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))"  # noqa: S608 - constant
 
 
 class ChatsMixin(StoreBase):
@@ -46,6 +50,14 @@ class ChatsMixin(StoreBase):
     async def get_chat(self, chat_id: int) -> Chat | None:
         row = await self._one(_CHAT_SELECT, (chat_id,))
         return None if row is None else chat_from_row(row)
+
+    async def get_chats(self, chat_ids: Collection[int]) -> dict[int, Chat]:
+        """The stored chats among ``chat_ids``, by id (unknown ids are left out); one
+        statement however many (a feed's audience)."""
+        if not chat_ids:
+            return {}
+        rows = await self._all(_CHATS_AMONG, (json.dumps(sorted(chat_ids)),))
+        return {chat.id: chat for chat in map(chat_from_row, rows)}
 
     async def set_chat_active(
         self, chat_id: int, active: bool, *, reason: str | None = None
