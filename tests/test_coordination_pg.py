@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
+import asyncpg
 import pytest
 
 from bot.coordination import LEASE_SECONDS, RENEW_SECONDS, Coordinator, Duty, FeedClaims, Role
@@ -16,9 +17,10 @@ from bot.coordination.notify import Listener
 from bot.coordination.roles import ALL_ROLES
 from bot.models import FetchSuccess, Rhythm
 from bot.store import Store
-from bot.store.leases import OUTBOX_CHANNEL, REPLIES_CHANNEL, LeaseStore
+from bot.store.engine import for_postgres
+from bot.store.leases import _CLAIM, OUTBOX_CHANNEL, REPLIES_CHANNEL, LeaseStore
 from tests.fakes.cuttable import CuttableLink
-from tests.postgres import DatabaseFactory
+from tests.postgres import DatabaseFactory, _asyncpg_dsn
 from tests.virtual_time import VirtualClock, eventually
 
 CHAT = 1001
@@ -302,9 +304,9 @@ def _routine(feed_id: int, now: float, etag: str) -> FetchSuccess:
 
 
 async def test_kept_records_are_written_where_the_claim_still_holds(shared: Opener) -> None:
-    """Records kept on the claims are written by the next claim, each where the row still
-    holds its claim's lease: a failure recorded meanwhile stands; an unclaimed feed, or a
-    record without its rhythm, is not kept (its caller writes it)."""
+    """Records kept on the claims are written by a claim once a claim's worth is kept, each
+    where the row still holds its claim's lease: a failure recorded meanwhile stands; an
+    unclaimed feed, or a record without its rhythm, is not kept (its caller writes it)."""
     clock = VirtualClock()
     a, b = await shared(), await shared()
     now = clock.time()
@@ -317,6 +319,10 @@ async def test_kept_records_are_written_where_the_claim_still_holds(shared: Open
     assert not claims.keep(replace(_routine(kept, now, '"x"'), rhythm=None))
     await a.store.record_fetch_failure(failed, next_fetch_at=now + 60, error="timeout", now=now)
     assert [feed.id for feed in await claims.due_feeds(now, 10)] == [unclaimed]
+    waiting = await b.store.get_feed(kept)
+    assert waiting is not None
+    assert waiting.etag is None, "two kept records wait for a claim's worth (10)"
+    assert await claims.due_feeds(now, 2) == []  # two is a claim's worth: written first
     assert claims.held == 1  # the two kept records let go of their claims
     written = await b.store.get_feed(kept)
     assert written is not None
@@ -355,3 +361,39 @@ async def test_a_record_kept_as_the_round_looks_keeps_its_claim(shared: Opener) 
     feed = await b.store.get_feed(feed_id)
     assert feed is not None
     assert (feed.etag, feed.next_fetch_at) == ('"r"', now + 300)
+
+
+async def test_a_claim_walks_the_due_feeds_not_every_subscription(shared: Opener) -> None:
+    """Many feeds due, a chats table never analyzed (too small for autovacuum): the claim's
+    plan still reads the due feeds in order from their index and stops at its limit; it
+    never reads the whole subscriptions table (PostgreSQL turned the follower test into a
+    join with every active subscription)."""
+    clock = VirtualClock()
+    a = await shared()
+    now = clock.time()
+    await a.store.ensure_chat(CHAT, kind="private", now=now)
+    admin = await asyncpg.connect(_asyncpg_dsn(a.url))
+    try:
+        await admin.execute(
+            """INSERT INTO feeds (url, title, interval_seconds, next_fetch_at, created_at)
+               SELECT 'http://feeds.example/' || g, '', 300, $1 - g, $1
+               FROM generate_series(1, 2000) AS g""",
+            now,
+        )
+        await admin.execute(
+            """INSERT INTO subscriptions (chat_id, feed_id, number)
+               SELECT $1, id, id FROM feeds""",
+            CHAT,
+        )
+        async with admin.transaction():
+            plan = "\n".join(
+                row[0]
+                for row in await admin.fetch(
+                    f"EXPLAIN {for_postgres(_CLAIM)}", now, 32, now + LEASE_SECONDS, []
+                )
+            )
+            assert "Index Scan using feeds_next_fetch" in plan, plan
+            assert "Seq Scan on subscriptions" not in plan, plan
+    finally:
+        await admin.close()
+    assert len(await a.leases.claim_due_feeds(now, 32, until=now + LEASE_SECONDS)) == 32

@@ -10,12 +10,14 @@ renewing, and its feeds fall due again ``lease_seconds`` after the last renewal.
 
 The record of a routine check (``bot.pipeline.refresh``: a feed read before and not
 failing, whose record only moves its validators, rhythm and due time) is not written at
-once: :meth:`keep` keeps it, and the next claim or round writes all kept records in one
-statement (``LeaseStore.record_leased``), each only where the row still holds its claim's
-lease. Four in five checks end in such a record and nothing else, so this spares most
-checks their only statement. A record kept meanwhile leaves the feed claimed, so nobody
-checks it early; a process that dies loses its kept records, which costs each of those
-feeds one more fetch when its lease ends (their new entries were queued durably before).
+once: :meth:`keep` keeps it, and all kept records are written in one statement
+(``LeaseStore.record_leased``), each only where the row still holds its claim's lease:
+at a claim once a claim's worth is kept, at the round, and when the poller's last
+refresh ends. Four in five checks end in such a record and nothing else, so a busy
+poller spares most checks their only statement. A record kept meanwhile leaves the feed
+claimed, so nobody checks it early; a process that dies loses its kept records, which
+costs each of those feeds one more fetch when its lease ends (their new entries were
+queued durably before).
 
 Correctness never rests on the lease: a check whose lease ran out (a stall longer than
 the lease) may be repeated by another process, and its entries are still queued once,
@@ -85,9 +87,14 @@ class FeedClaims:
             event(log, logging.INFO, "kept_records_dropped", count=len(checks) - len(written))
 
     async def due_feeds(self, now: float, limit: int, skip: Collection[int] = ()) -> list[Feed]:
-        """Write the kept records, then claim up to ``limit`` due feeds not in ``skip``,
-        soonest first (see the store)."""
-        await self.flush()
+        """Claim up to ``limit`` due feeds not in ``skip``, soonest first (see the store);
+        first write the kept records when there are ``limit`` of them or more."""
+        # A busy poller claims once per ``limit`` checks started, so its records go in
+        # batches of about ``limit``. A quiet one would flush one or two records per claim:
+        # those wait for the poller's idle moment or the round (at most RENEW_SECONDS; the
+        # row holds the claim's lease meanwhile, so nobody checks the feed early).
+        if len(self._kept) >= limit:
+            await self.flush()
         claimed = await self._leases.claim_due_feeds(
             now, limit, until=now + self._lease_seconds, skip=skip
         )
