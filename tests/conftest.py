@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fakes.feed_server",
     "tests.fakes.http_proxy",
     "tests.harness",
+    "tests.processes",
 ]
