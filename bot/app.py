@@ -264,7 +264,12 @@ class Relay:
             poll_tick_seconds=self._tick if fetching else None,
         )
         self._application = application = build_application(settings, gate, self._api_answered)
-        await reach_telegram(application, clock=clock, where=self._api_description)
+        await reach_telegram(
+            application,
+            clock=clock,
+            where=self._api_description,
+            waits=settings.telegram.startup_retry_seconds,
+        )
         self._slots = slots = SendSlots(clock, self._limits)
         self._deliverer = deliverer = Deliverer(
             application.bot, store, clock=clock, slots=slots, on_outcome=metrics.delivery

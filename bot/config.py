@@ -107,12 +107,21 @@ def _shaped(value: SecretStr, shape: re.Pattern[str], refusal: str) -> SecretStr
     return value
 
 
+STARTUP_RETRY_SECONDS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
+"""Default waits between attempts to reach Telegram at start; the last one repeats."""
+RetryWait = Annotated[float, Field(gt=0, le=3600)]
+"""One wait between start-up attempts, in seconds: more than 0, at most an hour."""
+
+
 class TelegramSettings(_Section):
     token: SecretStr = SecretStr("")
     api_base_url: str = "https://api.telegram.org"
     admins: tuple[int, ...] = ()
     proxy: ProxyUrl = ""
     webhook: WebhookSettings = WebhookSettings()
+    startup_retry_seconds: tuple[RetryWait, ...] = Field(
+        default=STARTUP_RETRY_SECONDS, min_length=1
+    )
 
     @field_validator("token")
     @classmethod

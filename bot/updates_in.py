@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from telegram import Update
@@ -29,10 +29,8 @@ from bot.logs import event
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT_SECONDS = 10
-STARTUP_BACKOFF_SECONDS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
 ERROR_UNITS = 300
 """How much of Telegram's (or a proxy's) error text a start-up line shows."""
-"""Waits between attempts to reach Telegram at start; the last one repeats until stopped."""
 BOOTSTRAP_RETRIES = 3
 """PTB's own retries of deleteWebhook/setWebhook once getMe has worked."""
 
@@ -42,13 +40,15 @@ async def reach_telegram(
     *,
     clock: Clock,
     where: Callable[[], str],
+    waits: Sequence[float],
 ) -> None:
     """Initialize ``application``, retrying while Telegram is unreachable.
 
     Each failed attempt (no answer, a timeout, a 5xx from Telegram's front end) is one
-    WARNING line naming ``where()`` (the API, and the proxy if any); then the next
-    wait of ``STARTUP_BACKOFF_SECONDS`` on ``clock``. Raises InvalidToken and Telegram's
-    refusals at once, since waiting would not change them; retries until cancelled.
+    WARNING line naming ``where()`` (the API, and the proxy if any); then the next of
+    ``waits`` (seconds, non-empty: ``telegram.startup_retry_seconds``; the last repeats)
+    on ``clock``. Raises InvalidToken and Telegram's refusals at once, since waiting
+    would not change them; retries until cancelled.
     """
     attempt = 0
     while True:
@@ -58,7 +58,7 @@ async def reach_telegram(
         except (InvalidToken, BadRequest):
             raise  # PTB's BadRequest is a NetworkError; a refusal, not an outage
         except NetworkError as exc:
-            delay = STARTUP_BACKOFF_SECONDS[min(attempt, len(STARTUP_BACKOFF_SECONDS)) - 1]
+            delay = waits[min(attempt, len(waits)) - 1]
             event(
                 log,
                 logging.WARNING,

@@ -29,6 +29,18 @@ def test_layers_later_wins(tmp_path: Path) -> None:
     assert settings.telegram.token.get_secret_value() == "3:flag"
 
 
+def test_startup_retries_default_to_a_ladder_and_refuse_no_wait() -> None:
+    """Telegram unreachable at start: 1 s, 2 s, 4 s ... 60 s between attempts unless
+    configured; an empty list or a wait of 0 would hammer the API and is refused."""
+    default = load_settings(None, environ={}).telegram.startup_retry_seconds
+    assert default == (1, 2, 4, 8, 15, 30, 60)
+    key = "NEWSRELAY_TELEGRAM__STARTUP_RETRY_SECONDS"
+    assert load_settings(environ={key: "[0.5, 3]"}).telegram.startup_retry_seconds == (0.5, 3)
+    for refused in ("[]", "[1, 0]"):
+        with pytest.raises(ConfigError, match=r"telegram\.startup_retry_seconds"):
+            load_settings(environ={key: refused})
+
+
 def test_bot_token_variable_and_nested_name() -> None:
     """BOT_TOKEN sets the token; NEWSRELAY_TELEGRAM__TOKEN wins over it."""
     assert load_settings(environ={"BOT_TOKEN": "1:a"}).telegram.token.get_secret_value() == "1:a"

@@ -141,7 +141,11 @@ async def _newsrelay_run(api_base_url: str, cwd: Path, *, stop_on: str = "") -> 
 
     With ``stop_on``, the bot is stopped (SIGTERM) once a stderr line holds that text.
     """
-    environ = clean_environ(NEWSRELAY_TELEGRAM__API_BASE_URL=api_base_url)
+    environ = clean_environ(
+        NEWSRELAY_TELEGRAM__API_BASE_URL=api_base_url,
+        # A second attempt (stop_on="attempt=2") after 0.2 s instead of the default 1 s.
+        NEWSRELAY_TELEGRAM__STARTUP_RETRY_SECONDS="[0.2]",
+    )
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", "-v", "--token", TOKEN,
         cwd=cwd, env=environ, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
