@@ -1,5 +1,5 @@
-"""A real PostgreSQL for the tests: one server per test session (per xdist worker), a fresh
-database per use.
+"""A real PostgreSQL for the tests: one server per test run (shared by its xdist workers), a
+fresh database per use.
 
 The server comes from ``pgserver`` (PyPI, in the ``test`` extra): PostgreSQL's own
 binaries in a wheel, started with ``initdb``/``pg_ctl`` in a temporary folder, listening
@@ -107,6 +107,34 @@ def _start_pgserver(folder: Path) -> tuple[Any, str]:
     return server, str(server.get_uri())
 
 
+def _shared_data_folder() -> Path | None:
+    """The data folder of the server this run's xdist workers share; None outside xdist.
+
+    pgserver shares one server among the processes that ask for the same data folder
+    (the first starts it, under its lock; each records its pid there) and the last to let
+    go stops it and deletes the folder. One server instead of one per worker saves the
+    workers' ``initdb`` and start-up (~1 s of CPU each). The name is short: the server's
+    Unix socket lives in the folder, and a socket path has at most 107 bytes.
+    """
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")
+    if not run:
+        return None
+    folder = Path(tempfile.gettempdir()) / f"newsrelay-pg-{run[:16]}"
+    # Made here: pgserver's own mkdir fails when a second worker gets there first.
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def _start_shared(folder: Path) -> tuple[Any, str]:
+    """Start (or join) the shared server; once more if the folder went meanwhile (a
+    worker that was the last user stopped the server and deleted it as this one began)."""
+    try:
+        return _start_pgserver(folder)
+    except Exception:  # the second attempt raises what is wrong for good
+        folder.mkdir(exist_ok=True)
+        return _start_pgserver(folder)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer | Unavailable]:
     """The session's server, started on first use; :class:`Unavailable` when it cannot be."""
@@ -119,23 +147,35 @@ def postgres_server() -> Iterator[PostgresServer | Unavailable]:
             return
         yield PostgresServer(admin_url=configured, started_seconds=0.0)
         return
-    folder = Path(tempfile.mkdtemp(prefix="newsrelay-pg-"))
+    shared = _shared_data_folder()
+    # Alone (no xdist): a folder of its own, removed here after the server.
+    folder = Path(tempfile.mkdtemp(prefix="newsrelay-pg-")) if shared is None else None
     started = time.perf_counter()
     try:
-        server, url = _start_pgserver(folder / "data")
+        if shared is not None:
+            server, url = _start_shared(shared)
+        else:
+            assert folder is not None
+            server, url = _start_pgserver(folder / "data")
         asyncio.run(_admin(url, _TUNING))
     except ImportError:
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove(folder)
         yield Unavailable("the pgserver package is not installed (pip install -e '.[test]')")
         return
     except Exception as exc:  # any failure to start means "no server", with its cause
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove(folder)
         yield Unavailable(f"pgserver could not start a server ({type(exc).__name__}: {exc})")
         return
     try:
         yield PostgresServer(admin_url=url, started_seconds=time.perf_counter() - started)
     finally:
+        # A shared server stops (and its folder goes) when its last worker lets go.
         server.cleanup()
+        _remove(folder)
+
+
+def _remove(folder: Path | None) -> None:
+    if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
