@@ -18,6 +18,7 @@ from typing import Any
 from telegram.request import HTTPXRequest
 
 from bot.config import TelegramSettings
+from bot.tls import client_context
 
 Observer = Callable[[str, int | None, float], None]
 """Called with (Bot API method, HTTP status or None when no answer came, seconds)."""
@@ -56,7 +57,9 @@ def build_requests(
     The getUpdates client waits ``long_poll_seconds`` plus a margin for an answer.
     """
     proxy = settings.proxy or None
-    common: dict[str, Any] = {"proxy": proxy, "httpx_kwargs": {"trust_env": False}}
+    # One TLS context for both clients and the feed fetcher (bot.tls: building one costs).
+    httpx_kwargs = {"trust_env": False, "verify": client_context()}
+    common: dict[str, Any] = {"proxy": proxy, "httpx_kwargs": httpx_kwargs}
     request = ObservedRequest(
         observe, connection_pool_size=REQUEST_POOL, read_timeout=REQUEST_READ_TIMEOUT, **common
     )

@@ -27,6 +27,7 @@ import httpx
 
 from bot.config import FetchSettings
 from bot.feeds import netguard
+from bot.tls import client_context
 
 KEEPALIVE_HOSTS = 64
 """Origins whose connections are kept alive, the most recently used ones."""
@@ -111,7 +112,7 @@ class Pools:
     def __init__(self, settings: FetchSettings, policy: netguard.AddressPolicy) -> None:
         self._size = settings.per_host_concurrency
         self._backend = GuardedBackend(policy)
-        self._ssl = httpx.create_ssl_context(trust_env=False)
+        self._ssl = client_context()
         self._proxy = _proxy_parts(settings.proxy) if settings.proxy else None
         self._pools: OrderedDict[_Origin, Pool] = OrderedDict()
         self._busy: Counter[_Origin] = Counter()
