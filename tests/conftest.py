@@ -8,5 +8,4 @@ pytest_plugins = [
     "tests.fakes.feed_server",
     "tests.fakes.http_proxy",
     "tests.harness",
-    "tests.processes",
 ]

@@ -14,26 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from tests.corpus import REPO_ROOT
 from tests.virtual_time import eventually
-
-_bytecode_cache: list[Path] = []
-"""Where this test run's subprocesses keep compiled bytecode (see :func:`clean_environ`)."""
-
-
-@pytest.fixture(scope="session", autouse=True)
-def subprocess_bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder of this test run (shared by its xdist workers) where the bot's subprocesses
-    cache compiled bytecode; pytest removes it with the run's other temporary folders."""
-    base = tmp_path_factory.getbasetemp()
-    # Under xdist each worker's folder (popen-gwN) sits in the run's folder: share that.
-    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "pycache"
-    folder.mkdir(exist_ok=True)
-    _bytecode_cache[:] = [folder]
-    return folder
 
 
 def write_config(folder: Path, name: str, data: dict[str, Any]) -> Path:
@@ -45,25 +29,22 @@ def write_config(folder: Path, name: str, data: dict[str, Any]) -> Path:
 
 def clean_environ(**extra: str) -> dict[str, str]:
     """The test's environment for a ``python -m bot`` subprocess: without NEWSRELAY_* or
-    BOT_TOKEN, this checkout first on PYTHONPATH, bytecode cached in the run's temporary
-    folder, plus ``extra``.
+    BOT_TOKEN, this checkout first on PYTHONPATH, bytecode written, plus ``extra``.
 
     The subprocess runs in a temporary folder, where ``bot`` would otherwise be whatever the
     interpreter has installed: an editable install of another checkout (a second git
     worktree) would be tested instead of this one.
 
     Bytecode: the suite starts about a hundred of these processes. Where
-    ``PYTHONDONTWRITEBYTECODE`` is set (many containers set it), each would compile the
-    whole ``bot`` package again (~0.1 s of CPU each); ``PYTHONPYCACHEPREFIX`` keeps the
-    compiled files in the run's temporary folder instead, never beside the sources.
+    ``PYTHONDONTWRITEBYTECODE`` is set (many containers set it) each would compile the whole
+    ``bot`` package again (~0.1 s of CPU each), so it is dropped here: they write
+    ``bot/__pycache__`` (ignored by git) as Python does by default, the first one only.
     """
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSRELAY_", "BOT_TOKEN"))}
     environ["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(REPO_ROOT), environ.get("PYTHONPATH")])
     )
-    if _bytecode_cache:
-        environ.pop("PYTHONDONTWRITEBYTECODE", None)
-        environ["PYTHONPYCACHEPREFIX"] = str(_bytecode_cache[0])
+    environ.pop("PYTHONDONTWRITEBYTECODE", None)
     environ.update(extra)
     return environ
 
