@@ -17,7 +17,7 @@ from bot.coordination.notify import Listener
 from bot.coordination.roles import ALL_ROLES
 from bot.models import FetchSuccess, Rhythm
 from bot.store import Store
-from bot.store.engine import for_postgres
+from bot.store.engine import database_errors, for_postgres
 from bot.store.leases import _CLAIM, OUTBOX_CHANNEL, REPLIES_CHANNEL, LeaseStore
 from tests.fakes.cuttable import CuttableLink
 from tests.postgres import DatabaseFactory, _asyncpg_dsn
@@ -397,3 +397,75 @@ async def test_a_claim_walks_the_due_feeds_not_every_subscription(shared: Opener
     finally:
         await admin.close()
     assert len(await a.leases.claim_due_feeds(now, 32, until=now + LEASE_SECONDS)) == 32
+
+
+async def test_kept_records_lock_their_rows_in_id_order(shared: Opener) -> None:
+    """The statement writing kept records locks the feeds' rows in id order, as every
+    statement locking several feed rows does (``Db.lock``), whatever order the checks
+    ended in: with the lower row held by another transaction it waits there holding
+    nothing, where the order the checks ended in (the higher first) held the higher row
+    meanwhile, and a locker going in id order then deadlocked with it."""
+    clock = VirtualClock()
+    a = await shared()
+    now = clock.time()
+    low, high = await _due_feeds(a.store, 2, now)
+    claims = FeedClaims(a.leases, lease_seconds=LEASE_SECONDS)
+    await claims.due_feeds(now, 10)
+    holder = await asyncpg.connect(_asyncpg_dsn(a.url))
+    prober = await asyncpg.connect(_asyncpg_dsn(a.url))
+    try:
+        # A table of some size, analyzed: the update reaches each row by its key in the
+        # order of the arrays (a small one is scanned whole, in storage order).
+        await holder.execute(
+            """INSERT INTO feeds (url, interval_seconds, next_fetch_at, created_at)
+               SELECT 'http://filler.example/' || g, 300, 1e12, 0
+               FROM generate_series(1, 20000) AS g"""
+        )
+        await holder.execute("ANALYZE feeds")
+        assert claims.keep(_routine(high, now, '"h"'))  # the later feed's check ended first
+        assert claims.keep(_routine(low, now, '"l"'))
+        async with holder.transaction():
+            await holder.execute("SELECT id FROM feeds WHERE id = $1 FOR UPDATE", low)
+            flush = asyncio.create_task(claims.flush())
+
+            async def flush_waits() -> bool:
+                waiting = await prober.fetchval(
+                    """SELECT count(*) FROM pg_stat_activity
+                       WHERE datname = current_database() AND wait_event_type = 'Lock'"""
+                )
+                return int(waiting) == 1
+
+            await eventually(flush_waits, what="the flush to wait for the lower row")
+            async with prober.transaction():
+                # Raises LockNotAvailableError if the flush holds the higher row.
+                await prober.execute("SELECT id FROM feeds WHERE id = $1 FOR UPDATE NOWAIT", high)
+        await flush
+    finally:
+        await holder.close()
+        await prober.close()
+    written = await a.store.get_feed(high)
+    assert written is not None
+    assert written.etag == '"h"'
+
+
+async def test_a_record_the_database_refuses_cannot_stop_the_renewals(shared: Opener) -> None:
+    """A kept record the database refuses (here a NUL, which PostgreSQL's text cannot
+    hold) makes the claim's flush fail, and the record stays kept for the next try; the
+    round then drops it (one more fetch) and renews the claims anyway, rather than failing
+    every round after it."""
+    clock = VirtualClock()
+    a = await shared()
+    now = clock.time()
+    refused, running = await _due_feeds(a.store, 2, now)
+    claims = FeedClaims(a.leases, lease_seconds=LEASE_SECONDS)
+    await claims.due_feeds(now, 10)
+    claims.holding = lambda: {running}
+    assert claims.keep(_routine(refused, now, '"\x00"'))
+    with pytest.raises(database_errors()):
+        await claims.flush()
+    clock.advance(RENEW_SECONDS)
+    await claims.renew(clock.time())
+    assert claims.held == 1  # the running check's claim, renewed; the other given back
+    clock.advance(LEASE_SECONDS - 1)  # past the first lease, within the renewed one
+    due = await a.leases.claim_due_feeds(clock.time(), 10, until=clock.time() + 1)
+    assert [claim.feed.id for claim in due] == [refused]

@@ -32,6 +32,7 @@ from collections.abc import Callable, Collection
 
 from bot.logs import event
 from bot.models import Feed, FetchSuccess
+from bot.store.engine import database_errors
 from bot.store.leases import LeaseStore
 
 log = logging.getLogger(__name__)
@@ -105,11 +106,17 @@ class FeedClaims:
     async def renew(self, now: float) -> None:
         """Extend the claims still held to ``now + lease_seconds``; give back the others.
 
-        Writes the kept records first. Raises the database's error; the claims then stand
-        as they were.
+        Writes the kept records first; when that fails they are dropped (logged; each
+        costs one more fetch), so that a record the database refuses cannot stop the
+        renewals. Raises the database's error of the renewal; the claims then stand as
+        they were.
         """
         async with self._writing:
-            await self._flush()
+            try:
+                await self._flush()
+            except database_errors():
+                dropped, self._kept = self._kept, {}
+                log.exception("kept_records_lost count=%s", len(dropped))
             await self._renew(now)
 
     async def _renew(self, now: float) -> None:

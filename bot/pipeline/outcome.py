@@ -77,8 +77,9 @@ class RefreshPolicy:
     parse, never an entry."""
     keep_record: Callable[[FetchSuccess], bool] | None = None
     """Takes the record of a routine check (a feed read before and not failing) to write
-    later with others, or answers False; None writes every record at once. Several
-    processes on PostgreSQL batch them on the feed claims (``bot.coordination.feeds``)."""
+    later with others, or answers False; None writes every record at once. On PostgreSQL
+    a fetching process claims its feeds, and batches their records on the claims
+    (``bot.coordination.feeds``), however many processes share the database."""
 
     @classmethod
     def from_settings(

@@ -237,8 +237,8 @@ class FeedsMixin(StoreBase):
         The record's rhythm and boilerplate replace the stored ones when given. One
         statement: the common check costs one round trip. ``durable=False`` lets PostgreSQL
         commit it without waiting for the WAL flush (see ``_NO_FLUSH_WAIT``): only for a
-        record whose loss costs one more fetch and changes no decision (``routine``). Several
-        processes batch those records instead (``LeaseStore.record_leased``).
+        record whose loss costs one more fetch and changes no decision (``routine``). On
+        PostgreSQL the poller batches those records instead (``LeaseStore.record_leased``).
         """
         sql = _success_sql(self.engine.name, rhythm=record.rhythm is not None, durable=durable)
         await self._write_keyed(sql, (*success_values(record), record.feed_id))

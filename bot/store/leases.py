@@ -278,6 +278,10 @@ class LeaseStore:
         """
         if not checks:
             return set()
+        # In id order, as every statement locking several feed rows (``Db.lock``): the
+        # update locks each row as it reaches it in the arrays, and two lockers taking
+        # the same rows in different orders deadlock.
+        checks = sorted(checks, key=lambda check: check[0].feed_id)
         columns: list[list[object]] = [[] for _ in SUCCESS_TYPES]
         for record, _ in checks:
             if record.rhythm is None:
