@@ -88,6 +88,18 @@ async def _due_feeds(store: Store, count: int, now: float) -> list[int]:
     return ids
 
 
+async def _claiming(
+    process: Process, count: int, clock: VirtualClock
+) -> tuple[list[int], FeedClaims]:
+    """``count`` due feeds (``_due_feeds``), all claimed by a fresh ``FeedClaims`` of
+    ``process``; their ids and the claims."""
+    now = clock.time()
+    ids = await _due_feeds(process.store, count, now)
+    claims = FeedClaims(process.leases, lease_seconds=LEASE_SECONDS)
+    assert [feed.id for feed in await claims.due_feeds(now, count)] == ids
+    return ids, claims
+
+
 async def test_two_processes_claiming_at_once_never_get_the_same_feed(
     shared: Opener,
 ) -> None:
@@ -139,9 +151,7 @@ async def test_renewed_claims_stay_and_given_back_ones_are_due_again(
     clock = VirtualClock()
     a, b = await shared(), await shared()
     now = clock.time()
-    ids = await _due_feeds(a.store, 3, now)
-    claims = FeedClaims(a.leases, lease_seconds=LEASE_SECONDS)
-    await claims.due_feeds(now, 10)
+    ids, claims = await _claiming(a, 3, clock)
     checked, held, dropped = ids
     claims.holding = lambda: {checked, held}
     await a.store.record_fetch_success(
@@ -343,9 +353,7 @@ async def test_a_record_kept_as_the_round_looks_keeps_its_claim(shared: Opener) 
     clock = VirtualClock()
     a, b = await shared(), await shared()
     now = clock.time()
-    (feed_id,) = await _due_feeds(a.store, 1, now)
-    claims = FeedClaims(a.leases, lease_seconds=LEASE_SECONDS)
-    await claims.due_feeds(now, 10)
+    (feed_id,), claims = await _claiming(a, 1, clock)
 
     def check_ends_now() -> set[int]:
         claims.keep(_routine(feed_id, now, '"r"'))
@@ -408,9 +416,7 @@ async def test_kept_records_lock_their_rows_in_id_order(shared: Opener) -> None:
     clock = VirtualClock()
     a = await shared()
     now = clock.time()
-    low, high = await _due_feeds(a.store, 2, now)
-    claims = FeedClaims(a.leases, lease_seconds=LEASE_SECONDS)
-    await claims.due_feeds(now, 10)
+    (low, high), claims = await _claiming(a, 2, clock)
     holder = await asyncpg.connect(_asyncpg_dsn(a.url))
     prober = await asyncpg.connect(_asyncpg_dsn(a.url))
     try:
@@ -456,9 +462,7 @@ async def test_a_record_the_database_refuses_cannot_stop_the_renewals(shared: Op
     clock = VirtualClock()
     a = await shared()
     now = clock.time()
-    refused, running = await _due_feeds(a.store, 2, now)
-    claims = FeedClaims(a.leases, lease_seconds=LEASE_SECONDS)
-    await claims.due_feeds(now, 10)
+    (refused, running), claims = await _claiming(a, 2, clock)
     claims.holding = lambda: {running}
     assert claims.keep(_routine(refused, now, '"\x00"'))
     with pytest.raises(database_errors()):
