@@ -77,22 +77,18 @@ def seen_among(
 
 
 ACTIVE_FOLLOWER = """
-    EXISTS (SELECT 1 FROM subscriptions AS s JOIN chats AS c ON c.id = s.chat_id
-            WHERE s.feed_id = f.id AND s.paused = 0 AND c.active = 1)
-"""
-
-FIRST_ACTIVE_FOLLOWER = """
     (SELECT TRUE FROM subscriptions AS s JOIN chats AS c ON c.id = s.chat_id
      WHERE s.feed_id = f.id AND s.paused = 0 AND c.active = 1 LIMIT 1)
 """
-"""``ACTIVE_FOLLOWER`` as a scalar subquery (NULL, so false, when there is none), for
-PostgreSQL's claim of due feeds. PostgreSQL turns an EXISTS into a join, and with a chats
-table too small for autovacuum ever to analyze it (under 50 changed rows) it planned the
-claim as a hash of every active subscription and a sort of every due feed. With 20 chats,
-every feed due and no statistics, a claim of 32 cost 7,100 buffers and 9 ms among 2,000
-feeds, 65,000 buffers and 114 ms among 20,000. A scalar subquery is not turned into a
-join: the claim walks the due index in order and stops at its limit whatever the
-statistics say (1,500 and 4,400 buffers; with statistics both forms cost about 800)."""
+"""The feed ``f`` has an unpaused subscription of an active chat: a scalar subquery, NULL
+(so false) when there is none. Not EXISTS: PostgreSQL turns an EXISTS into a join, and
+with a chats table too small for autovacuum ever to analyze it (under 50 changed rows) it
+planned a claim of due feeds as a hash of every active subscription and a sort of every
+due feed. With 20 chats, every feed due and no statistics, a claim of 32 cost 7,100
+buffers and 9 ms among 2,000 feeds, 65,000 buffers and 114 ms among 20,000. A scalar
+subquery is not turned into a join: the query walks the due index in order and stops at
+its limit whatever the statistics say (1,500 and 4,400 buffers; with statistics both
+forms cost about 800). SQLite evaluates either form per row."""
 
 UNFOLLOWED = "NOT EXISTS (SELECT 1 FROM subscriptions AS s WHERE s.feed_id = feeds.id)"
 """A feed row (table ``feeds``, unaliased) that no subscription follows, paused or not."""

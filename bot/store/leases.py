@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.models import Feed, FetchSuccess
-from bot.store.base import FEED_SELECT, FIRST_ACTIVE_FOLLOWER, feed_from_row
+from bot.store.base import ACTIVE_FOLLOWER, FEED_SELECT, feed_from_row
 from bot.store.engine import Db, PostgresEngine
 from bot.store.feeds import SUCCESS_TYPES, leased_success_sql, success_values
 
@@ -51,7 +51,7 @@ _FEED_COLUMNS = FEED_SELECT.strip().removeprefix("SELECT").rsplit("FROM", 1)[0]
 _CLAIM = f"""
     WITH picked AS (
         SELECT f.id, f.next_fetch_at AS due_at FROM feeds AS f
-        WHERE f.next_fetch_at <= ?1 AND {FIRST_ACTIVE_FOLLOWER} AND NOT (f.id = ANY(?4))
+        WHERE f.next_fetch_at <= ?1 AND {ACTIVE_FOLLOWER} AND NOT (f.id = ANY(?4))
         ORDER BY f.next_fetch_at, f.id
         LIMIT ?2
         FOR UPDATE OF f SKIP LOCKED
