@@ -109,6 +109,7 @@ async def seed(options: dict[str, Any]) -> None:
     # Imported here: the seeding runs in its own process, and the bot's process should
     # not carry the farm's or the parser's memory in its peak RSS.
     from bench.feedfarm import corpus_documents, etag_of, render  # noqa: PLC0415
+    from bot.feeds.identity import all_keys  # noqa: PLC0415
     from bot.pipeline.learned import encode_boilerplate  # noqa: PLC0415
     from bot.render import detect_boilerplate  # noqa: PLC0415
 
@@ -133,7 +134,10 @@ async def seed(options: dict[str, Any]) -> None:
                 url, title=parsed.title, interval_seconds=interval, now=now, next_fetch_at=due
             )
             await store.add_subscription(chat_of(feed, chats), row.id, now=now)
-            keys = [entry.key for entry in parsed.entries]
+            # Every key a first read records (bot.pipeline.refresh): the entry keys alone
+            # would leave the aliases unseen, and each feed's first new entry would then
+            # record a hundred of them at once, a cost no running bot pays.
+            keys = [key for entry in parsed.entries for key in all_keys(entry)]
             await store.commit_entries(row.id, seen=keys, outbox=[], now=now)
             await store.record_fetch_success(
                 row.id,
