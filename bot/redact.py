@@ -10,11 +10,15 @@
 - any string shaped like a bot token (digits, a colon, 30 or more token characters);
 - credentials in URLs: ``scheme://user:pass@host`` becomes ``scheme://<credentials>@host``
   (also in the malformed forms ``//user:pass@host`` and ``scheme:\\\\user:pass@host``);
-- the values of query parameters named as secrets (``token``, ``key``, ``api_key``,
-  ``apikey``, ``access_token``, ``auth``, ``secret``, ``password``, ``sig``, ``signature``,
-  also with a prefix such as ``feed_token``): private feeds (Feedbin, Miniflux, GitLab,
-  Patreon, feed services behind a paywall) carry their reader's key there, and a group's
-  members who read ``/list`` are not all its owner. ``?token=abc`` becomes ``?token=<secret>``.
+- the values of query (and fragment) parameters named as secrets (``token``, ``key``,
+  ``api_key``, ``apikey``, ``access_token``, ``auth``, ``secret``, ``password``, ``pass``,
+  ``pwd``, ``sig``, ``signature``, ``passkey``, ``rsskey``, ``authkey``, also with a prefix
+  such as ``feed_token``): private feeds (Feedbin, Miniflux, GitLab, Patreon, private
+  trackers, feed services behind a paywall) carry their reader's key there, and a group's
+  members who read ``/list`` are not all its owner. ``?token=abc`` becomes ``?token=<secret>``;
+- both of the last two inside a URL carried percent-encoded in another's query
+  (``?url=https%3A%2F%2Fu%3Ap%40host%2Ff%3Fkey%3Dabc``), as a proxy or a feed service
+  takes it.
 
 The edges that call it: the logging filter (``bot.logs``), the command line's stderr
 lines and printed values (``bot.cli``), and chat replies (``bot.commands.common``), which
@@ -48,13 +52,30 @@ _TOKEN_SHAPE = re.compile(r"(?<![A-Za-z0-9_])\d{5,}(?::|%3[aA])[A-Za-z0-9_-]{30,
 # too (a refused OPML outline, a /sub typo), so the forms browsers forgive count as well:
 # no scheme ("//u:p@h"), backslashes ("http:\\u:p@h") and a space in the password.
 _URL_CREDENTIALS = re.compile(r"(?:(?<=//)|(?<=:\\\\))[^/\\?#\[\]\r\n]+@")
-# A parameter starts after "?" or "&" (or ";", the end of "&amp;" in HTML); its name is a
-# secret's name, maybe after a prefix ending in "_", "-" or "." ("feed_token", "x-api-key").
+# The same inside a URL carried, percent-encoded, in another URL's query (a proxy's or a
+# feed service's ``?url=https%3A%2F%2Fu%3Ap%40host``): from the encoded "//" to the
+# encoded "@", with no encoded or raw "/", "?" or "#" between.
+_ENCODED_CREDENTIALS = re.compile(r"(?<=%2[fF]%2[fF])(?:(?!%2[fF]|%3[fF]|%23)[^/?#&\s<>\"'])+?%40")
+# A parameter starts after "?" or "&" (or ";", the end of "&amp;" in HTML, or "#": a
+# fragment's parameters, as OAuth's "#access_token="); its name is a secret's name, maybe
+# after a prefix ending in "_", "-" or "." ("feed_token", "x-api-key", "torrent_pass").
 # The value runs to the next parameter, fragment, space, quote or tag.
+_PRIVATE_PARAMETER = (
+    r"(?:[A-Za-z0-9]+[_.-])*"
+    r"(?:token|key|api[_-]?key|access[_-]?token|auth|secret|password|passwd|pass|pwd|sig"
+    r"|signature|passkey|rsskey|authkey)"
+)
+"""A secret parameter's name. ``passkey``, ``rsskey``, ``authkey`` and ``torrent_pass`` are
+the reader's key in the feeds of private trackers (Gazelle, NexusPHP), a common private
+feed among feed bots' users."""
 _QUERY_SECRET = re.compile(
-    r"(?<=[?&;])((?:[A-Za-z0-9]+[_.-])*"
-    r"(?:token|key|api[_-]?key|access[_-]?token|auth|secret|password|passwd|sig|signature)=)"
-    r"[^&#\s<>\"']+",
+    rf"(?<=[?&;#])({_PRIVATE_PARAMETER}=)[^&#\s<>\"']+",
+    re.IGNORECASE,
+)
+# The same in an encoded URL inside a query: "%3F" or "%26" before, "%3D" after the name,
+# and the value up to the next encoded "&" or "#" (or anything that ends the outer value).
+_ENCODED_QUERY_SECRET = re.compile(
+    rf"(?<=%3[fF]|%26|%23)({_PRIVATE_PARAMETER}%3[dD])(?:(?!%26|%23)[^&#\s<>\"'])+",
     re.IGNORECASE,
 )
 
@@ -100,6 +121,8 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     text = _IN_BOT_PATH.sub(TOKEN_MARK, text)
     text = _TOKEN_SHAPE.sub(TOKEN_MARK, text)
     text = _QUERY_SECRET.sub(rf"\1{SECRET_MARK}", text)
+    text = _ENCODED_QUERY_SECRET.sub(rf"\1{SECRET_MARK}", text)
+    text = _ENCODED_CREDENTIALS.sub(f"{CREDENTIALS_MARK}%40", text)
     return _URL_CREDENTIALS.sub(f"{CREDENTIALS_MARK}@", text)
 
 

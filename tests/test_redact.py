@@ -52,6 +52,14 @@ SCRUB_TABLE = [
     ("https://a.example/f?feed_token=abc&x-API-Key=def", "https://a.example/f?feed_token=<secret>&x-API-Key=<secret>"),
     ('<a href="https://a.example/f?a=1&amp;key=s3cret">f</a>', '<a href="https://a.example/f?a=1&amp;key=<secret>">f</a>'),
     ("https://a.example/f?apikey=abc and more", "https://a.example/f?apikey=<secret> and more"),
+    ("https://pt.example/torrentrss.php?rows=10&passkey=0123abcd", "https://pt.example/torrentrss.php?rows=10&passkey=<secret>"),
+    ("https://t.example/f?authkey=a1&torrent_pass=b2", "https://t.example/f?authkey=<secret>&torrent_pass=<secret>"),
+    ("https://a.example/rss?rsskey=k1&pwd=p2&pass=p3", "https://a.example/rss?rsskey=<secret>&pwd=<secret>&pass=<secret>"),
+    ("https://a.example/cb#access_token=abc&state=1", "https://a.example/cb#access_token=<secret>&state=1"),
+    # ... and inside a URL carried percent-encoded in another URL's query
+    ("https://proxy.example/?url=https%3A%2F%2Fu%3Apw%40h.example%2Ff", "https://proxy.example/?url=https%3A%2F%2F<credentials>%40h.example%2Ff"),
+    ("https://p/?u=h%3A%2F%2Fh%3Fl%3D1%26token%3Dab%26n%3D1&x=2", "https://p/?u=h%3A%2F%2Fh%3Fl%3D1%26token%3D<secret>%26n%3D1&x=2"),
+    ("https://proxy.example/?u=http%3a%2f%2fh.example%2ff%3fkey%3dabc", "https://proxy.example/?u=http%3a%2f%2fh.example%2ff%3fkey%3d<secret>"),
     # left alone
     ("https://example.com/botany/feed.xml", "https://example.com/botany/feed.xml"),
     ("at 12:30, error 400: Bad Request", "at 12:30, error 400: Bad Request"),
@@ -61,6 +69,9 @@ SCRUB_TABLE = [
     ("chat -100123456:topic", "chat -100123456:topic"),
     ("https://a.example/f?monkey=1&keys=2&tokens=3", "https://a.example/f?monkey=1&keys=2&tokens=3"),
     ("log key=abc token=def", "log key=abc token=def"),
+    ("https://proxy.example/?url=https%3A%2F%2Fh.example%2Fa%40b%2Ff", "https://proxy.example/?url=https%3A%2F%2Fh.example%2Fa%40b%2Ff"),
+    ("https://a.example/f?bypass=1&compass=2#section-2", "https://a.example/f?bypass=1&compass=2#section-2"),
+    ("https://a.example/f?url=%2F%2Fh.example%2Fp%3Fmonkey%3D1", "https://a.example/f?url=%2F%2Fh.example%2Fp%3Fmonkey%3D1"),
 ]  # fmt: skip
 
 
