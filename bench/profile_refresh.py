@@ -133,6 +133,15 @@ def _farm_helpers() -> Any:
     return module
 
 
+def _recorded_keys(entry: Any) -> tuple[str, ...]:
+    """The keys a first read of the measured tree records for ``entry``."""
+    try:
+        from bot.feeds.identity import all_keys  # noqa: PLC0415 - absent from older trees
+    except ImportError:
+        return (entry.key,)
+    return all_keys(entry)
+
+
 async def seed(store: Store, hosts: list[list[Any]], feeds: int, now: float) -> None:
     """Every feed subscribed and read once at ``now``, as a running bot leaves it, and due
     an interval later (the first cycle starts when the bench moves the clock there)."""
@@ -174,7 +183,9 @@ async def seed(store: Store, hosts: list[list[Any]], feeds: int, now: float) -> 
             next_fetch_at=now + INTERVAL,
         )
         await store.add_subscription(FIRST_CHAT + feed // FEEDS_PER_CHAT, row.id, now=now)
-        await store.commit_entries(row.id, seen=[e.key for e in parsed.entries], outbox=[], now=now)
+        # every key a first read records, aliases included (trees before aliases: the keys)
+        keys = [key for entry in parsed.entries for key in _recorded_keys(entry)]
+        await store.commit_entries(row.id, seen=keys, outbox=[], now=now)
         await _call(
             store.record_fetch_success,
             row.id,
