@@ -1,12 +1,16 @@
-"""End to end: the bot token never reaches a chat, even when the Bot API echoes it back."""
+"""End to end: the bot token never reaches a chat, even when the Bot API echoes it back, and
+a private feed's key never reaches a group's other members."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from bot.opml import Outline, write_opml
 from bot.replies import Reply
 from tests.fakes.bot_api import FakeBotAPI
+from tests.fakes.feed_server import FeedServer
+from tests.fakes.feedgen import Item, rss
 from tests.harness import HarnessFactory
 
 CHAT = 6161
@@ -52,3 +56,27 @@ def _assert_no_token(api: FakeBotAPI, outputs: list[str]) -> None:
     for output in outputs:
         for form in (token, quote(token, safe=""), token.split(":", 1)[1]):
             assert form.lower() not in output.lower()
+
+
+async def test_the_unsub_keyboard_and_its_edit_never_show_a_feeds_key(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """A feed without a title is named by its URL: on /unsub's buttons and in the message a
+    press turns them into, its reader's key shows as the marker, as in /list.
+
+    Found by a review: the labels and the edit went to Telegram without the scrub.
+    """
+    key = "0123456789abcdef0123"
+    harness = await bot_factory(delivery={"backlog_on_subscribe": 0})
+    item = Item(guid="a", title="A story", pub_date=datetime(2026, 11, 4, tzinfo=UTC))
+    feed_server.put("/p.xml", rss("", [item]))
+    await harness.command(CHAT, f"/sub {feed_server.url('/p.xml')}?passkey={key}")
+    menu = await harness.command(CHAT, "/unsub")
+    assert menu.reply_markup is not None
+    [[button]] = menu.reply_markup["inline_keyboard"]
+    assert button["text"].endswith("/p.xml?passkey=<secret>"), button["text"]
+    await harness.press(CHAT, menu.message_id, button["callback_data"], user_id=CHAT)
+    await harness.until(lambda: bot_api.edits, "the pressed message is edited")
+    [edited] = bot_api.edits
+    assert "?passkey=<secret>" in (edited.text or ""), edited.text
+    assert key not in (edited.text or "")

@@ -18,6 +18,7 @@ from bot.i18n import pick_language, t
 from bot.i18n.values import LABEL_UNITS, shown
 from bot.logs import event
 from bot.models import Subscription
+from bot.redact import scrub
 from bot.replies import Reply
 from bot.services import Services
 
@@ -97,10 +98,11 @@ async def reply_lines(update: Update, context: Context, lines: list[str]) -> Non
 
 
 def keyboard(buttons: list[tuple[str, str]]) -> InlineKeyboardMarkup:
-    """One button per row from (label, callback data) pairs; labels as ``shown`` makes them."""
+    """One button per row from (label, callback data) pairs; labels scrubbed (a feed's URL
+    may carry its reader's key: ``bot.redact``) and then as ``shown`` makes them."""
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(shown(label, LABEL_UNITS), callback_data=data)]
+            [InlineKeyboardButton(shown(scrub(label), LABEL_UNITS), callback_data=data)]
             for label, data in buttons
         ]
     )

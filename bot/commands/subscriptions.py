@@ -25,6 +25,7 @@ from bot.commands.progress import Progress
 from bot.commands.unsub_all import ask_unsub_all
 from bot.i18n import plain, t
 from bot.i18n.failures import fetch_failure_text
+from bot.redact import scrub_html, secrets_of
 from bot.services import Services
 from bot.services.subscriptions import (
     LimitReached,
@@ -150,7 +151,12 @@ async def unsub(update: Update, context: Context) -> None:
 async def unsub_button(press: Press) -> str | None:
     """A press on the /unsub keyboard: remove that subscription, say so in the message."""
     found = await pressed_subscription(press, press.fields[0])
-    await services_of(press.context).store.remove_subscription(found.id)
+    services = services_of(press.context)
+    await services.store.remove_subscription(found.id)
     text = t(press.lang, "unsub_ok", title=found.title or found.url, number=found.number)
-    await edit(press.query.edit_message_text(text, parse_mode="HTML"))
+    # Scrubbed as every reply is (bot.replies): a feed named by its URL may carry its
+    # reader's key in the query. Edited here, not through the replier, so that a refused
+    # edit still answers the press with a notice (bot.commands.buttons).
+    scrubbed = scrub_html(text, secrets_of(services.settings))
+    await edit(press.query.edit_message_text(scrubbed, parse_mode="HTML"))
     return None
