@@ -50,32 +50,39 @@ _TOKEN_SHAPE = re.compile(r"(?<![A-Za-z0-9_])\d{5,}(?::|%3[aA])[A-Za-z0-9_-]{30,
 # userinfo (RFC 3986): no "/", "?", "#" or brackets before the "@"; up to the authority's
 # last "@", so that a password written with a raw "@" goes whole. Malformed URLs are shown
 # too (a refused OPML outline, a /sub typo), so the forms browsers forgive count as well:
-# no scheme ("//u:p@h"), backslashes ("http:\\u:p@h") and a space in the password.
-_URL_CREDENTIALS = re.compile(r"(?:(?<=//)|(?<=:\\\\))[^/\\?#\[\]\r\n]+@")
+# no scheme ("//u:p@h"), backslashes ("http:\\u:p@h") and a space in the password. The
+# user name has no space, and neither holds anything but ASCII or a tag's "<" and ">":
+# otherwise "https://lemonde.fr contact: redaction@lemonde.fr", a Weibo-style
+# "https://weibo.com 原文 @人民日报" or a feed title "Dev // News @ Scale" read as one.
+_URL_CREDENTIALS = re.compile(
+    r"(?:(?<=//)|(?<=:\\\\))(?!@)[^/\\?#\[\]<>:\s\x80-\U0010ffff]*"
+    r"(?::[^/\\?#\[\]<>\r\n\x80-\U0010ffff]*)?@"
+)
 # The same inside a URL carried, percent-encoded, in another URL's query (a proxy's or a
-# feed service's ``?url=https%3A%2F%2Fu%3Ap%40host``): from the encoded "//" to the
-# encoded "@", with no encoded or raw "/", "?" or "#" between.
-_ENCODED_CREDENTIALS = re.compile(r"(?<=%2[fF]%2[fF])(?:(?!%2[fF]|%3[fF]|%23)[^/?#&\s<>\"'])+?%40")
+# feed service's ``?url=https%3A%2F%2Fu%3Ap%40host``, or Python's ``quote`` of it, which
+# keeps the "/"): from the "//" to the encoded "@", with no "/", "?" or "#" between.
+_ENCODED_CREDENTIALS = re.compile(
+    r"(?:(?<=%2[fF]%2[fF])|(?<=//))(?:(?!%2[fF]|%3[fF]|%23)[!$%'-.0-;=A-~])+?%40"
+)
+# A value in a URL: printable ASCII up to the next parameter, fragment, quote or tag. Not
+# beyond: a Chinese reply puts full-width punctuation right after a URL ("{url}：{reason}").
+_VALUE = r"(?:(?![&#<>\"'])[!-~])+"
 # A parameter starts after "?" or "&" (or ";", the end of "&amp;" in HTML, or "#": a
 # fragment's parameters, as OAuth's "#access_token="); its name is a secret's name, maybe
 # after a prefix ending in "_", "-" or "." ("feed_token", "x-api-key", "torrent_pass").
-# The value runs to the next parameter, fragment, space, quote or tag.
 _PRIVATE_PARAMETER = (
     r"(?:[A-Za-z0-9]+[_.-])*"
-    r"(?:token|key|api[_-]?key|access[_-]?token|auth|secret|password|passwd|pass|pwd|sig"
-    r"|signature|passkey|rsskey|authkey)"
+    r"(?:[A-Za-z0-9]*token|key|(?:api|auth|access|private|secret)[_-]?key|auth|[A-Za-z0-9]*secret"
+    r"|password|passwd|pass|pwd|sig|signature|passkey|rsskey)"
 )
 """A secret parameter's name. ``passkey``, ``rsskey``, ``authkey`` and ``torrent_pass`` are
 the reader's key in the feeds of private trackers (Gazelle, NexusPHP), a common private
-feed among feed bots' users."""
-_QUERY_SECRET = re.compile(
-    rf"(?<=[?&;#])({_PRIVATE_PARAMETER}=)[^&#\s<>\"']+",
-    re.IGNORECASE,
-)
+feed among feed bots' users; ``authtoken`` or ``apitoken`` run the words together."""
+_QUERY_SECRET = re.compile(rf"(?<=[?&;#])({_PRIVATE_PARAMETER}=){_VALUE}", re.IGNORECASE)
 # The same in an encoded URL inside a query: "%3F" or "%26" before, "%3D" after the name,
 # and the value up to the next encoded "&" or "#" (or anything that ends the outer value).
 _ENCODED_QUERY_SECRET = re.compile(
-    rf"(?<=%3[fF]|%26|%23)({_PRIVATE_PARAMETER}%3[dD])(?:(?!%26|%23)[^&#\s<>\"'])+",
+    rf"(?<=%3[fF]|%26|%23)({_PRIVATE_PARAMETER}%3[dD])(?:(?!%26|%23)(?![&#<>\"'])[!-~])+",
     re.IGNORECASE,
 )
 
@@ -122,8 +129,9 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     text = _TOKEN_SHAPE.sub(TOKEN_MARK, text)
     text = _QUERY_SECRET.sub(rf"\1{SECRET_MARK}", text)
     text = _ENCODED_QUERY_SECRET.sub(rf"\1{SECRET_MARK}", text)
-    text = _ENCODED_CREDENTIALS.sub(f"{CREDENTIALS_MARK}%40", text)
-    return _URL_CREDENTIALS.sub(f"{CREDENTIALS_MARK}@", text)
+    # The raw form first: "//user%40mail.example:pw@host" is one userinfo, not two.
+    text = _URL_CREDENTIALS.sub(f"{CREDENTIALS_MARK}@", text)
+    return _ENCODED_CREDENTIALS.sub(f"{CREDENTIALS_MARK}%40", text)
 
 
 def scrub_html(text: str, secrets: Iterable[str] = ()) -> str:

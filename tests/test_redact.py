@@ -44,8 +44,7 @@ SCRUB_TABLE = [
     ("failed http://u:pa ss1@h.example/f1", "failed http://<credentials>@h.example/f1"),
     ("failed //u:secret2@h.example/f2", "failed //<credentials>@h.example/f2"),
     ("failed http:\\\\u:secret3@h.example/f3", "failed http:\\\\<credentials>@h.example/f3"),
-    # over-masked on purpose: an "@" later on the line before any "/" may end a password
-    ("https://a.example and bob@example.com", "https://<credentials>@example.com"),
+    ("https://u%40mail.example:pw@h.example/f", "https://<credentials>@h.example/f"),
     # secrets in a URL's query, by the parameter's name
     ("https://feeds.example/u/7.rss?token=Zx9_q-1", "https://feeds.example/u/7.rss?token=<secret>"),
     ("https://a.example/f?lang=zh&api_key=abc123#top", "https://a.example/f?lang=zh&api_key=<secret>#top"),
@@ -60,6 +59,10 @@ SCRUB_TABLE = [
     ("https://proxy.example/?url=https%3A%2F%2Fu%3Apw%40h.example%2Ff", "https://proxy.example/?url=https%3A%2F%2F<credentials>%40h.example%2Ff"),
     ("https://p/?u=h%3A%2F%2Fh%3Fl%3D1%26token%3Dab%26n%3D1&x=2", "https://p/?u=h%3A%2F%2Fh%3Fl%3D1%26token%3D<secret>%26n%3D1&x=2"),
     ("https://proxy.example/?u=http%3a%2f%2fh.example%2ff%3fkey%3dabc", "https://proxy.example/?u=http%3a%2f%2fh.example%2ff%3fkey%3d<secret>"),
+    ("https://p.example/?url=https%3A//u%3Apw%40h.example/f", "https://p.example/?url=https%3A//<credentials>%40h.example/f"),
+    ("https://a.example/f?authtoken=a1&apitoken=b2&secretkey=c3", "https://a.example/f?authtoken=<secret>&apitoken=<secret>&secretkey=<secret>"),
+    # a value ends where the URL does, before a Chinese reply's full-width punctuation
+    ("❌ https://a.example/f?token=abcdef：连接超时", "❌ https://a.example/f?token=<secret>：连接超时"),
     # left alone
     ("https://example.com/botany/feed.xml", "https://example.com/botany/feed.xml"),
     ("at 12:30, error 400: Bad Request", "at 12:30, error 400: Bad Request"),
@@ -72,6 +75,11 @@ SCRUB_TABLE = [
     ("https://proxy.example/?url=https%3A%2F%2Fh.example%2Fa%40b%2Ff", "https://proxy.example/?url=https%3A%2F%2Fh.example%2Fa%40b%2Ff"),
     ("https://a.example/f?bypass=1&compass=2#section-2", "https://a.example/f?bypass=1&compass=2#section-2"),
     ("https://a.example/f?url=%2F%2Fh.example%2Fp%3Fmonkey%3D1", "https://a.example/f?url=%2F%2Fh.example%2Fp%3Fmonkey%3D1"),
+    ("see https://a.example and bob@example.com", "see https://a.example and bob@example.com"),
+    ("https://lemonde.fr contact: r@lemonde.fr", "https://lemonde.fr contact: r@lemonde.fr"),
+    ("见 https://weibo.com 原文 @人民日报", "见 https://weibo.com 原文 @人民日报"),
+    ("Dev // News @ Scale, //@host", "Dev // News @ Scale, //@host"),
+    ("https://a.example/f?tokens=1&mytokenid=2", "https://a.example/f?tokens=1&mytokenid=2"),
 ]  # fmt: skip
 
 
