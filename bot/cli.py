@@ -34,7 +34,7 @@ from bot.config import (
 )
 from bot.coordination.roles import ALL_ROLES, Role
 from bot.models import SummaryMode
-from bot.redact import scrub
+from bot.redact import scrub, secrets_of
 from bot.runlock import RunLock
 from bot.runstop import STOP_SECONDS
 
@@ -187,6 +187,7 @@ def _run(args: argparse.Namespace) -> int:
         raise CliError("telegram.token is not set (use --token, BOT_TOKEN or the config file)")
     configure_logging(
         token=token,
+        secrets=secrets_of(settings),
         level=logging.DEBUG if args.verbose else settings.logging.level,
         json_lines=settings.logging.format == "json",
     )

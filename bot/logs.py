@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,11 +26,12 @@ _JSON_RESERVED = frozenset({"time", "level", "logger", "event", "message", "trac
 
 
 class TokenFilter(logging.Filter):
-    """Scrubs the secret, and anything ``scrub`` recognises, from each record's final text."""
+    """Scrubs the secrets (the bot token, the database password), and anything ``scrub``
+    recognises, from each record's final text."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, *more: str) -> None:
         super().__init__()
-        self._secrets = (secret,)
+        self._secrets = (secret, *more)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place with its text scrubbed; always let it through."""
@@ -84,9 +86,15 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(
-    *, token: str = "", level: int | str = logging.INFO, json_lines: bool = False
+    *,
+    token: str = "",
+    secrets: Sequence[str] = (),
+    level: int | str = logging.INFO,
+    json_lines: bool = False,
 ) -> None:
-    """Log lines to stderr with the token scrubbed; quiet the chatty libraries.
+    """Log lines to stderr with the token and ``secrets`` (``bot.redact.secrets_of``: the
+    database password, which a driver's error may quote outside its URL) scrubbed; quiet
+    the chatty libraries.
 
     ``level`` is a logging level or its name (``"INFO"``); ``json_lines`` selects
     ``JsonFormatter`` instead of the text format.
@@ -99,7 +107,7 @@ def configure_logging(
     )
     handler.setFormatter(formatter)
     handler.addFilter(_ToldElsewhere())
-    handler.addFilter(TokenFilter(token))
+    handler.addFilter(TokenFilter(token, *secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -99,3 +99,15 @@ def test_json_traceback_is_one_line_and_scrubbed(
     data = json.loads(lines[0])
     assert "RuntimeError" in data["traceback"]
     assert TOKEN not in lines[0]
+
+
+def test_the_database_password_is_scrubbed_too() -> None:
+    """A driver's error may quote the password outside its URL; given, it goes too."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(TokenFilter(TOKEN, "pg-Pass-w0rd"))
+    logger = logging.getLogger("tests.logs.password")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.warning("password authentication failed: %s", "pg-Pass-w0rd")
+    assert stream.getvalue() == "password authentication failed: <token>\n"
