@@ -367,17 +367,17 @@ def _drain(args: argparse.Namespace, url: str) -> tuple[float, int]:
     began = time.time()
     time.sleep(2 * args.interval)
     calm = 0
-    pending = least = asyncio.run(_pending(url))
+    pending = asyncio.run(_pending(url))
     progress = time.time()
     while calm < 3:
         now = time.time()
         if now - began > DRAIN_SECONDS or now - progress > DRAIN_STALL_SECONDS:
             break
         time.sleep(1)
-        pending = asyncio.run(_pending(url))
+        before, pending = pending, asyncio.run(_pending(url))
         calm = calm + 1 if pending == 0 else 0
-        if pending < least:
-            least, progress = pending, time.time()
+        if pending < before:  # shrinking, even from above an earlier low
+            progress = time.time()
     return time.time() - began, pending
 
 

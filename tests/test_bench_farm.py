@@ -51,7 +51,13 @@ async def test_the_farm_answers_keep_alive_gets_with_etags_and_304s() -> None:
         [Document("a.xml", "rss", base, 0)], feeds=2, interval=60, clock=lambda: 1.0, seed=1
     )
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: FeedProtocol(farm), "127.0.0.1", 0)
+    connections: list[FeedProtocol] = []
+
+    def accept() -> FeedProtocol:
+        connections.append(FeedProtocol(farm))
+        return connections[-1]
+
+    server = await loop.create_server(accept, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
@@ -59,7 +65,13 @@ async def test_the_farm_answers_keep_alive_gets_with_etags_and_304s() -> None:
             again = await client.get("/f/1", headers={"If-None-Match": first.headers["ETag"]})
             other = await client.get("/f/0", headers={"If-None-Match": first.headers["ETag"]})
             missing = await client.get("/f/9")
+            kept = len(connections)
             closing = await client.get("/f/1", headers={"Connection": "close"})
+        # the farm closes its side too: a client that waits for the end of the stream
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /f/0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        whole = await asyncio.wait_for(reader.read(), timeout=10)
+        writer.close()
     finally:
         server.close()
     assert (first.status_code, first.content) == (200, base)
@@ -68,4 +80,7 @@ async def test_the_farm_answers_keep_alive_gets_with_etags_and_304s() -> None:
     assert (other.status_code, other.headers["ETag"]) == (200, etag_of(0, 0, 0))
     assert missing.status_code == 404
     assert closing.status_code == 200
+    assert kept == 1  # four requests on one kept-alive connection
+    assert whole.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert whole.endswith(base)
     assert farm.states[1].requests == [(1.0, 200), (1.0, 304), (1.0, 200)]
