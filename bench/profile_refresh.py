@@ -133,13 +133,12 @@ def _farm_helpers() -> Any:
     return module
 
 
-def _recorded_keys(entry: Any) -> tuple[str, ...]:
-    """The keys a first read of the measured tree records for ``entry``."""
-    try:
-        from bot.feeds.identity import all_keys  # noqa: PLC0415 - absent from older trees
-    except ImportError:
+try:
+    from bot.feeds.identity import all_keys as _recorded_keys
+except ImportError:  # a measured tree from before aliases records the entry's key alone
+
+    def _recorded_keys(entry: Any) -> tuple[str, ...]:
         return (entry.key,)
-    return all_keys(entry)
 
 
 async def seed(store: Store, hosts: list[list[Any]], feeds: int, now: float) -> None:

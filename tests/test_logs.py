@@ -13,12 +13,15 @@ from bot.logs import JsonFormatter, TokenFilter, event
 TOKEN = "123456789:AAE-secret_token-value"
 
 
-def _capture(name: str, formatter: logging.Formatter) -> tuple[logging.Logger, io.StringIO]:
-    """A logger writing through a token-filtered handler with ``formatter`` into a string."""
+def _capture(
+    name: str, formatter: logging.Formatter, *more: str
+) -> tuple[logging.Logger, io.StringIO]:
+    """A logger writing through a handler filtering the token (and ``more`` secrets) with
+    ``formatter`` into a string."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
-    handler.addFilter(TokenFilter(TOKEN))
+    handler.addFilter(TokenFilter(TOKEN, *more))
     logger = logging.getLogger(name)
     logger.handlers[:] = [handler]
     logger.propagate = False
@@ -103,11 +106,7 @@ def test_json_traceback_is_one_line_and_scrubbed(
 
 def test_the_database_password_is_scrubbed_too() -> None:
     """A driver's error may quote the password outside its URL; given, it goes too."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(TokenFilter(TOKEN, "pg-Pass-w0rd"))
-    logger = logging.getLogger("tests.logs.password")
-    logger.handlers[:] = [handler]
-    logger.propagate = False
+    formatter = logging.Formatter("%(message)s")
+    logger, stream = _capture("tests.logs.password", formatter, "pg-Pass-w0rd")
     logger.warning("password authentication failed: %s", "pg-Pass-w0rd")
     assert stream.getvalue() == "password authentication failed: <token>\n"
