@@ -106,6 +106,10 @@ class BotHarness:
         # when it starts, and a jump over its statements would let the lease lapse.
         await self.until(lambda: not self._coordinating(), "the lease round to end")
         self.clock.advance(max(0.0, target - self.clock.monotonic()))
+        # ... nor one this last move woke: it would run beside whatever the test does next
+        # (a poll whose kept records the round then writes half of).
+        await asyncio.sleep(0)
+        await self.until(lambda: not self._coordinating(), "the lease round to end")
 
     def _coordinating(self) -> bool:
         return self.relay is not None and self.relay.coordination.busy
