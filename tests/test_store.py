@@ -271,6 +271,22 @@ async def test_unseen_keys_keep_input_order(store: Store) -> None:
     assert await store.unseen_keys(other.id, ["key-0"]) == ["key-0"]
 
 
+async def test_a_read_that_finds_all_seen_forgets_what_departed(store: Store) -> None:
+    """``forget_before``: old keys the feed no longer carries go once nothing asked is new;
+    while something is new, nothing goes (the caller queues first, then prunes)."""
+    feed_id, _ = await _followed_feed(store)
+    await store.commit_entries(feed_id, seen=["gone", "kept", "carried"], outbox=[], now=T0)
+    await store.commit_entries(feed_id, seen=["young"], outbox=[], now=T0 + 100)
+    later = T0 + 50
+    assert await store.unseen_keys(feed_id, ["carried", "new"], forget_before=later) == ["new"]
+    assert await store.unseen_keys(feed_id, ["gone", "kept"]) == []  # nothing forgotten
+    # Every key asked is seen (one spelled twice): the departed keys first seen before
+    # ``later`` go; the carried one and the younger one stay.
+    asked = ["carried", "kept", "carried"]
+    assert await store.unseen_keys(feed_id, asked, forget_before=later) == []
+    assert await store.unseen_keys(feed_id, ["gone", "kept", "young"]) == ["gone"]
+
+
 async def test_hostile_keys_and_titles_are_stored(store: Store) -> None:
     """A lone surrogate from a hostile feed must not make every refresh of the feed fail."""
     feed_id, sub_id = await _followed_feed(store)

@@ -132,21 +132,27 @@ async def _checked(
         await _succeeded(store, feed, response, clock, policy)
         return RefreshResult(feed.id, status, queued=told)
     try:
-        reading = await _read(store, feed, response, policy.scan)
+        reading = await _read(store, feed, response, policy.scan, clock())
     except NotAFeed as exc:
         return await record_refresh_failure(store, feed, classify(exc), clock=clock, policy=policy)
     result = await _queue(store, feed, response, reading, clock=clock, policy=policy)
     return replace(result, queued=result.queued + told)
 
 
-async def _read(store: Store, feed: Feed, response: FetchResult, scanner: Scanner) -> _Reading:
-    """The new entries of a changed document, parsing as little of it as is safe."""
+async def _read(
+    store: Store, feed: Feed, response: FetchResult, scanner: Scanner, now: float
+) -> _Reading:
+    """The new entries of a changed document, parsing as little of it as is safe. When the
+    scan finds nothing new, the keys the feed no longer carries are forgotten meanwhile
+    (``Store.unseen_keys``); otherwise the caller forgets them after queueing."""
     body, url, kind = response.body, response.url, response.content_type
     known = decode_boilerplate(feed.boilerplate)
     scan = scanner(body, url=url) if feed.last_success_at is not None else None
     if scan is not None:
         scan = scan.first(MAX_ENTRIES)  # as the full parse: a long archive is no full parse
-        unseen = await store.unseen_keys(feed.id, scan.keys)
+        # Nothing new: the departed keys are forgotten in the same query.
+        forget_before = now - SEEN_RETENTION_SECONDS
+        unseen = await store.unseen_keys(feed.id, scan.keys, forget_before=forget_before)
         if not unseen:
             return _Reading(None, scan.keys, Parse.NONE)
         if known is not None:
@@ -177,8 +183,7 @@ async def _queue(
     learned = (
         encode_boilerplate(reading.boilerplate) if reading.learned and reading.boilerplate else None
     )
-    if parsed is None:
-        await _forget_departed(store, feed, reading.keys, now)
+    if parsed is None:  # the departed keys were forgotten as the scan was read
         await _succeeded(store, feed, response, clock, policy)
         return RefreshResult(feed.id, RefreshStatus.NOTHING_NEW)
     if feed.last_success_at is None:

@@ -41,17 +41,69 @@ _ARTICLE_ELSEWHERE = """
     LIMIT 1
 """
 
+_FORGET = """
+    DELETE FROM seen WHERE feed_id = ? AND first_seen < ?
+      AND entry_key NOT IN (SELECT value FROM json_each(?))
+"""
+
+_SEEN_OR_FORGET = """
+    WITH found AS (
+        SELECT entry_key FROM seen
+        WHERE feed_id = ?1 AND entry_key IN (SELECT value FROM json_each(?2))
+    ), forgotten AS (
+        DELETE FROM seen WHERE feed_id = ?1 AND first_seen < ?3
+          AND entry_key NOT IN (SELECT value FROM json_each(?2))
+          AND (SELECT COUNT(*) FROM found) = ?4
+    )
+    SELECT entry_key FROM found
+"""
+"""PostgreSQL: the seen keys among a JSON list of ?4 distinct stored keys, and, when all
+of them are seen, the forgetting of ``_FORGET``. A DELETE in WITH runs once whether or not
+the query reads it, on the statement's one snapshot (PostgreSQL docs, "Data-Modifying
+Statements in WITH"); it deletes only keys not asked about, so the answer is the same."""
+
 _FOLLOWER_IDS = f"SELECT s.id FROM subscriptions AS s {FOLLOWERS}"  # noqa: S608 - constant fragment only
 
 
 class OutboxMixin(StoreBase):
     """Dedupe keys per feed and the queue of messages to send."""
 
-    async def unseen_keys(self, feed_id: int, keys: Sequence[str]) -> list[str]:
-        """The keys not yet seen for the feed, each once, in input order (one query)."""
-        seen = await self._engine.statement(
-            lambda db: seen_among(db, feed_id, keys), write=False
-        )  # one statement, as ``_all``: a refresh asks this first, every time
+    async def unseen_keys(
+        self, feed_id: int, keys: Sequence[str], *, forget_before: float | None = None
+    ) -> list[str]:
+        """The keys not yet seen for the feed, each once, in input order (one query).
+
+        With ``forget_before`` (Unix seconds), when every key is seen (a changed document
+        that brought nothing new) the feed's keys first seen before then that are not
+        among ``keys`` are forgotten too, as ``prune_seen`` with ``keep=keys`` does, in the
+        same statement on PostgreSQL: a check that brings nothing new costs one round trip
+        to the database, not two. A check that finds new keys forgets nothing here; its
+        caller prunes after queueing them.
+        """
+        distinct = list(dict.fromkeys(clean(key) for key in keys))
+        stored = json.dumps(distinct)
+        if forget_before is None:
+            seen = await self._engine.statement(
+                lambda db: seen_among(db, feed_id, keys), write=False
+            )  # one statement, as ``_all``: a refresh asks this first, every time
+        elif self.engine.name == "postgresql":
+            params = (feed_id, stored, forget_before, len(distinct))
+            found = await self._engine.statement(
+                lambda db: {row[0] for row in db.all(_SEEN_OR_FORGET, params)},
+                write=True,
+                keyed=True,
+            )
+            seen = {key for key in keys if clean(key) in found}
+        else:
+
+            def read_then_forget(db: Db) -> set[str]:
+                # SQLite has no DELETE in WITH; in its thread the two cost one hand-over.
+                known = seen_among(db, feed_id, keys)
+                if known.issuperset(keys):
+                    db.run(_FORGET, (feed_id, forget_before, stored))
+                return known
+
+            seen = await self._engine.statement(read_then_forget, write=True, keyed=True)
         return [key for key in dict.fromkeys(keys) if key not in seen]
 
     async def commit_entries(
@@ -171,11 +223,7 @@ class OutboxMixin(StoreBase):
     async def prune_seen(self, feed_id: int, *, keep: Sequence[str], before: float) -> int:
         """Forget keys first seen before ``before`` that the feed no longer carries."""
         return await self._write_keyed(
-            """
-            DELETE FROM seen WHERE feed_id = ? AND first_seen < ?
-              AND entry_key NOT IN (SELECT value FROM json_each(?))
-            """,
-            (feed_id, before, json.dumps([clean(key) for key in keep])),
+            _FORGET, (feed_id, before, json.dumps([clean(key) for key in keep]))
         )
 
     async def pending_outbox(self, now: float, limit: int) -> list[OutboxRow]:
