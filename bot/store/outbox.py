@@ -62,6 +62,19 @@ of them are seen, the forgetting of ``_FORGET``. A DELETE in WITH runs once whet
 the query reads it, on the statement's one snapshot (PostgreSQL docs, "Data-Modifying
 Statements in WITH"); it deletes only keys not asked about, so the answer is the same."""
 
+_COUNT_DELIVERED = """
+    INSERT INTO deliveries (day, count) VALUES (?, 1)
+    ON CONFLICT (day) DO UPDATE SET count = deliveries.count + 1
+"""
+
+_DELIVERED = """
+    WITH sent AS (DELETE FROM outbox WHERE id = ?1 AND state = 'pending' RETURNING id)
+    INSERT INTO deliveries (day, count) SELECT ?2, 1 FROM sent
+    ON CONFLICT (day) DO UPDATE SET count = deliveries.count + 1
+"""
+"""PostgreSQL: ``mark_delivered``'s delete and count in one statement; the count goes up
+only when the delete took the row (another sender's delete, or a purge, came first)."""
+
 _FOLLOWER_IDS = f"SELECT s.id FROM subscriptions AS s {FOLLOWERS}"  # noqa: S608 - constant fragment only
 
 
@@ -277,19 +290,22 @@ class OutboxMixin(StoreBase):
         return None if row is None or row[0] is None else float(row[0])
 
     async def mark_delivered(self, outbox_id: int, *, now: float) -> None:
-        """Delete the row and count it in a per-UTC-day tally (one small row per day)."""
+        """Delete the row and count it in a per-UTC-day tally (one small row per day).
+
+        The upsert adds to the day's count atomically. On PostgreSQL the delete and the
+        count are one statement (``_DELIVERED``): one round trip per message sent, not
+        four (BEGIN, DELETE, INSERT, COMMIT).
+        """
+        day = int(now // 86400)
+        if self.engine.name == "postgresql":
+            await self._write_keyed(_DELIVERED, (outbox_id, day))
+            return
 
         def deliver(db: Db) -> None:
             if db.run("DELETE FROM outbox WHERE id = ? AND state = 'pending'", (outbox_id,)):
-                db.run(
-                    """
-                    INSERT INTO deliveries (day, count) VALUES (?, 1)
-                    ON CONFLICT (day) DO UPDATE SET count = deliveries.count + 1
-                    """,
-                    (int(now // 86400),),
-                )
+                db.run(_COUNT_DELIVERED, (day,))
 
-        await self._tx_keyed(deliver)  # the upsert adds to the day's count atomically
+        await self._tx_keyed(deliver)
 
     async def defer(self, outbox_id: int, *, not_before: float, error: str | None = None) -> None:
         """Retry later, counting the attempt; the last error is kept when none is given."""
