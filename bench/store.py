@@ -127,7 +127,7 @@ async def _run(url: str, feeds: int, rounds: int) -> None:
             await store.commit_entries(feed, seen=keys, outbox=(), now=T0 + i)
 
         async def claim_sent(i: int) -> None:
-            heads = await store.outbox_heads(T0 + 10**6, 16)
+            heads = (await store.outbox_heads(T0 + 10**6, 16)).ready
             if heads:
                 await store.mark_delivered(heads[0].id, now=T0 + i)
 

@@ -134,10 +134,10 @@ class Deliverer:
         # PostgreSQL's pooled connections answer in any order (SQLite's one thread answers
         # in turn). Its chat is no longer busy then, but its row must not go out again.
         self._ended = set()
-        next_due = await self._store.next_outbox_time()
-        if next_due is not None and next_due > now:
-            delay = min(delay, next_due - now)
-        for row in await self._store.outbox_heads(now, BATCH):
+        heads = await self._store.outbox_heads(now, BATCH)
+        if heads.next_at is not None:
+            delay = min(delay, heads.next_at - now)
+        for row in heads.ready:
             if row.chat_id in self._busy_chats or row.id in self._ended:
                 continue
             cost = max(1, len(row.message.photo_urls))

@@ -26,6 +26,7 @@ from bot.models import (
 from bot.store import (
     SCHEMA_VERSION,
     FailingFeed,
+    OutboxHeads,
     Store,
     SubscriptionExists,
     UnknownChatError,
@@ -345,7 +346,7 @@ async def test_outbox_is_oldest_first_and_respects_not_before(store: Store) -> N
     assert [r.entry_key for r in await store.pending_outbox(T0, 2)] == keys[:2]
     assert await store.pending_outbox(T0 - 1, 10) == []
     assert (rows[0].attempts, rows[0].not_before, rows[0].created_at) == (0, T0, T0)
-    assert await store.next_outbox_time() == T0
+    assert (await store.outbox_heads(T0 - 1, 10)).next_at == T0
 
 
 async def test_defer_counts_attempts_and_holds_the_row(store: Store) -> None:
@@ -359,12 +360,12 @@ async def test_defer_counts_attempts_and_holds_the_row(store: Store) -> None:
     await store.defer(first.id, not_before=T0 + 60)
     assert [r.entry_key for r in await store.pending_outbox(T0 + 59, 10)] == ["b"]
     # The chat's head is held back, so its later row does not overtake it.
-    assert await store.outbox_heads(T0 + 59, 10) == []
-    assert [r.entry_key for r in await store.outbox_heads(T0 + 60, 10)] == ["a"]
+    assert (await store.outbox_heads(T0 + 59, 10)).ready == []
+    assert [r.entry_key for r in (await store.outbox_heads(T0 + 60, 10)).ready] == ["a"]
     later = await store.pending_outbox(T0 + 60, 10)
     assert (later[0].entry_key, later[0].attempts, later[0].not_before) == ("a", 2, T0 + 60)
     await store.mark_delivered(later[1].id, now=T0)
-    assert await store.next_outbox_time() == T0 + 60
+    assert (await store.outbox_heads(T0, 10)).next_at == T0 + 60
 
 
 async def test_defer_chat_holds_only_that_chat(store: Store) -> None:
@@ -382,10 +383,31 @@ async def test_defer_chat_holds_only_that_chat(store: Store) -> None:
     assert [r.chat_id for r in await store.pending_outbox(T0 + 99, 10)] == [2]
     ready = await store.pending_outbox(T0 + 100, 10)
     assert [(r.chat_id, r.entry_key, r.attempts) for r in ready] == [(2, "a", 0), (1, "b", 0)]
-    assert [(r.chat_id, r.entry_key) for r in await store.outbox_heads(T0 + 500, 10)] == [
+    assert [(r.chat_id, r.entry_key) for r in (await store.outbox_heads(T0 + 500, 10)).ready] == [
         (1, "a"),
         (2, "a"),
     ]
+
+
+async def test_heads_say_when_the_first_waiting_head_is_ready(store: Store) -> None:
+    """``next_at`` is the earliest wait among the heads not ready, whatever the limit cut;
+    a ready head, or a row behind a head, does not count."""
+    feed_id, sub_1, sub_2 = await _two_chats(store)
+    feed_3, sub_3 = await _followed_feed(store, chat_id=3, url="https://c.example/f")
+    items = [_item(1, sub_1, feed_id, "a"), _item(1, sub_1, feed_id, "b")]
+    await store.commit_entries(feed_id, seen=["a", "b"], outbox=items, now=T0)
+    await store.commit_entries(feed_3, seen=["c"], outbox=[_item(3, sub_3, feed_3, "c")], now=T0)
+    await store.commit_entries(
+        feed_id, seen=[], outbox=[_item(2, sub_2, feed_id, "a", backlog=True)], now=T0
+    )
+    await store.defer_chat(2, not_before=T0 + 30)
+    await store.defer_chat(3, not_before=T0 + 20)
+    heads = await store.outbox_heads(T0, 1)
+    assert ([r.entry_key for r in heads.ready], heads.next_at) == (["a"], T0 + 20)
+    heads = await store.outbox_heads(T0 + 20, 10)
+    assert ([r.chat_id for r in heads.ready], heads.next_at) == ([1, 3], T0 + 30)
+    heads = await store.outbox_heads(T0 + 30, 10)
+    assert ([r.chat_id for r in heads.ready], heads.next_at) == ([1, 3, 2], None)
 
 
 async def test_delivered_and_failed_rows_leave_the_queue(store: Store) -> None:
@@ -422,7 +444,7 @@ async def test_blocked_chat_fails_its_queue_and_waits(store: Store) -> None:
     )
     await store.set_chat_active(2, False, reason="kicked")
     assert await store.pending_outbox(T0, 10) == []
-    assert await store.next_outbox_time() is None
+    assert await store.outbox_heads(T0 - 1, 10) == OutboxHeads([], None)
     await store.set_chat_active(2, True)
     assert [r.chat_id for r in await store.pending_outbox(T0, 10)] == [2]
 

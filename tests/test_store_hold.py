@@ -17,10 +17,10 @@ async def test_held_rows_wait_until_released(store: Store) -> None:  # noqa: F81
         feed_id, seen=["a"], outbox=[_item(1, sub_id, feed_id, "a", backlog=True)],
         now=T0, hold_until=T0 + 60,
     )  # fmt: skip
-    assert await store.outbox_heads(T0 + 1, 10) == []
-    assert [r.entry_key for r in await store.outbox_heads(T0 + 60, 10)] == ["a"]
+    assert (await store.outbox_heads(T0 + 1, 10)).ready == []
+    assert [r.entry_key for r in (await store.outbox_heads(T0 + 60, 10)).ready] == ["a"]
     await store.release(sub_id, now=T0 + 1)
-    assert [r.entry_key for r in await store.outbox_heads(T0 + 1, 10)] == ["a"]
+    assert [r.entry_key for r in (await store.outbox_heads(T0 + 1, 10)).ready] == ["a"]
 
 
 async def test_release_touches_only_that_subscription(store: Store) -> None:  # noqa: F811
@@ -33,4 +33,4 @@ async def test_release_touches_only_that_subscription(store: Store) -> None:  # 
             now=T0, hold_until=T0 + 60,
         )  # fmt: skip
     await store.release(sub_id, now=T0 + 1)
-    assert [r.chat_id for r in await store.outbox_heads(T0 + 1, 10)] == [1]
+    assert [r.chat_id for r in (await store.outbox_heads(T0 + 1, 10)).ready] == [1]

@@ -37,6 +37,9 @@ class VirtualClock(Clock):
         self._offset = 0.0
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
+        self.moves = 0
+        """How many times time moved on: each move wakes a sleeper, so a loop that
+        polls on a short timer shows up here as many moves."""
 
     def __call__(self) -> float:
         """The wall-clock reading, for code that takes a plain ``Callable[[], float]``."""
@@ -67,6 +70,8 @@ class VirtualClock(Clock):
 
     def advance(self, seconds: float) -> None:
         """Move time ``seconds`` on and wake every sleeper that is due by then."""
+        if seconds > 0:
+            self.moves += 1
         self._offset += max(0.0, seconds)
         while self._sleepers and self._sleepers[0][0] <= self._offset:
             _, _, waiter = heapq.heappop(self._sleepers)

@@ -26,7 +26,7 @@ from bot.store.base import (
 )
 from bot.store.codec import CodecError, encode_message
 from bot.store.engine import Db, Row
-from bot.store.records import AudienceChanged, OutboxRow
+from bot.store.records import AudienceChanged, OutboxHeads, OutboxRow
 
 _DELIVERABLE = """
     JOIN chats AS c ON c.id = o.chat_id
@@ -40,6 +40,22 @@ _ARTICLE_ELSEWHERE = """
       AND article_key IN (SELECT value FROM json_each(?))
     LIMIT 1
 """
+
+_NEXT_AT = """,
+           MIN(CASE WHEN o.not_before > ?1 THEN o.not_before END) OVER () AS next_at
+    FROM outbox AS o"""
+
+_HEADS = f"""
+    SELECT * FROM ({OUTBOX_SELECT.replace("FROM outbox AS o", _NEXT_AT)}
+        WHERE o.id IN (SELECT MIN(o.id) FROM outbox AS o {_DELIVERABLE} GROUP BY o.chat_id)
+    ) AS h
+    WHERE h.not_before <= ?1 OR h.not_before = h.next_at
+    ORDER BY h.not_before > ?1, h.id LIMIT ?2
+"""  # noqa: S608 - constant fragments only
+"""Each chat's head row (the oldest of its deliverable rows): those ready at ?1 by id, then
+the head(s) that become ready first, at most ?2 in all; every row carries ``next_at``, the
+earliest ``not_before`` after ?1 among all heads (a window over the heads, taken before
+the filter and the limit), so the answer says when to look again even when it is cut."""
 
 _FORGET = """
     DELETE FROM seen WHERE feed_id = ? AND first_seen < ?
@@ -247,20 +263,19 @@ class OutboxMixin(StoreBase):
         )
         return await self._readable(rows, now)
 
-    async def outbox_heads(self, now: float, limit: int) -> list[OutboxRow]:
-        """The oldest row of each chat, if it is ready, oldest first: one per chat.
+    async def outbox_heads(self, now: float, limit: int) -> OutboxHeads:
+        """The oldest row of each chat that is ready (``not_before`` <= ``now``, Unix
+        seconds), oldest first, at most ``limit``; and when the first head not ready yet
+        will be (``OutboxHeads.next_at``, None when every head is ready or there is none).
 
         A chat's messages go out in the order they were queued: a row held back by
-        ``defer`` holds back the chat's later rows too, so entries never overtake.
+        ``defer`` holds back the chat's later rows too, so entries never overtake. One
+        query: the sender asks this on every pass, once or twice per message sent.
         """
-        rows = await self._all(
-            f"""{OUTBOX_SELECT} WHERE o.id IN (
-                SELECT MIN(o.id) FROM outbox AS o {_DELIVERABLE} GROUP BY o.chat_id)
-            AND o.not_before <= ?
-            ORDER BY o.id LIMIT ?""",  # noqa: S608 - constant fragments only
-            (now, limit),
-        )
-        return await self._readable(rows, now)
+        rows = await self._all(_HEADS, (now, limit))
+        ready = [row for row in rows if row["not_before"] <= now]
+        next_at = rows[0]["next_at"] if rows else None
+        return OutboxHeads(await self._readable(ready, now), next_at and float(next_at))
 
     async def _readable(self, rows: Sequence[Row], now: float) -> list[OutboxRow]:
         """The rows that decode; one that does not (another version wrote it) is failed.
@@ -281,13 +296,6 @@ class OutboxMixin(StoreBase):
         if row is None:
             return 0, None
         return int(row[0]), None if row[1] is None else float(row[1])
-
-    async def next_outbox_time(self) -> float | None:
-        """When the next chat's head row becomes ready (possibly in the past), or None."""
-        sql = f"""SELECT MIN(o.not_before) FROM outbox AS o WHERE o.id IN (
-            SELECT MIN(o.id) FROM outbox AS o {_DELIVERABLE} GROUP BY o.chat_id)"""  # noqa: S608 - constant fragments only
-        row = await self._one(sql)
-        return None if row is None or row[0] is None else float(row[0])
 
     async def mark_delivered(self, outbox_id: int, *, now: float) -> None:
         """Delete the row and count it in a per-UTC-day tally (one small row per day).

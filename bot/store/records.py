@@ -40,6 +40,16 @@ class OutboxRow:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboxHeads:
+    """What the sender reads on a pass (``Store.outbox_heads``)."""
+
+    ready: list[OutboxRow]
+    """The heads of the chats that may be sent now, oldest first."""
+    next_at: float | None
+    """When (Unix seconds) the first head not ready yet becomes ready; None if none waits."""
+
+
+@dataclass(frozen=True, slots=True)
 class FailingFeed:
     """A feed whose last checks failed, as `newsrelay stats` lists it."""
 
