@@ -9,7 +9,7 @@ and the median of 5 passes:
 - ``check, nothing new``: a feed check that finds only seen entries (``unseen_keys`` of
   30 keys, then ``record_fetch_success``);
 - ``check, 1 new``: a check with one new entry for one chat (``unseen_keys``,
-  ``subscriptions_for_feed``, ``commit_entries`` of one row, ``record_fetch_success``);
+  ``followers``, ``commit_entries`` of one row, ``record_fetch_success``);
 - ``seen insert``: ``commit_entries`` marking 30 new keys seen, nothing queued;
 - ``outbox claim + sent``: the worker's ``outbox_heads`` then ``mark_delivered`` of the row.
 
@@ -106,7 +106,7 @@ async def _run(url: str, feeds: int, rounds: int) -> None:
             fresh = f"new-{next(counter)}"
             keys = [fresh, *(f"k{n}-{k}" for k in range(KEYS_PER_CHECK - 1))]
             assert await store.unseen_keys(feed, keys) == [fresh]
-            subs = await store.subscriptions_for_feed(feed)
+            subs = (await store.followers(feed)).subscriptions
             items = [
                 PlannedDelivery(s.chat_id, None, s.id, feed, fresh, OutgoingMessage(text=fresh))
                 for s in subs

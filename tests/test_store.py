@@ -170,8 +170,33 @@ async def test_feed_row_is_shared_by_two_chats(store: Store) -> None:
     assert (again.id, created, again.title) == (feed_id, False, "A")
     await store.ensure_chat(2)
     sub_b = await store.add_subscription(2, feed_id)
-    assert [s.id for s in await store.subscriptions_for_feed(feed_id)] == [sub_a, sub_b.id]
+    assert [s.id for s in (await store.followers(feed_id)).subscriptions] == [sub_a, sub_b.id]
     assert (await store.stats()).feeds == 1
+
+
+async def test_followers_come_with_their_chats(store: Store) -> None:
+    """``followers``: the subscriptions that get new entries and, read with them, their
+    chats as ``get_chat`` reads them; a paused one and an inactive chat's are left out."""
+    feed_id, sub_1, sub_2 = await _two_chats(store)
+    await store.ensure_chat(3)
+    sub_3 = (await store.add_subscription(3, feed_id)).id
+    await store.ensure_chat(4)
+    sub_4 = (await store.add_subscription(4, feed_id)).id
+    await store.set_chat_filter(1, "+熊猫")
+    await store.set_chat_language(1, "zh")
+    await store.set_chat_timezone(2, "Asia/Shanghai")
+    await store.set_subscription_filter(sub_2, "-sport")
+    await store.set_subscription_paused(sub_3, True, now=T0)
+    await store.set_chat_active(4, False, reason="blocked")
+    followers = await store.followers(feed_id)
+    assert [(sub.id, sub.filter_expr) for sub in followers.subscriptions] == [
+        (sub_1, ""),
+        (sub_2, "-sport"),
+    ]
+    assert followers.chats == {1: await store.get_chat(1), 2: await store.get_chat(2)}
+    assert (followers.chats[1].filter_expr, followers.chats[1].language) == ("+熊猫", "zh")
+    assert followers.chats[2].timezone == "Asia/Shanghai"
+    assert sub_4 not in {sub.id for sub in followers.subscriptions}
 
 
 async def test_new_feed_is_due_one_interval_later(store: Store) -> None:
@@ -453,9 +478,9 @@ async def test_blocked_chat_is_no_subscriber_until_reactivated(store: Store) -> 
     """A refresh queues nothing for a chat that blocked the bot; /start brings it back."""
     feed_id, sub_id = await _followed_feed(store, chat_id=2)
     await store.set_chat_active(2, False, reason="blocked")
-    assert await store.subscriptions_for_feed(feed_id) == []
+    assert (await store.followers(feed_id)).subscriptions == []
     await store.set_chat_active(2, True)
-    assert [sub.id for sub in await store.subscriptions_for_feed(feed_id)] == [sub_id]
+    assert [sub.id for sub in (await store.followers(feed_id)).subscriptions] == [sub_id]
 
 
 async def test_paused_subscription_rows_wait(store: Store) -> None:
@@ -464,7 +489,7 @@ async def test_paused_subscription_rows_wait(store: Store) -> None:
     await store.commit_entries(feed_id, seen=["a"], outbox=[_item(1, sub_id, feed_id, "a")], now=T0)
     await store.set_subscription_paused(sub_id, True)
     assert await store.pending_outbox(T0, 10) == []
-    assert await store.subscriptions_for_feed(feed_id) == []
+    assert (await store.followers(feed_id)).subscriptions == []
     await store.set_subscription_paused(sub_id, False)
     assert len(await store.pending_outbox(T0, 10)) == 1
 
@@ -786,5 +811,5 @@ async def test_resuming_reads_the_keys_first_seen_since_the_pause(store: Store) 
     found = await store.resume_subscription(sub_id, ["new-2", "unknown", "old", "new-1"])
     assert found == {"new-2", "new-1"}
     assert await store.paused_since(sub_id) is None
-    assert [sub.id for sub in await store.subscriptions_for_feed(feed_id)] == [sub_id]
+    assert [sub.id for sub in (await store.followers(feed_id)).subscriptions] == [sub_id]
     assert await store.resume_subscription(sub_id, ["new-1"]) is None

@@ -34,7 +34,7 @@ def store(engine_store: Store) -> Store:
 async def _refused(store: Store, feed_id: int, change: Callable[[], Awaitable[object]]) -> None:
     """Read the followers, ``change`` them, commit a new entry for those read: refused, and
     not a trace of it stored (the key still unseen, no outbox row)."""
-    followers = await store.subscriptions_for_feed(feed_id)
+    followers = (await store.followers(feed_id)).subscriptions
     await change()
     items = [_item(sub.chat_id, sub.id, feed_id, KEY) for sub in followers]
     with pytest.raises(AudienceChanged):
@@ -76,7 +76,7 @@ async def test_the_same_followers_commit(store: Store) -> None:
     await store.ensure_chat(3)
     await store.add_subscription(3, feed_id)
     await store.set_chat_active(3, False)
-    followers = await store.subscriptions_for_feed(feed_id)
+    followers = (await store.followers(feed_id)).subscriptions
     assert [sub.id for sub in followers] == [first]
     queued = await store.commit_entries(
         feed_id, seen=[KEY], outbox=[_item(1, first, feed_id, KEY)], now=T0, audience=[first]
@@ -142,4 +142,4 @@ async def test_changes_to_the_followers_wait_for_a_commit_holding_the_feed(
     )
     await _wait_for_the_row(url, feed_id, [store.remove_subscription(second)])
     await _wait_for_the_row(url, feed_id, [store.remove_all_subscriptions(3)])
-    assert [sub.id for sub in await store.subscriptions_for_feed(feed_id)] == [first]
+    assert [sub.id for sub in (await store.followers(feed_id)).subscriptions] == [first]

@@ -96,6 +96,8 @@ class _Selection:
     hold_until: float | None = None
     followers: frozenset[int] | None = None
     """The subscription ids read as the feed's followers (a refresh): the commit checks them."""
+    chats: Mapping[int, Chat] | None = None
+    """The subscriptions' chats when read with them (a refresh), else None: read them."""
 
 
 async def audience_chats(store: Store, subscriptions: Sequence[Subscription]) -> dict[int, Chat]:
@@ -129,14 +131,15 @@ async def _select(
                 if unseen:  # only weaker keys are new: record them, queue nothing
                     await store.commit_entries(feed_id, seen=unseen, outbox=(), now=now)
                 return None
-            followers = await store.subscriptions_for_feed(feed_id)
+            followers = await store.followers(feed_id)
             return _Selection(
                 entries,
-                followers,
+                followers.subscriptions,
                 len(new),
                 seen=frozenset(e.key for e in entries).difference(e.key for e in new),
                 mark_seen=tuple(unseen),
-                followers=frozenset(sub.id for sub in followers),
+                followers=frozenset(sub.id for sub in followers.subscriptions),
+                chats=followers.chats,
             )
         case NewSubscriber(subscription, newest, first_fetch, hold_until, seen_when_added=seen):
             offered = _newest(entries, newest)
@@ -234,7 +237,9 @@ async def _queue_once(
         # Every subscription here follows this one feed: its stored title or URL names it,
         # the URL without the reader's key a private feed carries (bot.redact).
         title = selection.subscriptions[0].title or scrub(selection.subscriptions[0].url)
-    chats = await audience_chats(store, selection.subscriptions)
+    chats = selection.chats
+    if chats is None:
+        chats = await audience_chats(store, selection.subscriptions)
     items = plan_deliveries(
         selection.entries,
         selection.subscriptions,

@@ -34,9 +34,8 @@ async def tell_recovered(store: Store, feed: Feed, now: float) -> int:
 
     Before its new entries are queued, so the news comes first.
     """
-    subscriptions = await store.subscriptions_for_feed(feed.id)
-    languages = chat_languages(await audience_chats(store, subscriptions))
-    notices = recovered_notices(feed, subscriptions, languages)
+    followers = await store.followers(feed.id)
+    notices = recovered_notices(feed, followers.subscriptions, chat_languages(followers.chats))
     await store.record_recovery(feed.id, notices=notices, now=now)
     event(log, logging.INFO, "feed_recovered", feed_id=feed.id, told=len(notices))
     return len(notices)
@@ -90,9 +89,9 @@ async def record_refresh_failure(
     if should_report_failing(
         feed, failures=failures, now=now, after_seconds=policy.failure_notice_after
     ):
-        subscriptions = await store.subscriptions_for_feed(feed.id)
-        languages = chat_languages(await audience_chats(store, subscriptions))
-        notices = failing_notices(feed, error, subscriptions, languages, now=now)
+        followers = await store.followers(feed.id)
+        languages = chat_languages(followers.chats)
+        notices = failing_notices(feed, error, followers.subscriptions, languages, now=now)
         event(log, logging.WARNING, "feed_failing_told", feed_id=feed.id, told=len(notices))
     await store.record_fetch_failure(
         feed.id, next_fetch_at=due, error=error.code, now=now, notices=notices

@@ -53,7 +53,7 @@ FOLLOWERS = """
     WHERE s.feed_id = ? AND s.paused = 0 AND c.active = 1
 """
 """Who gets a feed's new entries, after ``FROM subscriptions AS s``: its unpaused
-subscriptions of active chats (``subscriptions_for_feed``, ``commit_entries``)."""
+subscriptions of active chats (``followers``, ``commit_entries``)."""
 
 SEEN_AMONG = """
     SELECT entry_key FROM seen

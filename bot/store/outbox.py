@@ -160,7 +160,7 @@ class OutboxMixin(StoreBase):
         has that article already, however it asked. Returns the number of rows queued.
 
         ``audience`` is the ids of the subscriptions the caller read as the feed's
-        followers (``subscriptions_for_feed``) and planned ``outbox`` for; a refresh gives
+        followers (``followers``) and planned ``outbox`` for; a refresh gives
         it. The followers are then read again inside this transaction, and if they are
         not those, nothing is written and ``AudienceChanged`` is raised: plan again.
 

@@ -40,6 +40,16 @@ class OutboxRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Followers:
+    """Who gets a feed's new entries (``Store.followers``)."""
+
+    subscriptions: list[Subscription]
+    """The unpaused subscriptions of active chats, by id."""
+    chats: dict[int, Chat]
+    """Their chats, by id."""
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxHeads:
     """What the sender reads on a pass (``Store.outbox_heads``)."""
 

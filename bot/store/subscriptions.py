@@ -25,7 +25,24 @@ from bot.store.base import (
 )
 from bot.store.codec import encode_options
 from bot.store.engine import Db, Row
-from bot.store.records import NewSubscription, SubscriptionExists, UnknownChatError
+from bot.store.records import (
+    Chat,
+    Followers,
+    NewSubscription,
+    SubscriptionExists,
+    UnknownChatError,
+)
+
+_CHAT_COLUMNS = """,
+           c.kind AS chat_kind, c.title AS chat_title, c.active AS chat_active,
+           c.language AS chat_language, c.filter_expr AS chat_filter_expr,
+           c.deactivated_reason AS chat_deactivated_reason, c.timezone AS chat_timezone
+    FROM subscriptions"""
+
+_FOLLOWERS_AND_CHATS = (
+    f"{SUBSCRIPTION_SELECT.replace(' FROM subscriptions', _CHAT_COLUMNS)} {FOLLOWERS} ORDER BY s.id"
+)
+"""The followers of feed ? (``FOLLOWERS``), each with its chat's columns."""
 
 
 class SubscriptionsMixin(StoreBase):
@@ -131,10 +148,24 @@ class SubscriptionsMixin(StoreBase):
             "s.chat_id = ? AND f.url = ? ORDER BY s.number LIMIT 1", (chat_id, clean(url))
         )
 
-    async def subscriptions_for_feed(self, feed_id: int) -> list[Subscription]:
-        """Who gets the feed's new entries: unpaused subscriptions of active chats."""
-        rows = await self._all(f"{SUBSCRIPTION_SELECT} {FOLLOWERS} ORDER BY s.id", (feed_id,))
-        return [subscription_from_row(row) for row in rows]
+    async def followers(self, feed_id: int) -> Followers:
+        """Who gets the feed's new entries: the unpaused subscriptions of active chats, and
+        those chats. One query: a check that finds a new entry asks it before planning."""
+        rows = await self._all(_FOLLOWERS_AND_CHATS, (feed_id,))
+        chats = {
+            row["chat_id"]: Chat(
+                id=row["chat_id"],
+                kind=row["chat_kind"],
+                title=row["chat_title"],
+                active=bool(row["chat_active"]),
+                language=row["chat_language"],
+                filter_expr=row["chat_filter_expr"],
+                deactivated_reason=row["chat_deactivated_reason"],
+                timezone=row["chat_timezone"],
+            )
+            for row in rows
+        }
+        return Followers([subscription_from_row(row) for row in rows], chats)
 
     async def remove_subscription(self, subscription_id: int) -> None:
         """Delete it with its pending messages; failed ones stay, detached, for the record."""
