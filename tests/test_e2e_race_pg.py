@@ -54,11 +54,11 @@ NEW = Item(guid="new-1", title="Breaking story", link="https://news.example/new"
 _WAITING_COMMITS = """
     SELECT count(*) FROM pg_stat_activity
     WHERE datname = current_database() AND wait_event_type = 'Lock'
-      AND query LIKE 'SELECT id FROM feeds WHERE id = ANY%FOR UPDATE'
+      AND query LIKE '%SELECT id FROM feeds WHERE id = ANY%FOR UPDATE%'
 """
-"""Sessions waiting to lock a feed's row (``Db.lock``) at the start of ``commit_entries`` or
-of ``add_subscription_seeing``; not the lease round's UPDATE of the row (moving the
-check's lease on), which waits too."""
+"""Sessions waiting to lock a feed's row (``Db.lock``, alone or with chats' rows) at the
+start of ``commit_entries`` or of ``add_subscription_seeing``; not the lease round's UPDATE
+of the row (moving the check's lease on), which waits too."""
 
 
 Waiting = Callable[[int], Awaitable[bool]]

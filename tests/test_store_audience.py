@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 
+from bot.models import OutgoingMessage, PlannedDelivery
 from bot.store import AudienceChanged, Store
 from tests.postgres import _asyncpg_dsn
 from tests.test_store import T0, _followed_feed, _item, _two_chats
@@ -143,3 +144,43 @@ async def test_changes_to_the_followers_wait_for_a_commit_holding_the_feed(
     await _wait_for_the_row(url, feed_id, [store.remove_subscription(second)])
     await _wait_for_the_row(url, feed_id, [store.remove_all_subscriptions(3)])
     assert [sub.id for sub in (await store.followers(feed_id)).subscriptions] == [first]
+
+
+async def test_a_commit_holds_its_feed_then_waits_for_its_chats(
+    held_store: tuple[Store, str],
+) -> None:
+    """PostgreSQL: a commit with article keys locks the feed's row and then its chat's (one
+    statement, ``Db.lock``): while another transaction holds the chat's row the commit
+    waits there, already holding the feed's, and goes on once the chat is let go."""
+    store, url = held_store
+    feed_id, sub_id = await _followed_feed(store)
+    item = PlannedDelivery(
+        1, None, sub_id, feed_id, KEY, OutgoingMessage(text="story"),
+        article_keys=("https://story.example/1",),
+    )  # fmt: skip
+    holder = await asyncpg.connect(_asyncpg_dsn(url))
+    watcher = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        async with holder.transaction():
+            # NO KEY: the outbox row's foreign key to the chat (KEY SHARE) does not wait for it.
+            await holder.execute("SELECT id FROM chats WHERE id = 1 FOR NO KEY UPDATE")
+            commit = asyncio.create_task(
+                store.commit_entries(
+                    feed_id, seen=[KEY], outbox=[item], now=T0, article_window=3600
+                )
+            )
+
+            async def waiting_or_done() -> bool:
+                return int(await watcher.fetchval(_WAITING)) == 1 or commit.done()
+
+            await eventually(waiting_or_done, what="the commit to wait for the chat's row")
+            assert not commit.done(), "the commit did not wait for the chat"
+            async with watcher.transaction():
+                with pytest.raises(asyncpg.LockNotAvailableError):
+                    await watcher.execute(
+                        "SELECT id FROM feeds WHERE id = $1 FOR UPDATE NOWAIT", feed_id
+                    )
+        assert await commit == 1
+    finally:
+        await holder.close()
+        await watcher.close()

@@ -75,6 +75,26 @@ async def test_one_article_through_two_feeds_at_once_reaches_a_chat_once(
     assert len(await store.pending_outbox(T0, 100)) == 1
 
 
+async def test_two_entries_of_one_feed_with_one_article_both_go(engine_store: Store) -> None:
+    """Two entries of one feed naming the same article (a repeated link) are both queued
+    in one commit: the look-up skips only other feeds' articles, and the article noted
+    twice is one row (PostgreSQL's single upsert may not touch a row twice)."""
+    store = engine_store
+    feed_id, sub_id = await _followed_feed(store)
+    items = [
+        PlannedDelivery(1, None, sub_id, feed_id, key, OutgoingMessage(text=key),
+                        article_keys=("https://story.example/1",))
+        for key in ("first", "second")
+    ]  # fmt: skip
+    assert (
+        await store.commit_entries(
+            feed_id, seen=["first", "second"], outbox=items, now=T0, article_window=3600
+        )
+        == 2
+    )
+    assert [row.entry_key for row in await store.pending_outbox(T0, 10)] == ["first", "second"]
+
+
 async def test_nul_characters_are_dropped_alike(engine_store: Store) -> None:
     """A NUL in hostile text (PostgreSQL's text cannot hold one) is dropped on both engines."""
     store = engine_store

@@ -230,7 +230,7 @@ def lock_followed_feeds(db: Db, where: str, params: Params) -> None:
     change to who follows them: a check's ``commit_entries`` of one of those feeds then reads
     its followers either before the change commits or after the change sees its writes."""
     rows = db.all(f"SELECT DISTINCT s.feed_id FROM subscriptions AS s WHERE {where}", params)  # noqa: S608 - constant fragments only
-    db.lock("feeds", [row[0] for row in rows])
+    db.lock(feeds=[row[0] for row in rows])
 
 
 def next_number(db: Db, chat_id: int) -> int:

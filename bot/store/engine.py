@@ -52,8 +52,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 Params = Sequence[Any]
 EngineName = Literal["sqlite", "postgresql"]
-Locked = Literal["feeds", "chats"]
-"""The tables whose rows a keyed write may lock (``Db.lock``)."""
 
 BUSY_TIMEOUT_MS = 5000
 PG_POOL_SIZE = 32
@@ -107,10 +105,12 @@ class Db(ABC):
         """Execute one statement for each parameter row (nothing for no rows)."""
 
     @abstractmethod
-    def lock(self, table: Locked, ids: Iterable[int]) -> None:
-        """Hold the rows ``ids`` of ``table`` until the transaction ends, so that rivals that
-        lock them too wait (PostgreSQL ``SELECT … FOR UPDATE``, in id order: no deadlock
-        between two lockers). SQLite's write transactions hold the whole file already."""
+    def lock(self, *, feeds: Iterable[int] = (), chats: Iterable[int] = ()) -> None:
+        """Hold these rows of ``feeds`` and ``chats`` until the transaction ends, so that
+        rivals that lock them too wait (PostgreSQL ``SELECT … FOR UPDATE``): the feeds
+        first, then the chats, each in id order, the one order every locker keeps, so two
+        lockers never deadlock. One statement on PostgreSQL. SQLite's write transactions
+        hold the whole file already."""
 
     def one(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of the query, or None."""
@@ -173,7 +173,7 @@ class SqliteDb(Db):
     def many(self, sql: str, rows: Iterable[Params]) -> None:
         self._connection.executemany(for_sqlite(sql), rows)
 
-    def lock(self, table: Locked, ids: Iterable[int]) -> None:
+    def lock(self, *, feeds: Iterable[int] = (), chats: Iterable[int] = ()) -> None:
         pass  # BEGIN IMMEDIATE took the database's one write lock
 
 
@@ -194,10 +194,16 @@ def _row_class(names: tuple[str, ...]) -> type[_PgRow]:
     return type("Row", (_PgRow,), {"__slots__": (), "_index": {n: i for i, n in enumerate(names)}})
 
 
-_LOCK_SQL: dict[Locked, str] = {
-    "feeds": "SELECT id FROM feeds WHERE id = ANY(?) ORDER BY id FOR UPDATE",
-    "chats": "SELECT id FROM chats WHERE id = ANY(?) ORDER BY id FOR UPDATE",
-}
+_LOCK_FEEDS = "SELECT id FROM feeds WHERE id = ANY(?) ORDER BY id FOR UPDATE"
+_LOCK_CHATS = "SELECT id FROM chats WHERE id = ANY(?) ORDER BY id FOR UPDATE"
+_LOCK_BOTH = """
+    WITH held AS (SELECT id FROM feeds WHERE id = ANY(?1) ORDER BY id FOR UPDATE)
+    SELECT id FROM chats WHERE id = ANY(?2) AND (SELECT COUNT(*) FROM held) >= 0
+    ORDER BY id FOR UPDATE
+"""
+"""The feeds' rows, then the chats': the condition on ``held`` does not depend on a chat's
+row, so PostgreSQL evaluates it once, before it reads the chats (a one-time filter over an
+init plan), and the CTE locks every feed row before the first chat row is locked."""
 
 
 class PgDb(Db):
@@ -221,10 +227,12 @@ class PgDb(Db):
         if batch:
             self._connection.exec_driver_sql(for_postgres(sql), batch)
 
-    def lock(self, table: Locked, ids: Iterable[int]) -> None:
-        wanted = sorted(set(ids))
-        if wanted:
-            self.all(_LOCK_SQL[table], (wanted,))
+    def lock(self, *, feeds: Iterable[int] = (), chats: Iterable[int] = ()) -> None:
+        feed_ids, chat_ids = sorted(set(feeds)), sorted(set(chats))
+        if feed_ids and chat_ids:
+            self.all(_LOCK_BOTH, (feed_ids, chat_ids))
+        elif feed_ids or chat_ids:
+            self.all(_LOCK_FEEDS if feed_ids else _LOCK_CHATS, (feed_ids or chat_ids,))
 
 
 # -- the engines --------------------------------------------------------------------------

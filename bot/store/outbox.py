@@ -91,7 +91,91 @@ _DELIVERED = """
 """PostgreSQL: ``mark_delivered``'s delete and count in one statement; the count goes up
 only when the delete took the row (another sender's delete, or a purge, came first)."""
 
-_FOLLOWER_IDS = f"SELECT s.id FROM subscriptions AS s {FOLLOWERS}"  # noqa: S608 - constant fragment only
+_NOTE_ARTICLE = """
+    INSERT INTO chat_articles (chat_id, thread_id, article_key, feed_id, queued_at)
+    VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (chat_id, thread_id, article_key, feed_id)
+    DO UPDATE SET queued_at = excluded.queued_at
+"""
+
+_MARK_SEEN = """
+    INSERT INTO seen (feed_id, entry_key, first_seen) VALUES (?, ?, ?)
+    ON CONFLICT DO NOTHING
+"""
+
+_QUEUE = """
+    WITH queued AS (
+        INSERT INTO outbox (chat_id, thread_id, subscription_id, feed_id, entry_key,
+                            payload, not_before, created_at)
+        SELECT r.chat_id, r.thread_id, r.subscription_id, ?10, r.entry_key, r.payload, ?11, ?12
+        FROM unnest(CAST(?1 AS bigint[]), CAST(?2 AS bigint[]), CAST(?3 AS bigint[]),
+                    CAST(?4 AS text[]), CAST(?5 AS text[]))
+             WITH ORDINALITY AS r(chat_id, thread_id, subscription_id, entry_key, payload, n)
+        ORDER BY r.n
+    ), noted AS (
+        INSERT INTO chat_articles (chat_id, thread_id, article_key, feed_id, queued_at)
+        SELECT a.chat_id, a.thread_id, a.article_key, ?10, ?12
+        FROM unnest(CAST(?6 AS bigint[]), CAST(?7 AS bigint[]), CAST(?8 AS text[]))
+             AS a(chat_id, thread_id, article_key)
+        ON CONFLICT (chat_id, thread_id, article_key, feed_id)
+        DO UPDATE SET queued_at = excluded.queued_at
+    )
+    INSERT INTO seen (feed_id, entry_key, first_seen)
+    SELECT ?10, k.entry_key, ?12 FROM unnest(CAST(?9 AS text[])) AS k(entry_key)
+    ON CONFLICT DO NOTHING
+"""
+"""PostgreSQL: ``_write_queue``'s three writes as one statement (each a data-modifying WITH
+or the main INSERT, run once each on one snapshot; none reads what another writes). The
+outbox rows are inserted in their order (``ORDER BY`` the array position), so their ids,
+which order a chat's messages, follow it."""
+
+_FOLLOWERS_AND_SEEN = f"""
+    SELECT 0 AS seen, CAST(s.id AS TEXT) AS value FROM subscriptions AS s {FOLLOWERS}
+    UNION ALL
+    {SEEN_AMONG.replace("SELECT entry_key", "SELECT 1, entry_key", 1)}
+"""  # noqa: S608 - constant fragments only
+"""The ids of feed ?'s followers (``FOLLOWERS``, seen 0), then the keys among a JSON list
+that feed ? has seen (``SEEN_AMONG``, seen 1): what a refresh's commit reads under the
+feed's lock, in one round trip."""
+
+
+def _write_queue(
+    db: Db,
+    feed_id: int,
+    rows: Sequence[PlannedDelivery],
+    articles: Sequence[tuple[int, int, str, int, float]],
+    marks: Sequence[str],
+    *,
+    not_before: float,
+    now: float,
+) -> None:
+    """``commit_entries``'s writes: the outbox ``rows`` in order, the ``articles`` (chat,
+    thread, key, feed, time) noted, the stored keys ``marks`` seen. Three statements on
+    SQLite; one on PostgreSQL (``_QUEUE``), where each statement is a round trip."""
+    if db.engine != "postgresql":
+        insert_outbox(db, feed_id, rows, not_before=not_before, now=now)
+        db.many(_NOTE_ARTICLE, articles)
+        db.many(_MARK_SEEN, [(feed_id, key, now) for key in marks])
+        return
+    # One statement may not update a row twice (ON CONFLICT DO UPDATE): one per article.
+    noted = list({article[:3]: article for article in articles})
+    db.run(
+        _QUEUE,
+        (
+            [item.chat_id for item in rows],
+            [item.thread_id for item in rows],
+            [item.subscription_id for item in rows],
+            [clean(item.entry_key) for item in rows],
+            [encode_message(item.message) for item in rows],
+            [chat for chat, _, _ in noted],
+            [thread for _, thread, _ in noted],
+            [key for _, _, key in noted],
+            list(marks),
+            feed_id,
+            not_before,
+            now,
+        ),
+    )
 
 
 class OutboxMixin(StoreBase):
@@ -186,18 +270,21 @@ class OutboxMixin(StoreBase):
         candidates = json.dumps(sorted({key for key, item in keyed if not item.backlog}))
         since = now - article_window
         expected = None if audience is None else set(audience)
+        article_chats = (
+            {item.chat_id for item in outbox if item.article_keys} if article_window > 0 else ()
+        )
 
         def commit(db: Db) -> int:
             # The feed's row orders the commits of one feed (a poll and a /sub of it); the
             # chats' rows order the cross-feed look-ups of one chat's articles.
-            db.lock("feeds", [feed_id])
-            if expected is not None:
-                followers = {row[0] for row in db.all(_FOLLOWER_IDS, (feed_id,))}
-                if followers != expected:
+            db.lock(feeds=[feed_id], chats=article_chats)
+            if expected is None:
+                already = {row[0] for row in db.all(SEEN_AMONG, (feed_id, candidates))}
+            else:  # one statement reads the followers and the seen keys, after the lock
+                read = db.all(_FOLLOWERS_AND_SEEN, (feed_id, feed_id, candidates))
+                if {int(row[1]) for row in read if not row[0]} != expected:
                     raise AudienceChanged(feed_id)
-            if article_window > 0:
-                db.lock("chats", {item.chat_id for item in outbox if item.article_keys})
-            already = {row[0] for row in db.all(SEEN_AMONG, (feed_id, candidates))}
+                already = {row[1] for row in read if row[0]}
             queued: set[tuple[int, int | None, str]] = set()
             rows = []
             articles: list[tuple[int, int, str, int, float]] = []
@@ -217,24 +304,8 @@ class OutboxMixin(StoreBase):
                     )
                 queued.add(ident)
                 rows.append(item)
-            insert_outbox(db, feed_id, rows, not_before=hold_until or now, now=now)
-            db.many(
-                """
-                INSERT INTO chat_articles (chat_id, thread_id, article_key, feed_id, queued_at)
-                VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (chat_id, thread_id, article_key, feed_id)
-                DO UPDATE SET queued_at = excluded.queued_at
-                """,
-                articles,
-            )
-            marks = {clean(key) for key in seen} | {key for key, _ in keyed}
-            db.many(
-                """
-                INSERT INTO seen (feed_id, entry_key, first_seen) VALUES (?, ?, ?)
-                ON CONFLICT DO NOTHING
-                """,
-                [(feed_id, key, now) for key in sorted(marks)],
-            )
+            marks = sorted({clean(key) for key in seen} | {key for key, _ in keyed})
+            _write_queue(db, feed_id, rows, articles, marks, not_before=hold_until or now, now=now)
             return len(rows)
 
         return await self._tx_keyed(commit)
