@@ -25,6 +25,10 @@ _WAITING = """
     SELECT count(*) FROM pg_stat_activity
     WHERE datname = current_database() AND wait_event_type = 'Lock'
 """
+_WAITING_FOR = """
+    SELECT count(*) FROM pg_stat_activity
+    WHERE datname = current_database() AND $1 = ANY(pg_blocking_pids(pid))
+"""
 
 
 @pytest.fixture
@@ -183,4 +187,50 @@ async def test_a_commit_holds_its_feed_then_waits_for_its_chats(
         assert await commit == 1
     finally:
         await holder.close()
+        await watcher.close()
+
+
+async def test_a_new_subscription_locks_a_chat_committed_while_it_waited(
+    held_store: tuple[Store, str],
+) -> None:
+    """PostgreSQL: ``add_subscription_seeing`` waits for the feed's row, and the chat is
+    committed meanwhile (``ensure_chat`` in another transaction). The chat's lock is a
+    statement of its own, so it sees that row and waits for whoever holds it; a lock taken
+    with the feed's in one statement would pick the chats from before the wait and skip it."""
+    store, url = held_store
+    feed_id, _ = await _followed_feed(store)
+    holder = await asyncpg.connect(_asyncpg_dsn(url))
+    chat_holder = await asyncpg.connect(_asyncpg_dsn(url))
+    watcher = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        async with chat_holder.transaction():
+            async with holder.transaction():
+                await holder.execute("SELECT id FROM feeds WHERE id = $1 FOR UPDATE", feed_id)
+                adding = asyncio.create_task(store.add_subscription_seeing(2, feed_id, [KEY]))
+
+                async def waiting_or_done() -> bool:
+                    return int(await watcher.fetchval(_WAITING)) == 1 or adding.done()
+
+                await eventually(waiting_or_done, what="the new subscription to wait for the feed")
+                assert not adding.done(), "the new subscription did not wait for the feed"
+                await store.ensure_chat(2)
+                # NO KEY: the subscription's foreign key to the chat (KEY SHARE) does not
+                # wait for it, so only an explicit lock of the chat's row does.
+                await chat_holder.execute("SELECT id FROM chats WHERE id = 2 FOR NO KEY UPDATE")
+            blocker = chat_holder.get_server_pid()
+
+            async def waiting_for_the_chat_or_done() -> bool:
+                waiting = await watcher.fetchval(_WAITING_FOR, blocker)
+                return int(waiting) == 1 or adding.done()
+
+            await eventually(
+                waiting_for_the_chat_or_done, what="the new subscription to wait for the chat"
+            )
+            assert not adding.done(), "the new subscription did not wait for the chat"
+        added = await adding
+        assert added.subscription.chat_id == 2
+        assert added.seen == frozenset()
+    finally:
+        await holder.close()
+        await chat_holder.close()
         await watcher.close()

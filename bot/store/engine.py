@@ -109,7 +109,9 @@ class Db(ABC):
         """Hold these rows of ``feeds`` and ``chats`` until the transaction ends, so that
         rivals that lock them too wait (PostgreSQL ``SELECT … FOR UPDATE``): the feeds
         first, then the chats, each in id order, the one order every locker keeps, so two
-        lockers never deadlock. One statement on PostgreSQL. SQLite's write transactions
+        lockers never deadlock. One statement on PostgreSQL, which picks the chats from the
+        snapshot it began with, before it waited for the feeds: a chat row that may be
+        committed meanwhile is locked in a call of its own. SQLite's write transactions
         hold the whole file already."""
 
     def one(self, sql: str, params: Params = ()) -> Row | None:

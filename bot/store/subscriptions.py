@@ -100,7 +100,10 @@ class SubscriptionsMixin(StoreBase):
         thread = thread_to_db(thread_id)
 
         def insert(db: Db) -> tuple[Row | None, set[str]]:
-            db.lock(feeds=[feed_id], chats=[chat_id])
+            db.lock(feeds=[feed_id])
+            # A statement of its own: a chat row that ``ensure_chat`` committed while this
+            # waited for the feed's row is not in the snapshot the feed's lock began with.
+            db.lock(chats=[chat_id])
             if db.one("SELECT 1 FROM chats WHERE id = ?", (chat_id,)) is None:
                 raise UnknownChatError(chat_id)
             existing = db.one(
