@@ -111,16 +111,18 @@ def thread_to_db(thread_id: int | None) -> int:
     return thread_id or 0
 
 
-def chat_from_row(row: Row) -> Chat:
+def chat_from_row(row: Row, prefix: str = "") -> Chat:
+    """The chat in ``row``, its columns named with ``prefix`` (``chat_`` in a join that
+    returns a subscription's columns beside its chat's)."""
     return Chat(
-        id=row["id"],
-        kind=row["kind"],
-        title=row["title"],
-        active=bool(row["active"]),
-        language=row["language"],
-        filter_expr=row["filter_expr"],
-        deactivated_reason=row["deactivated_reason"],
-        timezone=row["timezone"],
+        id=row[f"{prefix}id"],
+        kind=row[f"{prefix}kind"],
+        title=row[f"{prefix}title"],
+        active=bool(row[f"{prefix}active"]),
+        language=row[f"{prefix}language"],
+        filter_expr=row[f"{prefix}filter_expr"],
+        deactivated_reason=row[f"{prefix}deactivated_reason"],
+        timezone=row[f"{prefix}timezone"],
     )
 
 

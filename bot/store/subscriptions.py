@@ -16,6 +16,7 @@ from bot.store.base import (
     FOLLOWERS,
     SUBSCRIPTION_SELECT,
     StoreBase,
+    chat_from_row,
     clean,
     lock_followed_feeds,
     next_number,
@@ -26,7 +27,6 @@ from bot.store.base import (
 from bot.store.codec import encode_options
 from bot.store.engine import Db, Row
 from bot.store.records import (
-    Chat,
     Followers,
     NewSubscription,
     SubscriptionExists,
@@ -154,19 +154,7 @@ class SubscriptionsMixin(StoreBase):
         """Who gets the feed's new entries: the unpaused subscriptions of active chats, and
         those chats. One query: a check that finds a new entry asks it before planning."""
         rows = await self._all(_FOLLOWERS_AND_CHATS, (feed_id,))
-        chats = {
-            row["chat_id"]: Chat(
-                id=row["chat_id"],
-                kind=row["chat_kind"],
-                title=row["chat_title"],
-                active=bool(row["chat_active"]),
-                language=row["chat_language"],
-                filter_expr=row["chat_filter_expr"],
-                deactivated_reason=row["chat_deactivated_reason"],
-                timezone=row["chat_timezone"],
-            )
-            for row in rows
-        }
+        chats = {row["chat_id"]: chat_from_row(row, "chat_") for row in rows}
         return Followers([subscription_from_row(row) for row in rows], chats)
 
     async def remove_subscription(self, subscription_id: int) -> None:
