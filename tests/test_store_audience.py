@@ -5,7 +5,8 @@ or left meanwhile, nothing is written and ``AudienceChanged`` says to plan again
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import asyncpg
@@ -90,6 +91,18 @@ async def test_the_same_followers_commit(store: Store) -> None:
     assert await store.unseen_keys(feed_id, [KEY]) == []
 
 
+@asynccontextmanager
+async def _connections(url: str, count: int) -> AsyncIterator[list[asyncpg.Connection]]:
+    """``count`` connections of the test's own to the store's database, closed at the end:
+    one holds rows as a rival transaction would, another watches pg_stat_activity."""
+    opened = [await asyncpg.connect(_asyncpg_dsn(url)) for _ in range(count)]
+    try:
+        yield opened
+    finally:
+        for connection in opened:
+            await connection.close()
+
+
 async def _wait_for_the_row(
     url: str,
     feed_id: int,
@@ -100,9 +113,7 @@ async def _wait_for_the_row(
     """Hold the feed's row as a commit of it does (with ``marking``, marking that key seen
     as a refresh's commit does); each of ``changes`` waits until let go. What they return.
     Another connection watches: a transaction sees pg_stat_activity as it first read it."""
-    holder = await asyncpg.connect(_asyncpg_dsn(url))
-    watcher = await asyncpg.connect(_asyncpg_dsn(url))
-    try:
+    async with _connections(url, 2) as (holder, watcher):
         async with holder.transaction():
             await holder.execute("SELECT id FROM feeds WHERE id = $1 FOR UPDATE", feed_id)
             if marking is not None:
@@ -121,9 +132,6 @@ async def _wait_for_the_row(
             await eventually(waiting_or_done, what="the changes to wait for the feed's row")
             assert not any(task.done() for task in started), "a change did not wait"
         return await asyncio.gather(*started)
-    finally:
-        await holder.close()
-        await watcher.close()
 
 
 async def test_changes_to_the_followers_wait_for_a_commit_holding_the_feed(
@@ -162,9 +170,7 @@ async def test_a_commit_holds_its_feed_then_waits_for_its_chats(
         1, None, sub_id, feed_id, KEY, OutgoingMessage(text="story"),
         article_keys=("https://story.example/1",),
     )  # fmt: skip
-    holder = await asyncpg.connect(_asyncpg_dsn(url))
-    watcher = await asyncpg.connect(_asyncpg_dsn(url))
-    try:
+    async with _connections(url, 2) as (holder, watcher):
         async with holder.transaction():
             # NO KEY: the outbox row's foreign key to the chat (KEY SHARE) does not wait for it.
             await holder.execute("SELECT id FROM chats WHERE id = 1 FOR NO KEY UPDATE")
@@ -185,9 +191,6 @@ async def test_a_commit_holds_its_feed_then_waits_for_its_chats(
                         "SELECT id FROM feeds WHERE id = $1 FOR UPDATE NOWAIT", feed_id
                     )
         assert await commit == 1
-    finally:
-        await holder.close()
-        await watcher.close()
 
 
 async def test_a_new_subscription_locks_a_chat_committed_while_it_waited(
@@ -199,10 +202,7 @@ async def test_a_new_subscription_locks_a_chat_committed_while_it_waited(
     with the feed's in one statement would pick the chats from before the wait and skip it."""
     store, url = held_store
     feed_id, _ = await _followed_feed(store)
-    holder = await asyncpg.connect(_asyncpg_dsn(url))
-    chat_holder = await asyncpg.connect(_asyncpg_dsn(url))
-    watcher = await asyncpg.connect(_asyncpg_dsn(url))
-    try:
+    async with _connections(url, 3) as (holder, chat_holder, watcher):
         async with chat_holder.transaction():
             async with holder.transaction():
                 await holder.execute("SELECT id FROM feeds WHERE id = $1 FOR UPDATE", feed_id)
@@ -230,7 +230,3 @@ async def test_a_new_subscription_locks_a_chat_committed_while_it_waited(
         added = await adding
         assert added.subscription.chat_id == 2
         assert added.seen == frozenset()
-    finally:
-        await holder.close()
-        await chat_holder.close()
-        await watcher.close()
