@@ -15,7 +15,7 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.delivery import Deliverer
+from bot.delivery import IDLE_SECONDS, Deliverer
 from bot.models import OutgoingMessage, PlannedDelivery
 from bot.ratelimit import SendSlots
 from bot.store import OutboxHeads, Store
@@ -195,6 +195,25 @@ async def test_a_429_holds_only_its_chat(worker: Worker, bot_api: FakeBotAPI) ->
     await worker.settle()
     assert _texts(bot_api, CHAT) == ["a1 story"]
     assert worker.clock.monotonic() - start >= 30
+
+
+async def test_a_held_row_goes_when_its_wait_ends_not_at_the_idle_timer(
+    worker: Worker, bot_api: FakeBotAPI
+) -> None:
+    """A 429 asking for 5 s: the row goes 5 s on. With nothing ready, the sender sleeps
+    until the outbox's next row is due (``OutboxHeads.next_at``), not its 30 s idle nap."""
+    bot_api.fail_next(
+        "sendMessage",
+        chat_id=CHAT,
+        code=429,
+        description="Too Many Requests: retry after 5",
+        parameters={"retry_after": 5},
+    )
+    start = worker.clock.monotonic()
+    await worker.queue(CHAT, ["a1"])
+    await worker.settle()
+    assert _texts(bot_api, CHAT) == ["a1 story"]
+    assert 5 <= worker.clock.monotonic() - start < IDLE_SECONDS
 
 
 async def test_a_blocked_chat_is_deactivated_and_its_queue_recorded(

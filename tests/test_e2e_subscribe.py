@@ -239,6 +239,26 @@ async def test_seen_keys_are_kept_while_carried_and_forgotten_long_after(
     assert "Older story 0" in (sent[2].text or "")
 
 
+async def test_a_check_that_brings_a_new_entry_forgets_departed_keys_too(
+    bot_factory: HarnessFactory, feed_server: FeedServer, bot_api: FakeBotAPI
+) -> None:
+    """The 60 days hold when the check after them finds a new entry as well: it parses the
+    feed in full, queues the newcomer and forgets the keys the feed no longer carries."""
+    a, b = OLD_ITEMS[0], NEW_ITEMS[1]
+    feed_server.put("/k.xml", rss("Keys", [a]))
+    harness = await bot_factory(delivery={"backlog_on_subscribe": 0})
+    await harness.command(CHAT, f"/sub {feed_server.url('/k.xml')}")
+    harness.clock.advance(61 * 86400)
+    feed_server.put("/k.xml", rss("Keys", [b]))
+    await harness.poll()
+    await bot_api.wait_for_sent(CHAT, 2)
+    feed_server.put("/k.xml", rss("Keys", [a, b]))
+    harness.clock.advance(harness.settings.polling.longest_interval * (1 + PHASE_JITTER))
+    await harness.poll()
+    sent = await bot_api.wait_for_sent(CHAT, 3)
+    assert "Older story 0" in (sent[2].text or "")
+
+
 async def test_spellings_of_one_url_are_one_subscription(
     bot_factory: HarnessFactory, feed_server: FeedServer
 ) -> None:
