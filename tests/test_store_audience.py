@@ -14,6 +14,7 @@ import pytest
 
 from bot.models import OutgoingMessage, PlannedDelivery
 from bot.store import AudienceChanged, Store
+from bot.store.engine import for_postgres, pg_lock_statement
 from tests.postgres import _asyncpg_dsn
 from tests.test_store import T0, _followed_feed, _item, _two_chats
 from tests.virtual_time import eventually
@@ -230,3 +231,71 @@ async def test_a_new_subscription_locks_a_chat_committed_while_it_waited(
         added = await adding
         assert added.subscription.chat_id == 2
         assert added.seen == frozenset()
+
+
+async def test_commits_that_refer_to_each_others_article_chats_do_not_wait(
+    held_store: tuple[Store, str],
+) -> None:
+    """PostgreSQL: feed G's commit holds chat 2 for its articles (``Db.lock``, replayed on
+    a connection of the test's), and feed F's commit holds chat 1 for an article and
+    queues a link-less entry for chat 2, whose foreign key takes KEY SHARE on chat 2's row.
+    The article chats are held FOR NO KEY UPDATE, which KEY SHARE does not wait for: F's
+    commit goes through. Held FOR UPDATE, it would wait, and with G queueing for chat 1 in
+    turn the two would deadlock."""
+    store, url = held_store
+    feed_f, sub_f = await _followed_feed(store, chat_id=1, url="https://f.example/feed")
+    feed_g, _ = await _followed_feed(store, chat_id=2, url="https://g.example/feed")
+    sub_f2 = await store.add_subscription(2, feed_f)
+    items = [
+        PlannedDelivery(
+            1, None, sub_f, feed_f, KEY, OutgoingMessage(text="story"),
+            article_keys=("https://story.example/1",),
+        ),
+        PlannedDelivery(2, None, sub_f2.id, feed_f, KEY, OutgoingMessage(text="story")),
+    ]  # fmt: skip
+    statement = pg_lock_statement(feeds=[feed_g], chats=[2], referrers=False)
+    assert statement is not None
+    sql, params = statement
+    async with _connections(url, 2) as (holder, watcher), holder.transaction():
+        await holder.fetch(for_postgres(sql), *params)
+        commit = asyncio.create_task(
+            store.commit_entries(feed_f, seen=[KEY], outbox=items, now=T0, article_window=3600)
+        )
+
+        async def waiting_or_done() -> bool:
+            return int(await watcher.fetchval(_WAITING)) == 1 or commit.done()
+
+        await eventually(waiting_or_done, what="feed F's commit to end or wait")
+        assert commit.done(), "feed F's commit waited for chat 2, held for G's articles"
+        assert await commit == 2
+
+
+async def test_a_new_subscription_waits_for_a_rival_insert_into_its_chat(
+    held_store: tuple[Store, str],
+) -> None:
+    """PostgreSQL: another transaction has added chat 1's subscription number 2 and not
+    committed (its foreign key holds the chat's row KEY SHARE). ``add_subscription_seeing``
+    holds the chat FOR UPDATE (``referrers``), so it waits for that commit and then takes
+    number 3; not waiting, it would pick number 2 as well and fail on the unique number."""
+    store, url = held_store
+    await _followed_feed(store, chat_id=1, url="https://a.example/feed")
+    rival, _ = await store.get_or_create_feed(
+        "https://b.example/feed", title="B", interval_seconds=300, now=T0
+    )
+    added, _ = await store.get_or_create_feed(
+        "https://c.example/feed", title="C", interval_seconds=300, now=T0
+    )
+    async with _connections(url, 2) as (holder, watcher):
+        async with holder.transaction():
+            await holder.execute(
+                "INSERT INTO subscriptions (chat_id, feed_id, number) VALUES (1, $1, 2)",
+                rival.id,
+            )
+            adding = asyncio.create_task(store.add_subscription_seeing(1, added.id, [KEY]))
+
+            async def waiting_or_done() -> bool:
+                return int(await watcher.fetchval(_WAITING)) == 1 or adding.done()
+
+            await eventually(waiting_or_done, what="the new subscription to wait for the rival")
+            assert not adding.done(), "the new subscription did not wait for the rival insert"
+        assert (await adding).subscription.number == 3

@@ -105,14 +105,25 @@ class Db(ABC):
         """Execute one statement for each parameter row (nothing for no rows)."""
 
     @abstractmethod
-    def lock(self, *, feeds: Iterable[int] = (), chats: Iterable[int] = ()) -> None:
+    def lock(
+        self, *, feeds: Iterable[int] = (), chats: Iterable[int] = (), referrers: bool = False
+    ) -> None:
         """Hold these rows of ``feeds`` and ``chats`` until the transaction ends, so that
-        rivals that lock them too wait (PostgreSQL ``SELECT … FOR UPDATE``): the feeds
-        first, then the chats, each in id order, the one order every locker keeps, so two
-        lockers never deadlock. One statement on PostgreSQL, which picks the chats from the
-        snapshot it began with, before it waited for the feeds: a chat row that may be
-        committed meanwhile is locked in a call of its own. SQLite's write transactions
-        hold the whole file already."""
+        rivals that lock them too wait: the feeds first, then the chats, each in id order,
+        the one order every locker keeps.
+
+        On PostgreSQL the feeds are held ``FOR UPDATE`` and the chats ``FOR NO KEY UPDATE``,
+        which does not wait for the KEY SHARE that a foreign key's check takes: a commit
+        holding chat X may insert an outbox row for chat Y while another holds Y and
+        inserts a row for X (with ``FOR UPDATE`` the two would deadlock). With
+        ``referrers`` the chats are held ``FOR UPDATE``, which also waits for every
+        transaction that inserted a row referring to them until it commits (an insert that
+        must see its rivals' rows of the chat). Source: PostgreSQL's "Row-Level Locks".
+
+        One statement on PostgreSQL, which picks the chats from the snapshot it began with,
+        before it waited for the feeds: a chat row that may be committed meanwhile is
+        locked in a call of its own. SQLite's write transactions hold the whole file
+        already."""
 
     def one(self, sql: str, params: Params = ()) -> Row | None:
         """The first row of the query, or None."""
@@ -175,7 +186,9 @@ class SqliteDb(Db):
     def many(self, sql: str, rows: Iterable[Params]) -> None:
         self._connection.executemany(for_sqlite(sql), rows)
 
-    def lock(self, *, feeds: Iterable[int] = (), chats: Iterable[int] = ()) -> None:
+    def lock(
+        self, *, feeds: Iterable[int] = (), chats: Iterable[int] = (), referrers: bool = False
+    ) -> None:
         pass  # BEGIN IMMEDIATE took the database's one write lock
 
 
@@ -197,15 +210,31 @@ def _row_class(names: tuple[str, ...]) -> type[_PgRow]:
 
 
 _LOCK_FEEDS = "SELECT id FROM feeds WHERE id = ANY(?) ORDER BY id FOR UPDATE"
-_LOCK_CHATS = "SELECT id FROM chats WHERE id = ANY(?) ORDER BY id FOR UPDATE"
+_LOCK_CHATS = "SELECT id FROM chats WHERE id = ANY(?) ORDER BY id FOR {mode}"
 _LOCK_BOTH = """
     WITH held AS (SELECT id FROM feeds WHERE id = ANY(?1) ORDER BY id FOR UPDATE)
     SELECT id FROM chats WHERE id = ANY(?2) AND (SELECT COUNT(*) FROM held) >= 0
-    ORDER BY id FOR UPDATE
+    ORDER BY id FOR {mode}
 """
 """The feeds' rows, then the chats': the condition on ``held`` does not depend on a chat's
 row, so PostgreSQL evaluates it once, before it reads the chats (a one-time filter over an
 init plan), and the CTE locks every feed row before the first chat row is locked."""
+
+
+def pg_lock_statement(
+    *, feeds: Iterable[int], chats: Iterable[int], referrers: bool
+) -> tuple[str, Params] | None:
+    """The one statement of ``Db.lock`` on PostgreSQL and its parameters (arrays of ids,
+    sorted), or None when there is nothing to lock."""
+    feed_ids, chat_ids = sorted(set(feeds)), sorted(set(chats))
+    mode = "UPDATE" if referrers else "NO KEY UPDATE"
+    if feed_ids and chat_ids:
+        return _LOCK_BOTH.format(mode=mode), (feed_ids, chat_ids)
+    if feed_ids:
+        return _LOCK_FEEDS, (feed_ids,)
+    if chat_ids:
+        return _LOCK_CHATS.format(mode=mode), (chat_ids,)
+    return None
 
 
 class PgDb(Db):
@@ -229,12 +258,12 @@ class PgDb(Db):
         if batch:
             self._connection.exec_driver_sql(for_postgres(sql), batch)
 
-    def lock(self, *, feeds: Iterable[int] = (), chats: Iterable[int] = ()) -> None:
-        feed_ids, chat_ids = sorted(set(feeds)), sorted(set(chats))
-        if feed_ids and chat_ids:
-            self.all(_LOCK_BOTH, (feed_ids, chat_ids))
-        elif feed_ids or chat_ids:
-            self.all(_LOCK_FEEDS if feed_ids else _LOCK_CHATS, (feed_ids or chat_ids,))
+    def lock(
+        self, *, feeds: Iterable[int] = (), chats: Iterable[int] = (), referrers: bool = False
+    ) -> None:
+        statement = pg_lock_statement(feeds=feeds, chats=chats, referrers=referrers)
+        if statement is not None:
+            self.all(*statement)
 
 
 # -- the engines --------------------------------------------------------------------------

@@ -103,7 +103,9 @@ class SubscriptionsMixin(StoreBase):
             db.lock(feeds=[feed_id])
             # A statement of its own: a chat row that ``ensure_chat`` committed while this
             # waited for the feed's row is not in the snapshot the feed's lock began with.
-            db.lock(chats=[chat_id])
+            # FOR UPDATE (``referrers``): a rival's insert into the chat holds its row
+            # through the foreign key until it commits, so the checks below see its rows.
+            db.lock(chats=[chat_id], referrers=True)
             if db.one("SELECT 1 FROM chats WHERE id = ?", (chat_id,)) is None:
                 raise UnknownChatError(chat_id)
             existing = db.one(
