@@ -175,13 +175,7 @@ async def test_a_row_waiting_for_its_slot_is_not_polled_for(
 
 async def test_a_429_holds_only_its_chat(worker: Worker, bot_api: FakeBotAPI) -> None:
     """retry_after is honoured for that chat; the other chat's rows go on meanwhile."""
-    bot_api.fail_next(
-        "sendMessage",
-        chat_id=CHAT,
-        code=429,
-        description="Too Many Requests: retry after 30",
-        parameters={"retry_after": 30},
-    )
+    bot_api.flood_next("sendMessage", chat_id=CHAT, retry_after=30)
     start = worker.clock.monotonic()
     await worker.queue(CHAT, ["a1"])
     await worker.queue(OTHER, ["b1", "b2"])
@@ -202,13 +196,7 @@ async def test_a_held_row_goes_when_its_wait_ends_not_at_the_idle_timer(
 ) -> None:
     """A 429 asking for 5 s: the row goes 5 s on. With nothing ready, the sender sleeps
     until the outbox's next row is due (``OutboxHeads.next_at``), not its 30 s idle nap."""
-    bot_api.fail_next(
-        "sendMessage",
-        chat_id=CHAT,
-        code=429,
-        description="Too Many Requests: retry after 5",
-        parameters={"retry_after": 5},
-    )
+    bot_api.flood_next("sendMessage", chat_id=CHAT, retry_after=5)
     start = worker.clock.monotonic()
     await worker.queue(CHAT, ["a1"])
     await worker.settle()

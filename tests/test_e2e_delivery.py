@@ -64,13 +64,7 @@ async def test_retry_after_is_waited_out(
     """A 429 for the chat delays that message; it is sent once afterwards."""
     items = _items(2)
     harness = await _subscribed(bot_factory, feed_server, bot_api, items)
-    bot_api.fail_next(
-        "sendMessage",
-        chat_id=CHAT,
-        code=429,
-        description="Too Many Requests: retry after 1",
-        parameters={"retry_after": 1},
-    )
+    bot_api.flood_next("sendMessage", chat_id=CHAT, retry_after=1)
     feed_server.put("/f.xml", rss("Wire", items[::-1]))
     await harness.poll()
     await bot_api.wait_for_sent(CHAT, 2)

@@ -71,13 +71,7 @@ async def test_a_reply_that_meets_a_429_is_sent_after_retry_after(
 ) -> None:
     """Telegram said 429 to a reply: it goes again once retry_after has passed, not lost."""
     harness = await bot_factory()
-    bot_api.fail_next(
-        "sendMessage",
-        chat_id=BYSTANDER,
-        code=429,
-        description="Too Many Requests: retry after 5",
-        parameters={"retry_after": 5},
-    )
+    bot_api.flood_next("sendMessage", chat_id=BYSTANDER, retry_after=5)
     start = harness.clock.monotonic()
     reply = await harness.command(BYSTANDER, "/help")
     assert "/sub" in (reply.text or "")

@@ -118,13 +118,7 @@ async def test_resume_backlog_is_capped_newest_first_kept(
     await harness.command(admin, "/pause @wire 1", user_id=admin)
     _feed(feed_server, "/f.xml", "Flood", 61)
     # Hold the channel's deliveries so the queue can be inspected whole.
-    bot_api.fail_next(
-        "sendMessage",
-        chat_id=channel,
-        code=429,
-        description="Too Many Requests: retry after 3600",
-        parameters={"retry_after": 3600},
-    )
+    bot_api.flood_next("sendMessage", chat_id=channel, retry_after=3600)
     resumed = await harness.command(admin, "/resume @wire 1 backlog", user_id=admin)
     assert "the newest 50 of 60 entries" in (resumed.text or "")
     assert harness.relay is not None

@@ -71,13 +71,7 @@ async def test_metrics_counters_move_after_a_delivery(
     before = await _metrics(harness)
 
     feed_server.put("/f.xml", rss("Wire", ITEMS))
-    bot_api.fail_next(
-        "sendMessage",
-        chat_id=CHAT,
-        code=429,
-        description="Too Many Requests: retry after 7",
-        parameters={"retry_after": 7},
-    )
+    bot_api.flood_next("sendMessage", chat_id=CHAT, retry_after=7)
     release = bot_api.hold_next("sendMessage", chat_id=CHAT)
     await harness.poll()
     await eventually(lambda: bot_api.pending_calls("sendMessage") == 1, what="a held send")

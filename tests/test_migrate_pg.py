@@ -56,13 +56,7 @@ async def test_pending_messages_arrive_after_the_move_and_nothing_is_sent_again(
     await old.command(CHAT, f"/sub {feed_server.url('/f.xml')}")
     await old.settle()
     assert _titles(bot_api) == ["Headline number 0"]  # the backlog of one
-    bot_api.fail_next(
-        "sendMessage",
-        chat_id=CHAT,
-        code=429,
-        description="Too Many Requests: retry after 30",
-        parameters={"retry_after": 30},
-    )
+    bot_api.flood_next("sendMessage", chat_id=CHAT, retry_after=30)
     feed_server.put("/f.xml", rss("Wire", items[::-1]))
     await old.poll()
     await old.until(lambda: bot_api.rejected != [], "the 429")
@@ -146,13 +140,7 @@ async def test_a_running_bot_is_stopped_and_moved_and_its_pending_messages_arriv
         await eventually(
             lambda: feeds.count("/f.xml", 200) > 0, what="the first read", real_seconds=30
         )
-        api.fail_next(
-            "sendMessage",
-            code=429,
-            description="Too Many Requests: retry after 1",
-            parameters={"retry_after": 1},
-            times=1_000_000,
-        )
+        api.flood_next("sendMessage", retry_after=1, times=1_000_000)
         feeds.put("/f.xml", rss("Wire", items[2::-1]))
         # The read queues all four messages in one commit, before the first send.
         await eventually(lambda: api.rejected != [], what="a 429", real_seconds=30)

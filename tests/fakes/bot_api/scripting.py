@@ -79,6 +79,21 @@ class Scripting(ServerState):
             ScriptedFailure(method.lower(), chat_id, code, description, parameters, times)
         )
 
+    def flood_next(
+        self, method: str, *, chat_id: int | None = None, retry_after: int, times: int = 1
+    ) -> None:
+        """Script the next ``times`` calls of ``method`` (to ``chat_id`` if given) to meet
+        Telegram's flood control: 429 ``Too Many Requests: retry after N`` with
+        ``parameters.retry_after`` N (seconds), as ``limits`` answers an over-limit send."""
+        self.fail_next(
+            method,
+            chat_id=chat_id,
+            code=429,
+            description=f"Too Many Requests: retry after {retry_after}",
+            parameters={"retry_after": retry_after},
+            times=times,
+        )
+
     def stop_failing(self, method: str) -> None:
         """Drop the failures still scripted for ``method``: its calls succeed again."""
         self._failures[:] = [f for f in self._failures if f.method != method.lower()]
