@@ -193,13 +193,14 @@ class OutboxMixin(StoreBase):
         to the database, not two. A check that finds new keys forgets nothing here; its
         caller prunes after queueing them.
         """
-        distinct = list(dict.fromkeys(clean(key) for key in keys))
-        stored = json.dumps(distinct)
         if forget_before is None:
             seen = await self._engine.statement(
                 lambda db: seen_among(db, feed_id, keys), write=False
             )  # one statement, as ``_all``: a refresh asks this first, every time
-        elif self.engine.name == "postgresql":
+            return [key for key in dict.fromkeys(keys) if key not in seen]
+        distinct = list(dict.fromkeys(clean(key) for key in keys))
+        stored = json.dumps(distinct)
+        if self.engine.name == "postgresql":
             params = (feed_id, stored, forget_before, len(distinct))
             found = await self._engine.statement(
                 lambda db: {row[0] for row in db.all(_SEEN_OR_FORGET, params)},
@@ -346,7 +347,9 @@ class OutboxMixin(StoreBase):
         rows = await self._all(_HEADS, (now, limit))
         ready = [row for row in rows if row["not_before"] <= now]
         next_at = rows[0]["next_at"] if rows else None
-        return OutboxHeads(await self._readable(ready, now), next_at and float(next_at))
+        return OutboxHeads(
+            await self._readable(ready, now), None if next_at is None else float(next_at)
+        )
 
     async def _readable(self, rows: Sequence[Row], now: float) -> list[OutboxRow]:
         """The rows that decode; one that does not (another version wrote it) is failed.
