@@ -54,9 +54,11 @@ _TOKEN_SHAPE = re.compile(r"(?<![A-Za-z0-9_])\d{5,}(?::|%3[aA])[A-Za-z0-9_-]{30,
 # user name has no space, and neither holds anything but ASCII or a tag's "<" and ">":
 # otherwise "https://lemonde.fr contact: redaction@lemonde.fr", a Weibo-style
 # "https://weibo.com 原文 @人民日报" or a feed title "Dev // News @ Scale" read as one.
+# A password without a space may hold any letter ("pässwörd", "密码"): a URL stored as
+# typed keeps them unencoded, and no prose runs from "//user:" to "@" without a space.
 _URL_CREDENTIALS = re.compile(
     r"(?:(?<=//)|(?<=:\\\\))(?!@)[^/\\?#\[\]<>:\s\x80-\U0010ffff]*"
-    r"(?::[^/\\?#\[\]<>\r\n\x80-\U0010ffff]*)?@"
+    r"(?::(?:[^/\\?#\[\]<>\s]*|[^/\\?#\[\]<>\r\n\x80-\U0010ffff]*))?@"
 )
 # The same inside a URL carried, percent-encoded, in another URL's query (a proxy's or a
 # feed service's ``?url=https%3A%2F%2Fu%3Ap%40host``, or Python's ``quote`` of it, which

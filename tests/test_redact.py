@@ -45,6 +45,9 @@ SCRUB_TABLE = [
     ("failed //u:secret2@h.example/f2", "failed //<credentials>@h.example/f2"),
     ("failed http:\\\\u:secret3@h.example/f3", "failed http:\\\\<credentials>@h.example/f3"),
     ("https://u%40mail.example:pw@h.example/f", "https://<credentials>@h.example/f"),
+    # ... whose password, stored as typed, is not ASCII
+    ("failed http://bob:pässwörd-Geheim@h.example/f", "failed http://<credentials>@h.example/f"),
+    ("✅ http://bob:密码Secret99@h.example/f：已订阅", "✅ http://<credentials>@h.example/f：已订阅"),
     # secrets in a URL's query, by the parameter's name
     ("https://feeds.example/u/7.rss?token=Zx9_q-1", "https://feeds.example/u/7.rss?token=<secret>"),
     ("https://a.example/f?lang=zh&api_key=abc123#top", "https://a.example/f?lang=zh&api_key=<secret>#top"),
@@ -78,6 +81,7 @@ SCRUB_TABLE = [
     ("see https://a.example and bob@example.com", "see https://a.example and bob@example.com"),
     ("https://lemonde.fr contact: r@lemonde.fr", "https://lemonde.fr contact: r@lemonde.fr"),
     ("见 https://weibo.com 原文 @人民日报", "见 https://weibo.com 原文 @人民日报"),
+    ("看 https://x.example: 原文 @人民日报", "看 https://x.example: 原文 @人民日报"),
     ("Dev // News @ Scale, //@host", "Dev // News @ Scale, //@host"),
     ("https://a.example/f?tokens=1&mytokenid=2", "https://a.example/f?tokens=1&mytokenid=2"),
 ]  # fmt: skip
